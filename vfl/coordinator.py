@@ -1,0 +1,162 @@
+"""The coordinator: drives training and unlearning over any transport.
+
+It lives with the active party (it needs the labels to pick forget sets) and
+talks to passive parties only through :class:`PassivePartyClient`. Requests to
+passive parties go out concurrently, one thread per party, so a round costs
+the slowest party, not the sum.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from pydantic import BaseModel, ConfigDict, Field
+from torch import nn
+
+from vfl.party.active import ActiveParty, Objective
+from vfl.party.client import PassivePartyClient
+from vfl.party.optim import UpdateConfig
+from vfl.progress import ProgressCallback, ProgressEvent, ignore_progress
+from vfl.seeding import party_seed
+
+__all__ = ["Coordinator", "TrainConfig", "cross_entropy_objective"]
+
+T = TypeVar("T")
+
+EVAL_CHUNK = 2048
+"""IDs per evaluation request: bounds message size on every transport."""
+
+
+class TrainConfig(BaseModel):
+    """How the federation trains (original model, retraining and fine-tuning)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    epochs: int = Field(20, ge=1, le=10_000)
+    batch_size: int = Field(64, ge=1, le=65_536)
+    update: UpdateConfig = UpdateConfig()
+
+
+def cross_entropy_objective(labels: torch.Tensor) -> Objective:
+    """Plain supervised loss on the embeddings of one batch."""
+
+    def objective(top: nn.Module, embeddings: list[torch.Tensor]) -> torch.Tensor:
+        return F.cross_entropy(top(embeddings), labels)
+
+    return objective
+
+
+class Coordinator:
+    """Runs rounds between the active party and every passive party."""
+
+    def __init__(self, active: ActiveParty, clients: Sequence[PassivePartyClient]) -> None:
+        self.active = active
+        self.clients = list(clients)
+        self._pool = ThreadPoolExecutor(max_workers=max(1, len(self.clients)))
+
+    # -- fan-out -------------------------------------------------------------
+    def each(self, fn: Callable[[PassivePartyClient], T]) -> list[T]:
+        """Call ``fn`` on every passive party concurrently; results in party order."""
+        return list(self._pool.map(fn, self.clients))
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True)
+        for client in self.clients:
+            client.close()
+
+    # -- one round -----------------------------------------------------------
+    def embed(self, ids: np.ndarray, train: bool) -> list[torch.Tensor]:
+        return self.each(lambda c: c.embed(ids, train))
+
+    def step(self, ids: np.ndarray, objective: Objective) -> float:
+        """Embed ``ids``, step the top model on ``objective``, send each party its gradient."""
+        embeddings = self.embed(ids, train=True)
+        result = self.active.step(embeddings, objective)
+        self.each_with(result.grads, lambda c, g: c.backward(ids, g))
+        return result.loss
+
+    def each_with(self, values: Sequence[T], fn: Callable[[PassivePartyClient, T], None]) -> None:
+        """Like :meth:`each`, pairing party ``k`` with ``values[k]``."""
+        list(self._pool.map(fn, self.clients, values))
+
+    # -- lifecycle across all parties -------------------------------------
+    def configure(self, passive: UpdateConfig, active: UpdateConfig | None = None) -> None:
+        self.each(lambda c: c.configure(passive))
+        self.active.configure(active or passive)
+
+    def reinitialize(self, seed: int) -> None:
+        """Fresh weights everywhere, each party seeded by :func:`party_seed`."""
+        self.each(lambda c: c.reinitialize(party_seed(seed, c.party_id)))
+        self.active.reinitialize(party_seed(seed, "active"))
+
+    def snapshot(self, token: str) -> None:
+        self.each(lambda c: c.snapshot(token))
+        self.active.snapshot(token)
+
+    def restore(self, token: str) -> None:
+        self.each(lambda c: c.restore(token))
+        self.active.restore(token)
+
+    def commit(self, token: str) -> list[int]:
+        return [*self.each(lambda c: c.commit(token)), self.active.commit(token)]
+
+    def digests(self) -> dict[str, str]:
+        out = {info.party_id: info.digest for info in self.each(lambda c: c.info())}
+        out["active"] = self.active.digest()
+        return out
+
+    # -- training and inference ------------------------------------------
+    def train(
+        self,
+        ids: np.ndarray,
+        cfg: TrainConfig,
+        seed: int,
+        progress: ProgressCallback = ignore_progress,
+        phase: str = "train",
+    ) -> None:
+        """Mini-batch training on ``ids`` (shuffled per epoch from ``seed``)."""
+        self.configure(cfg.update)
+        rng = np.random.default_rng(seed)
+        n_batches = -(-len(ids) // cfg.batch_size)
+        total = cfg.epochs * n_batches
+        for epoch in range(cfg.epochs):
+            order = rng.permutation(ids)
+            loss_sum = 0.0
+            for b in range(n_batches):
+                batch = order[b * cfg.batch_size : (b + 1) * cfg.batch_size]
+                labels = self.active.labels_of(batch)
+                loss_sum += self.step(batch, cross_entropy_objective(labels))
+                progress(ProgressEvent(phase, epoch * n_batches + b + 1, total))
+            progress(
+                ProgressEvent(phase, (epoch + 1) * n_batches, total, {"loss": loss_sum / n_batches})
+            )
+
+    def logits(self, ids: np.ndarray) -> torch.Tensor:
+        """Top-model logits for ``ids`` (eval mode, batched)."""
+        return torch.cat(
+            [self.active.logits(self.embed(chunk, train=False)) for chunk in _chunks(ids)]
+        )
+
+    def features(self, ids: np.ndarray, layer: str = "embeddings") -> torch.Tensor:
+        """Concatenated passive embeddings, or the top model's ``penultimate`` layer."""
+        parts = []
+        for chunk in _chunks(ids):
+            embeddings = self.embed(chunk, train=False)
+            parts.append(
+                torch.cat(embeddings, 1)
+                if layer == "embeddings"
+                else self.active.penultimate(embeddings)
+            )
+        return torch.cat(parts)
+
+    def predict(self, ids: np.ndarray) -> np.ndarray:
+        return self.logits(ids).argmax(1).numpy()
+
+
+def _chunks(ids: np.ndarray, size: int = EVAL_CHUNK) -> list[np.ndarray]:
+    return [ids[i : i + size] for i in range(0, len(ids), size)]

@@ -1,0 +1,89 @@
+"""The active party: labels and the top model.
+
+It turns the passive parties' embeddings into a loss -- plain cross-entropy
+in training, mixup objectives in unlearning -- and hands back only
+d(loss)/d(embedding) for each party. The objective is any function of the top
+model and the embedding tensors; autograd gives the exact chain rule through
+whatever mixing it does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import nn
+
+from vfl.data.base import LabelShard
+from vfl.models.top import TopModel
+from vfl.party.optim import UpdateConfig, build_optimizer
+from vfl.party.versioned import VersionedModel
+from vfl.seeding import seeded
+
+__all__ = ["ActiveParty", "Objective", "StepResult"]
+
+Objective = Callable[[nn.Module, list[torch.Tensor]], torch.Tensor]
+"""``objective(top_model, embeddings) -> scalar loss`` to minimise."""
+
+
+@dataclass(frozen=True)
+class StepResult:
+    loss: float
+    grads: list[torch.Tensor]
+
+
+class ActiveParty(VersionedModel):
+    """The label holder: labels by sample ID and the top model."""
+
+    def __init__(
+        self, labels: LabelShard, embed_dims: Sequence[int], hidden: int = 128, seed: int = 0
+    ) -> None:
+        super().__init__()
+        self.labels = labels
+        self._embed_dims = list(embed_dims)
+        self._hidden = hidden
+        self.reinitialize(seed)
+
+    @property
+    def num_classes(self) -> int:
+        return self.labels.num_classes
+
+    def reinitialize(self, seed: int) -> None:
+        with self._lock:
+            with seeded(seed):
+                self.model = TopModel(self._embed_dims, self.num_classes, self._hidden)
+            self.configure(UpdateConfig())
+
+    def configure(self, update: UpdateConfig) -> None:
+        with self._lock:
+            self._update = update
+            self._optimizer = build_optimizer(list(self.model.parameters()), update)
+
+    def labels_of(self, ids: np.ndarray) -> torch.Tensor:
+        return torch.from_numpy(self.labels.labels_of(ids))
+
+    def step(self, embeddings: Sequence[torch.Tensor], objective: Objective) -> StepResult:
+        """One optimizer step of the top model; return the loss and embedding gradients."""
+        with self._lock:
+            leaves = [e.detach().requires_grad_(True) for e in embeddings]
+            self.model.train()
+            loss = objective(self.model, leaves)
+            self._optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            self._optimizer.step()
+            grads = [
+                leaf.grad if leaf.grad is not None else torch.zeros_like(leaf) for leaf in leaves
+            ]
+            return StepResult(float(loss.detach()), grads)
+
+    def logits(self, embeddings: Sequence[torch.Tensor]) -> torch.Tensor:
+        with self._lock, torch.no_grad():
+            self.model.eval()
+            return self.model(list(embeddings))
+
+    def penultimate(self, embeddings: Sequence[torch.Tensor]) -> torch.Tensor:
+        with self._lock, torch.no_grad():
+            self.model.eval()
+            return self.model.penultimate(list(embeddings))

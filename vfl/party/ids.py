@@ -1,0 +1,48 @@
+"""Sample-ID lookup shared by every party: IDs in, row indices out, with checks."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from vfl.errors import ProtocolError, UnknownSampleError
+
+__all__ = ["IdIndex", "as_id_array"]
+
+
+def as_id_array(ids: np.ndarray | list[int]) -> np.ndarray:
+    """A 1-D int64 array of unique IDs, or a :class:`ProtocolError` saying why not."""
+    arr = np.asarray(ids)
+    if arr.ndim != 1 or arr.size == 0:
+        raise ProtocolError(f"sample IDs must be a non-empty 1-D list, got shape {list(arr.shape)}")
+    if not np.issubdtype(arr.dtype, np.integer):
+        raise ProtocolError(f"sample IDs must be integers, got {arr.dtype}")
+    arr = arr.astype(np.int64, copy=False)
+    if np.unique(arr).size != arr.size:
+        raise ProtocolError("sample IDs must be unique within a request")
+    return arr
+
+
+class IdIndex:
+    """Maps global sample IDs to rows of a party's local arrays."""
+
+    def __init__(self, ids: np.ndarray) -> None:
+        ids = np.asarray(ids, dtype=np.int64)
+        self._order = np.argsort(ids, kind="stable")
+        self._sorted = ids[self._order]
+        if np.unique(self._sorted).size != self._sorted.size:
+            raise ValueError("a party's sample IDs must be unique")
+
+    def __len__(self) -> int:
+        return int(self._sorted.size)
+
+    def rows(self, ids: np.ndarray) -> np.ndarray:
+        """Row index of each ID; :class:`UnknownSampleError` names the first unknown one."""
+        pos = np.searchsorted(self._sorted, ids)
+        pos = np.minimum(pos, self._sorted.size - 1)
+        known = self._sorted[pos] == ids
+        if not known.all():
+            missing = ids[~known]
+            raise UnknownSampleError(
+                f"{missing.size} unknown sample ID(s), first: {int(missing[0])}"
+            )
+        return self._order[pos]

@@ -1,0 +1,43 @@
+"""How a party updates its model: one config object for optimizer and norm layers."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import torch
+from pydantic import BaseModel, ConfigDict, Field
+from torch import nn
+
+__all__ = ["UpdateConfig", "build_optimizer", "set_mode"]
+
+
+class UpdateConfig(BaseModel):
+    """Optimizer settings plus how norm layers behave while gradients are recorded.
+
+    ``freeze_norm_stats``: when true, a party embeds for backward with its
+    model in eval mode, so BatchNorm uses and keeps its running statistics and
+    dropout is off. Unlearning turns this on: its batches hold only a few
+    samples of a few classes, and letting them overwrite the running mean and
+    variance would damage every class, not just the forgotten one.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    optimizer: Literal["sgd", "adam"] = "adam"
+    lr: float = Field(1e-3, gt=0, le=10)
+    momentum: float = Field(0.9, ge=0, lt=1)
+    weight_decay: float = Field(0.0, ge=0)
+    freeze_norm_stats: bool = False
+
+
+def build_optimizer(params: list[nn.Parameter], cfg: UpdateConfig) -> torch.optim.Optimizer:
+    if cfg.optimizer == "sgd":
+        return torch.optim.SGD(
+            params, lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay
+        )
+    return torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+
+
+def set_mode(model: nn.Module, record_grad: bool, cfg: UpdateConfig) -> None:
+    """Train mode only when recording gradients with live norm statistics."""
+    model.train(record_grad and not cfg.freeze_norm_stats)

@@ -1,0 +1,111 @@
+"""The passive party: feature columns and a bottom model, nothing else.
+
+Its whole API speaks in sample IDs, embeddings and embedding gradients. It
+never receives a label, a class, or a loss -- not during training and not
+during unlearning, where it cannot tell a forgetting step from a recovery step.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from vfl.data.base import PartyShard
+from vfl.errors import ProtocolError
+from vfl.models.bottom import BottomModelConfig, build_bottom_model
+from vfl.party.ids import IdIndex, as_id_array
+from vfl.party.optim import UpdateConfig, build_optimizer, set_mode
+from vfl.party.versioned import VersionedModel
+from vfl.seeding import seeded
+
+__all__ = ["PartyInfo", "PassiveParty"]
+
+
+@dataclass(frozen=True)
+class PartyInfo:
+    """What a passive party tells about itself (safe to send anywhere)."""
+
+    party_id: str
+    embed_dim: int
+    n_samples: int
+    version: int
+    digest: str
+
+
+class PassiveParty(VersionedModel):
+    """One organisation's columns and bottom model, addressed by sample ID."""
+
+    def __init__(self, shard: PartyShard, model: BottomModelConfig, seed: int = 0) -> None:
+        self.party_id = shard.party_id
+        self._features = torch.from_numpy(np.ascontiguousarray(shard.features))
+        self._index = IdIndex(shard.ids)
+        self._model_cfg = model
+        self._pending: tuple[np.ndarray, torch.Tensor] | None = None
+        super().__init__()
+        self.reinitialize(seed)
+
+    # -- model lifecycle -------------------------------------------------
+    def reinitialize(self, seed: int) -> None:
+        """Fresh weights from ``seed`` (what retraining from scratch starts with)."""
+        with self._lock:
+            with seeded(seed):
+                self.model = build_bottom_model(tuple(self._features.shape[1:]), self._model_cfg)
+            self.embed_dim = int(self._model_cfg.embed_dim)
+            self.configure(UpdateConfig())
+
+    def configure(self, update: UpdateConfig) -> None:
+        """Set optimizer and norm-layer behaviour; resets optimizer state."""
+        with self._lock:
+            self._update = update
+            self._optimizer = build_optimizer(list(self.model.parameters()), update)
+            self._pending = None
+
+    # -- the per-batch protocol -----------------------------------------
+    def embed(self, ids: np.ndarray, train: bool) -> torch.Tensor:
+        """Embeddings of ``ids``; with ``train`` the graph is kept for :meth:`backward`."""
+        ids = as_id_array(ids)
+        with self._lock:
+            x = self._features[self._index.rows(ids)]
+            set_mode(self.model, train, self._update)
+            if not train:
+                with torch.no_grad():
+                    return self.model(x).detach()
+            out = self.model(x)
+            self._pending = (ids, out)
+            return out.detach()
+
+    def backward(self, ids: np.ndarray, grad: torch.Tensor) -> None:
+        """Apply d(loss)/d(embeddings of ``ids``) from the active party: one optimizer step."""
+        ids = as_id_array(ids)
+        with self._lock:
+            out = self._require_pending(ids)
+            if tuple(grad.shape) != tuple(out.shape) or grad.dtype != out.dtype:
+                raise ProtocolError(
+                    f"gradient must be {out.dtype} {list(out.shape)}, "
+                    f"got {grad.dtype} {list(grad.shape)}"
+                )
+            if not torch.isfinite(grad).all():
+                raise ProtocolError("gradient holds NaN or infinity")
+            self._optimizer.zero_grad(set_to_none=True)
+            out.backward(grad)
+            self._optimizer.step()
+            self._pending = None
+
+    def _require_pending(self, ids: np.ndarray) -> torch.Tensor:
+        if self._pending is None:
+            raise ProtocolError("backward without a preceding embed(train=True)")
+        pending_ids, out = self._pending
+        if pending_ids.shape != ids.shape or not np.array_equal(pending_ids, ids):
+            raise ProtocolError("backward IDs differ from the last embed(train=True)")
+        return out
+
+    # -- state -------------------------------------------------------------
+    def _on_state_loaded(self) -> None:
+        self._pending = None  # a graph from old weights must not be stepped
+
+    def info(self) -> PartyInfo:
+        return PartyInfo(
+            self.party_id, self.embed_dim, len(self._index), self.version, self.digest()
+        )

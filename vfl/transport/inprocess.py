@@ -1,0 +1,26 @@
+"""All parties in this process, behind the same client interface as the wire."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from vfl.coordinator import Coordinator
+from vfl.data.base import Dataset
+from vfl.federation import FederationSpec, build_active_party, build_passive_party
+from vfl.party.client import InProcessClient
+from vfl.transport.registry import register_transport
+
+__all__ = ["inprocess_federation"]
+
+
+@register_transport("inprocess")
+@contextmanager
+def inprocess_federation(spec: FederationSpec, dataset: Dataset) -> Iterator[Coordinator]:
+    clients = [InProcessClient(build_passive_party(spec, pid, dataset)) for pid in spec.party_ids()]
+    active = build_active_party(spec, [c.info().embed_dim for c in clients], dataset)
+    coordinator = Coordinator(active, clients)
+    try:
+        yield coordinator
+    finally:
+        coordinator.close()

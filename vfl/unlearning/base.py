@@ -1,0 +1,131 @@
+"""What an unlearning request is, and the registry of methods that serve it.
+
+A method runs at the active party through the :class:`Coordinator`; it may
+pick samples by label (the active party holds them) but reaches passive
+parties only through the ordinary embed/backward API.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import ClassVar
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
+
+from vfl.coordinator import Coordinator, TrainConfig
+from vfl.data.base import LabelShard
+from vfl.errors import ConfigError
+from vfl.progress import ProgressCallback, ignore_progress
+
+__all__ = [
+    "UnlearnConfig",
+    "UnlearningContext",
+    "UnlearningMethod",
+    "get_method",
+    "method_names",
+    "register_method",
+    "validate_classes",
+]
+
+
+class UnlearnConfig(BaseModel):
+    """Knobs of the few-shot methods; each method reads the ones it uses.
+
+    The defaults are LUV's tuned values (see the README's "Tuning" section).
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    forget_samples: int = Field(40, ge=2, description="few-shot forget samples per class")
+    recovery_per_class: int = Field(3, ge=0, description="retained samples per remaining class")
+    lambdas: tuple[float, ...] = (0.25, 0.5, 0.75)
+    alpha: float = Field(1.0, gt=0, description="Beta(alpha, alpha) for recovery mixup")
+    epochs: int = Field(20, ge=1, le=10_000, description="upper bound on unlearning epochs")
+    lr: float = Field(1e-3, gt=0, le=1)
+    ce_cap: float = Field(4.0, gt=0, description="ascent stops per sample past this CE")
+    forget_target: float = Field(0.0, ge=0, le=1, description="stop at this few-shot forget acc")
+    patience: int = Field(2, ge=0, description="extra epochs after the target is met")
+
+
+@dataclass
+class UnlearningContext:
+    """Everything a method may use: the federation, the request, its budget."""
+
+    coordinator: Coordinator
+    classes: list[int]
+    config: UnlearnConfig
+    train: TrainConfig
+    seed: int
+    progress: ProgressCallback = ignore_progress
+
+    @property
+    def labels(self) -> LabelShard:
+        return self.coordinator.active.labels
+
+    def rng(self, *salt: int) -> np.random.Generator:
+        return np.random.default_rng([self.seed, *salt])
+
+    def retained_classes(self) -> list[int]:
+        return [c for c in range(self.labels.num_classes) if c not in self.classes]
+
+    def retained_train_ids(self) -> np.ndarray:
+        return self.labels.train_ids_of(self.retained_classes())
+
+    def few_shot(self, classes: list[int], per_class: int, salt: int) -> np.ndarray:
+        """``per_class`` seeded random training IDs of each class (sorted by class)."""
+        rng = self.rng(salt)
+        picks = []
+        for c in classes:
+            pool = self.labels.train_ids_of([c])
+            if per_class > pool.size:
+                raise ConfigError(
+                    f"class {c} has {pool.size} training samples; cannot pick {per_class}"
+                )
+            picks.append(np.sort(rng.choice(pool, per_class, replace=False)))
+        return np.concatenate(picks).astype(np.int64) if picks else np.empty(0, np.int64)
+
+
+class UnlearningMethod(ABC):
+    """One way of forgetting classes; subclasses register with :func:`register_method`."""
+
+    name: ClassVar[str]
+    summary: ClassVar[str]
+
+    @abstractmethod
+    def run(self, ctx: UnlearningContext) -> None:
+        """Change the federation's models so that ``ctx.classes`` are forgotten."""
+
+
+_METHODS: dict[str, type[UnlearningMethod]] = {}
+
+
+def register_method(cls: type[UnlearningMethod]) -> type[UnlearningMethod]:
+    _METHODS[cls.name] = cls
+    return cls
+
+
+def method_names() -> list[str]:
+    return sorted(_METHODS)
+
+
+def get_method(name: str) -> UnlearningMethod:
+    if name not in _METHODS:
+        raise ConfigError(f"unknown method {name!r}; choose one of: {', '.join(method_names())}")
+    return _METHODS[name]()
+
+
+def validate_classes(classes: list[int], num_classes: int) -> list[int]:
+    """Check a forget request against the label space (one message per mistake)."""
+    if not classes:
+        raise ConfigError("name at least one class to forget")
+    bad = [c for c in classes if not 0 <= c < num_classes]
+    if bad:
+        raise ConfigError(f"class {bad[0]} is out of range: classes are 0..{num_classes - 1}")
+    repeated = sorted({c for c in classes if classes.count(c) > 1})
+    if repeated:
+        raise ConfigError(f"class {repeated[0]} is named twice; name each class once")
+    if len(classes) >= num_classes:
+        raise ConfigError("cannot forget every class: at least one must be retained")
+    return sorted(classes)
