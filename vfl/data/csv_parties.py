@@ -186,11 +186,13 @@ def _encode_labels(table: _Table) -> tuple[np.ndarray, list[str]]:
     return np.array([index[v] for v in raw], dtype=np.int64), names
 
 
-def _split(table: _Table, y: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:
+def _split(
+    table: _Table, y: np.ndarray, class_names: list[str], seed: int
+) -> tuple[np.ndarray, np.ndarray]:
     """Row indices of train and test, each in file order."""
     col = table.optional_column("split")
     if col is None:
-        return _stratified_split(table.path, y, seed)
+        return _stratified_split(table.path, y, class_names, seed)
     values = [v.lower() for v in table.values(col)]
     for line, value in zip(table.lines, values, strict=True):
         if value not in _SPLITS:
@@ -201,7 +203,17 @@ def _split(table: _Table, y: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndar
     return np.flatnonzero(is_train), np.flatnonzero(~is_train)
 
 
-def _stratified_split(path: Path, y: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:
+def _stratified_split(
+    path: Path, y: np.ndarray, class_names: list[str], seed: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Stratified so that rare classes still reach the test set; checked first so the
+    error names the label as written in the file, not its encoded index."""
+    singles = np.flatnonzero(np.bincount(y, minlength=len(class_names)) < 2)
+    if singles.size:
+        raise DataError(
+            f"{path}: label {class_names[singles[0]]!r} has only one row, too few for a "
+            "stratified 75/25 split; add rows or a 'split' column"
+        )
     try:
         train, test = train_test_split(
             np.arange(len(y)), test_size=TEST_FRACTION, random_state=seed, stratify=y
@@ -224,7 +236,7 @@ def load_csv(data_dir: Path | None, seed: int) -> Dataset:
     for path in _party_paths(directory):
         table = _read_table(path)
         blocks.append(_features(table, table.column("id"))[_aligned(table, ids)])
-    train, test = _split(active, y, seed)
+    train, test = _split(active, y, class_names, seed)
     x = np.concatenate(blocks, axis=1)
     scaler = StandardScaler().fit(x[train])
     return Dataset(
