@@ -24,9 +24,13 @@ from vfl.party.optim import UpdateConfig
 from vfl.progress import ProgressCallback, ProgressEvent, ignore_progress
 from vfl.seeding import party_seed
 
-__all__ = ["Coordinator", "TrainConfig", "cross_entropy_objective"]
+__all__ = ["Coordinator", "GradientTransform", "TrainConfig", "cross_entropy_objective"]
 
 T = TypeVar("T")
+
+GradientTransform = Callable[[np.ndarray, list[torch.Tensor]], list[torch.Tensor]]
+"""``transform(ids, grads) -> grads``, applied at the active party before gradients leave it
+(defenses such as noise or norm equalisation plug in here)."""
 
 EVAL_CHUNK = 2048
 """IDs per evaluation request: bounds message size on every transport."""
@@ -58,6 +62,7 @@ class Coordinator:
         self.active = active
         self.clients = list(clients)
         self._pool = ThreadPoolExecutor(max_workers=max(1, len(self.clients)))
+        self.gradient_transforms: list[GradientTransform] = []
 
     # -- fan-out -------------------------------------------------------------
     def each(self, fn: Callable[[PassivePartyClient], T]) -> list[T]:
@@ -77,7 +82,10 @@ class Coordinator:
         """Embed ``ids``, step the top model on ``objective``, send each party its gradient."""
         embeddings = self.embed(ids, train=True)
         result = self.active.step(embeddings, objective)
-        self.each_with(result.grads, lambda c, g: c.backward(ids, g))
+        grads = result.grads
+        for transform in self.gradient_transforms:
+            grads = transform(ids, grads)
+        self.each_with(grads, lambda c, g: c.backward(ids, g))
         return result.loss
 
     def each_with(self, values: Sequence[T], fn: Callable[[PassivePartyClient, T], None]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 
@@ -14,6 +15,11 @@ __all__ = ["TransportFactory", "open_federation", "register_transport", "transpo
 
 TransportFactory = Callable[[FederationSpec, Dataset], AbstractContextManager[Coordinator]]
 _TRANSPORTS: dict[str, TransportFactory] = {}
+_LAZY: dict[str, str] = {
+    # name -> "module:attribute", imported on first use so optional extras stay optional
+    "grpc": "vfl.grpc.local:local_grpc_federation",
+    "flower": "vfl.flower.local:local_flower_federation",
+}
 
 
 def register_transport(name: str) -> Callable[[TransportFactory], TransportFactory]:
@@ -25,12 +31,26 @@ def register_transport(name: str) -> Callable[[TransportFactory], TransportFacto
 
 
 def transport_names() -> list[str]:
-    return sorted(_TRANSPORTS)
+    return sorted(set(_TRANSPORTS) | set(_LAZY))
+
+
+def _load_lazy(name: str) -> None:
+    module_name, attr = _LAZY[name].split(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise ConfigError(
+            f"transport {name!r} is not available ({exc}); "
+            f"install its extra, e.g. pip install 'vfl[{name}]'"
+        ) from exc
+    _TRANSPORTS.setdefault(name, getattr(module, attr))
 
 
 def open_federation(
     name: str, spec: FederationSpec, dataset: Dataset
 ) -> AbstractContextManager[Coordinator]:
+    if name not in _TRANSPORTS and name in _LAZY:
+        _load_lazy(name)
     if name not in _TRANSPORTS:
         raise ConfigError(
             f"unknown transport {name!r}; choose one of: {', '.join(transport_names())}"

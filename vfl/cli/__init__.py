@@ -1,0 +1,1 @@
+"""The ``vfl`` command line: a thin layer over the library."""

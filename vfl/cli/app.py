@@ -1,0 +1,25 @@
+"""Assembles the ``vfl`` command groups; each command lives in its own module."""
+
+from __future__ import annotations
+
+import typer
+
+from vfl.cli import simulate
+
+app = typer.Typer(
+    name="vfl",
+    help="Vertical federated learning with privacy-preserving label unlearning.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.command(name="simulate")(simulate.simulate)
+
+
+@app.callback()
+def _root() -> None:
+    """Vertical federated learning with privacy-preserving label unlearning."""
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,49 @@
+"""The one place where errors become CLI output: one line on stderr, exit code 2."""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from typing import ParamSpec, TypeVar
+
+import typer
+from pydantic import ValidationError
+
+from vfl.errors import VFLError
+
+__all__ = ["EXIT_USAGE", "fail", "friendly_errors"]
+
+EXIT_USAGE = 2
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def fail(message: str) -> typer.Exit:
+    """Print ``vfl: error: message`` on stderr and return the exit to raise."""
+    print(f"vfl: error: {message}", file=sys.stderr)
+    return typer.Exit(EXIT_USAGE)
+
+
+def _validation_message(exc: ValidationError) -> str:
+    first = exc.errors()[0]
+    where = ".".join(str(p) for p in first.get("loc", ())) or "input"
+    return f"invalid {where}: {first.get('msg', 'bad value')}"
+
+
+def friendly_errors(fn: Callable[P, R]) -> Callable[P, R]:
+    """Turn library errors into one clean line instead of a traceback."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return fn(*args, **kwargs)
+        except VFLError as exc:
+            raise fail(str(exc)) from None
+        except ValidationError as exc:
+            raise fail(_validation_message(exc)) from None
+        except KeyboardInterrupt:
+            print("vfl: interrupted", file=sys.stderr)
+            raise typer.Exit(130) from None
+
+    return wrapper

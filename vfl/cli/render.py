@@ -1,0 +1,73 @@
+"""Rich rendering shared by commands: result tables and progress bars."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from vfl.progress import ProgressCallback, ProgressEvent
+
+__all__ = ["console", "progress_bars", "results_table"]
+
+console = Console(stderr=True)
+
+
+def _pct(value: float | None) -> str:
+    return "-" if value is None or value != value else f"{100 * value:.2f}"
+
+
+def results_table(report: dict[str, Any]) -> Table:
+    """Original / unlearned / retrained side by side, percentages and seconds."""
+    table = Table(
+        title=f"{report['dataset']} · {report['parties']} passive parties · "
+        f"forget {report['classes_forgotten']} · method {report['method']}"
+    )
+    for col in ("model", "test acc %", "retained acc %", "forgotten acc %", "MIA %", "seconds"):
+        table.add_column(col, justify="left" if col == "model" else "right")
+    rows = [("original", "original"), (f"unlearned ({report['method']})", "unlearned")]
+    rows += [("retrained", "retrained")] if "retrained" in report else []
+    for label, key in rows:
+        r = report[key]
+        seconds = r.get("seconds", report.get("train_seconds") if key == "original" else None)
+        table.add_row(
+            label,
+            _pct(r.get("test_acc")),
+            _pct(r["retain_acc"]),
+            _pct(r["forget_acc"]),
+            _pct(r["mia"]),
+            "-" if seconds is None else f"{seconds:.3f}",
+        )
+    if "speedup" in report:
+        table.caption = f"speed-up vs retraining: {report['speedup']:.1f}x"
+    return table
+
+
+@contextmanager
+def progress_bars(enabled: bool = True) -> Iterator[ProgressCallback]:
+    """A :data:`ProgressCallback` that draws one bar per phase on stderr."""
+    bars = Progress(
+        TextColumn("{task.description:>10}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[info]}"),
+        TimeElapsedColumn(),
+        console=console,
+        disable=not enabled,
+        transient=False,
+    )
+    tasks: dict[str, Any] = {}
+
+    def on_event(event: ProgressEvent) -> None:
+        if event.phase not in tasks:
+            tasks[event.phase] = bars.add_task(event.phase, total=event.total, info="")
+        info = " ".join(f"{k}={v:.3f}" for k, v in event.metrics.items())
+        fields = {"info": info} if info else {}
+        bars.update(tasks[event.phase], completed=event.step, total=event.total, **fields)
+
+    with bars:
+        yield on_event
