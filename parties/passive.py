@@ -1,0 +1,118 @@
+"""The passive party process: a gRPC servicer over :class:`vfl.party.PassiveParty`.
+
+Each handler decodes with :mod:`vfl.grpc.serde`, forwards to the party, and
+encodes the answer; :func:`~vfl.grpc.errors.rpc_boundary` turns errors into
+status codes. Every check happens before the party is touched, so a rejected
+request leaves the model exactly as it was. Only the active party's
+certificate may call it.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import grpc
+from pydantic import BaseModel, ConfigDict
+
+from parties.store import CheckpointStore
+from vfl.federation import FederationSpec, build_passive_party
+from vfl.grpc import serde
+from vfl.grpc.errors import WireFormatError, rpc_boundary
+from vfl.grpc.proto import passive_pb2 as pb
+from vfl.grpc.proto import passive_pb2_grpc as pb_grpc
+from vfl.grpc.server import NetworkConfig, RunningServer, run_until_signal, start_server
+from vfl.grpc.tls import PeerGuard, is_active_party
+from vfl.party.passive import PassiveParty
+
+__all__ = ["PassiveServerConfig", "PassiveServicer", "serve", "start"]
+
+log = logging.getLogger(__name__)
+
+
+class PassiveServerConfig(BaseModel):
+    """Everything ``vfl serve passive`` takes."""
+
+    model_config = ConfigDict(frozen=True)
+
+    party_id: str
+    federation: FederationSpec = FederationSpec()
+    network: NetworkConfig = NetworkConfig()
+    state_dir: Path | None = None
+
+
+class PassiveServicer(pb_grpc.PassivePartyServicer):
+    def __init__(self, party: PassiveParty, store: CheckpointStore) -> None:
+        self._party = party
+        self._store = store
+
+    @rpc_boundary
+    def Info(self, request: pb.InfoRequest, context: grpc.ServicerContext) -> pb.PartyInfo:
+        return serde.info_to_proto(self._party.info())
+
+    @rpc_boundary
+    def Embed(self, request: pb.EmbedRequest, context: grpc.ServicerContext) -> pb.EmbedResponse:
+        embeddings = self._party.embed(serde.decode_ids(request.ids), request.train)
+        return pb.EmbedResponse(embeddings=serde.encode_tensor(embeddings))
+
+    @rpc_boundary
+    def Backward(self, request: pb.BackwardRequest, context: grpc.ServicerContext) -> pb.Empty:
+        ids = serde.decode_ids(request.ids)
+        grad = serde.decode_float(request.grad, "gradient")
+        expected = (ids.size, self._party.embed_dim)
+        if tuple(grad.shape) != expected:
+            raise WireFormatError(
+                f"gradient must have shape {list(expected)}, got {list(grad.shape)}"
+            )
+        self._party.backward(ids, grad)
+        return pb.Empty()
+
+    @rpc_boundary
+    def Configure(self, request: pb.ConfigureRequest, context: grpc.ServicerContext) -> pb.Empty:
+        self._party.configure(serde.update_from_proto(request.update))
+        return pb.Empty()
+
+    @rpc_boundary
+    def Reinitialize(
+        self, request: pb.ReinitializeRequest, context: grpc.ServicerContext
+    ) -> pb.Empty:
+        self._party.reinitialize(request.seed)
+        return pb.Empty()
+
+    @rpc_boundary
+    def Snapshot(self, request: pb.TokenRequest, context: grpc.ServicerContext) -> pb.Empty:
+        self._party.snapshot(request.token)
+        return pb.Empty()
+
+    @rpc_boundary
+    def Restore(self, request: pb.TokenRequest, context: grpc.ServicerContext) -> pb.Empty:
+        self._party.restore(request.token)
+        return pb.Empty()
+
+    @rpc_boundary
+    def Commit(self, request: pb.TokenRequest, context: grpc.ServicerContext) -> pb.CommitResponse:
+        version = self._party.commit(request.token)
+        self._store.save(self._party)
+        return pb.CommitResponse(version=version)
+
+
+def start(cfg: PassiveServerConfig) -> RunningServer:
+    """Build the party (loading its last committed model) and start serving it."""
+    party = build_passive_party(cfg.federation, cfg.party_id)
+    store = CheckpointStore(cfg.state_dir, cfg.party_id)
+    store.load_into(party)
+    servicer = PassiveServicer(party, store)
+    return start_server(
+        cfg.network,
+        lambda server: pb_grpc.add_PassivePartyServicer_to_server(servicer, server),
+        PeerGuard(is_active_party, "the active party"),
+    )
+
+
+def serve(
+    cfg: PassiveServerConfig, ready_file: Path | None = None, exit_with_parent: bool = False
+) -> None:
+    """Serve until SIGTERM; in-flight calls get the grace period to finish."""
+    running = start(cfg)
+    log.info("passive party %s ready", cfg.party_id)
+    run_until_signal(running, ready_file=ready_file, exit_with_parent=exit_with_parent)

@@ -1,0 +1,132 @@
+"""``vfl serve passive|active|health``: run a party process, or probe one.
+
+Thin: options become a typed config and go to :mod:`parties`. Mutual TLS is
+the default; ``--insecure`` is for local development and warns.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from vfl.cli.errors import friendly_errors
+from vfl.federation import FederationSpec
+from vfl.grpc.server import DEFAULT_MAX_MESSAGE_BYTES, NetworkConfig
+from vfl.grpc.tls import TLSConfig
+from vfl.models.bottom import BottomModelConfig
+
+__all__ = ["serve_app"]
+
+serve_app = typer.Typer(help="Run a party server (or probe one's health).", no_args_is_help=True)
+
+Listen = Annotated[str, typer.Option(help="HOST:PORT to listen on (port 0: any free port).")]
+Certs = Annotated[
+    Path | None, typer.Option(envvar="VFL_CERTS", help="Folder made by `vfl certs init`.")
+]
+Identity = Annotated[
+    str, typer.Option(envvar="VFL_IDENTITY", help="This process's certificate name.")
+]
+Insecure = Annotated[bool, typer.Option(help="Plaintext, no peer checks: local development only.")]
+StateDir = Annotated[Path | None, typer.Option(help="Folder for committed checkpoints.")]
+ReadyFile = Annotated[
+    Path | None, typer.Option(help="Write the bound port here once serving.", hidden=True)
+]
+ExitWithParent = Annotated[bool, typer.Option(help="Exit when the parent dies.", hidden=True)]
+MaxMessageMb = Annotated[int, typer.Option(help="Largest message accepted, in MiB.")]
+Dataset = Annotated[str, typer.Option(help="Dataset every party agreed on.")]
+DataDir = Annotated[Path | None, typer.Option(help="Folder with the dataset's files.")]
+Parties = Annotated[int, typer.Option(help="Number of passive parties in the federation.")]
+Model = Annotated[str, typer.Option(help="Bottom model: auto, mlp or cnn.")]
+EmbedDim = Annotated[int, typer.Option(help="Embedding width of every bottom model.")]
+Hidden = Annotated[int, typer.Option(help="Hidden width of the bottom MLP.")]
+TopHidden = Annotated[int, typer.Option(help="Hidden width of the top model.")]
+Seed = Annotated[int, typer.Option(help="Federation seed (data split and initial models).")]
+
+
+def _setup_logging() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+
+
+def _spec(dataset: str, data_dir: Path | None, parties: int, model: str, embed_dim: int,
+          hidden: int, top_hidden: int, seed: int) -> FederationSpec:  # fmt: skip
+    return FederationSpec(
+        dataset=dataset,
+        data_dir=data_dir,
+        parties=parties,
+        model=BottomModelConfig(name=model, embed_dim=embed_dim, hidden=hidden),
+        top_hidden=top_hidden,
+        seed=seed,
+    )
+
+
+def _network(listen: str, certs: Path | None, identity: str, insecure: bool,
+             max_message_mb: int) -> NetworkConfig:  # fmt: skip
+    return NetworkConfig(
+        listen=listen,
+        max_message_bytes=max_message_mb * 1024 * 1024,
+        tls=TLSConfig(certs=certs, identity=identity, insecure=insecure),
+    )
+
+
+@serve_app.command("passive")
+@friendly_errors
+def passive(
+    party_id: Annotated[str, typer.Option(help="This party's id, e.g. passive-0.")],
+    listen: Listen = "0.0.0.0:50051",
+    dataset: Dataset = "digits",
+    data_dir: DataDir = None,
+    parties: Parties = 2,
+    model: Model = "auto",
+    embed_dim: EmbedDim = 64,
+    hidden: Hidden = 128,
+    top_hidden: TopHidden = 128,
+    seed: Seed = 0,
+    state_dir: StateDir = None,
+    certs: Certs = None,
+    identity: Identity = "",
+    insecure: Insecure = False,
+    max_message_mb: MaxMessageMb = DEFAULT_MAX_MESSAGE_BYTES // 2**20,
+    ready_file: ReadyFile = None,
+    exit_with_parent: ExitWithParent = False,
+) -> None:
+    """Serve one passive party: its columns and bottom model, nothing else."""
+    from parties.passive import PassiveServerConfig, serve
+
+    _setup_logging()
+    cfg = PassiveServerConfig(
+        party_id=party_id,
+        federation=_spec(dataset, data_dir, parties, model, embed_dim, hidden, top_hidden, seed),
+        network=_network(listen, certs, identity or party_id, insecure, max_message_mb),
+        state_dir=state_dir,
+    )
+    serve(cfg, ready_file, exit_with_parent)
+
+
+@serve_app.command("health")
+@friendly_errors
+def health(
+    target: Annotated[str, typer.Option(help="HOST:PORT of the server to probe.")],
+    server_name: Annotated[str, typer.Option(help="Identity the server's certificate names.")],
+    certs: Certs = None,
+    identity: Identity = "",
+    insecure: Insecure = False,
+    timeout: Annotated[float, typer.Option(help="Seconds to wait for SERVING.")] = 5.0,
+) -> None:
+    """Exit 0 when the server reports SERVING (for container health checks)."""
+    from vfl.grpc.health import wait_healthy
+    from vfl.grpc.server import grpc_options
+
+    tls = TLSConfig(certs=certs, identity=identity, insecure=insecure).checked()
+    channel = tls.open_channel(target, server_name, grpc_options())
+    try:
+        wait_healthy(channel, timeout, f"{server_name} at {target}")
+    finally:
+        channel.close()
+    typer.echo("SERVING")
+
+
+if __name__ == "__main__":
+    serve_app(prog_name="vfl serve")

@@ -1,0 +1,27 @@
+"""The gRPC transport: wire contract stubs, serde, mTLS, the passive-party client.
+
+Importing this package registers nothing; the transport registry loads
+:func:`vfl.grpc.local.local_grpc_federation` lazily as ``"grpc"``.
+"""
+
+from vfl.grpc.client import GrpcPassiveClient
+from vfl.grpc.errors import (
+    PartyUnavailableError,
+    PeerRejectedError,
+    RemoteCallError,
+    RemoteProtocolError,
+    RemoteUnknownSampleError,
+    WireFormatError,
+)
+from vfl.grpc.tls import TLSConfig
+
+__all__ = [
+    "GrpcPassiveClient",
+    "PartyUnavailableError",
+    "PeerRejectedError",
+    "RemoteCallError",
+    "RemoteProtocolError",
+    "RemoteUnknownSampleError",
+    "TLSConfig",
+    "WireFormatError",
+]
