@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
@@ -43,10 +43,17 @@ class UnlearnConfig(BaseModel):
     lambdas: tuple[float, ...] = (0.25, 0.5, 0.75)
     alpha: float = Field(1.0, gt=0, description="Beta(alpha, alpha) for recovery mixup")
     epochs: int = Field(20, ge=1, le=10_000, description="upper bound on unlearning epochs")
-    lr: float = Field(1e-3, gt=0, le=1)
-    ce_cap: float = Field(4.0, gt=0, description="ascent stops per sample past this CE")
+    optimizer: Literal["sgd", "adam"] = "sgd"
+    lr: float = Field(0.3, gt=0, le=10)
+    momentum: float = Field(0.9, ge=0, lt=1)
+    ce_cap: float = Field(2.0, gt=0, description="ascent stops per sample past this CE")
     forget_target: float = Field(0.0, ge=0, le=1, description="stop at this few-shot forget acc")
-    patience: int = Field(2, ge=0, description="extra epochs after the target is met")
+    check_per_class: int = Field(
+        10, ge=1, description="held-out retained samples per class that gauge collateral damage"
+    )
+    max_check_drop: float = Field(
+        0.03, ge=0, le=1, description="undo an epoch (and halve lr) past this check-set drop"
+    )
 
 
 @dataclass

@@ -3,8 +3,8 @@
 Mixing happens at the active party on the embeddings the passive parties
 sent, identically for every party (same pairs, same lambdas), so the mixed
 rows are the embeddings of a consistent virtual sample. Everything is
-vectorised: pairs are built with ``triu_indices`` per class and applied with
-one gather per party.
+vectorised: pairs are built with ``triu_indices`` per class and applied as one
+matrix product per party.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-__all__ = ["MixPlan", "all_pairs_plan", "mix", "partner_plan"]
+__all__ = ["MixPlan", "all_pairs_plan", "mix", "mixing_matrix", "partner_plan"]
 
 
 @dataclass(frozen=True)
@@ -69,7 +69,20 @@ def partner_plan(labels: torch.Tensor, alpha: float, rng: np.random.Generator) -
     return MixPlan(left=torch.arange(n), right=right, lam=lam, labels=labels.clone())
 
 
+def mixing_matrix(plan: MixPlan, n: int) -> torch.Tensor:
+    """The ``[len(plan), n]`` matrix ``M`` with ``mixed = M @ E``.
+
+    A matmul rather than a gather: its backward (``M.T @ grad``) sums in a fixed
+    order, so the gradients a party receives are bit-for-bit reproducible.
+    """
+    m = torch.zeros(len(plan), n)
+    rows = torch.arange(len(plan))
+    m[rows, plan.left] = plan.lam
+    m[rows, plan.right] += 1.0 - plan.lam
+    return m
+
+
 def mix(embeddings: Sequence[torch.Tensor], plan: MixPlan) -> list[torch.Tensor]:
     """Apply ``plan`` to each party's embedding matrix (differentiable in ``embeddings``)."""
-    lam = plan.lam.unsqueeze(1)
-    return [lam * e[plan.left] + (1.0 - lam) * e[plan.right] for e in embeddings]
+    m = mixing_matrix(plan, embeddings[0].shape[0])
+    return [m @ e for e in embeddings]

@@ -36,7 +36,8 @@ def mixup_objective(plan: MixPlan, ascent: bool, ce_cap: float | None = None) ->
     sign = -1.0 if ascent else 1.0
 
     def objective(top: nn.Module, embeddings: list[torch.Tensor]) -> torch.Tensor:
-        ce = F.cross_entropy(top(mix(embeddings, plan)), plan.labels, reduction="none")
+        logits = top(mix(embeddings, plan))
+        ce = F.cross_entropy(logits, plan.labels, reduction="none")
         if ce_cap is not None:
             ce = torch.where(ce < ce_cap, ce, ce.detach())
         return sign * ce.mean()

@@ -1,0 +1,95 @@
+"""Nothing a passive party receives can carry a label, a class id or a loss.
+
+Checked structurally: every call that reaches a passive party is recorded by
+``RecordingClient``, and every argument must be one of the few allowed kinds.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from tests.conftest import FAST_TRAIN
+from vfl.party import UpdateConfig
+from vfl.unlearning import UnlearnConfig, UnlearningContext, get_method, method_names
+
+ALLOWED_ARGS = {
+    "embed": {"ids", "train"},
+    "backward": {"ids", "grad"},
+    "configure": {"update"},
+    "reinitialize": {"seed"},
+    "snapshot": {"token"},
+    "restore": {"token"},
+    "commit": {"token"},
+    "info": set(),
+}
+
+
+def _assert_label_free(calls, embed_dim: int, n_samples: int) -> None:
+    for call in calls:
+        assert set(call.args) == ALLOWED_ARGS[call.method], call
+        for name, value in call.args.items():
+            if name == "ids":
+                assert value.dtype == np.int64 and value.ndim == 1
+                assert len(np.unique(value)) == value.size
+                assert value.min() >= 0 and value.max() < n_samples
+            elif name == "grad":
+                assert isinstance(value, torch.Tensor) and value.dtype == torch.float32
+                assert value.ndim == 2 and value.shape[1] == embed_dim
+            elif name == "train":
+                assert isinstance(value, bool)
+            elif name == "update":
+                assert isinstance(value, UpdateConfig)
+                assert set(UpdateConfig.model_fields) == {
+                    "optimizer",
+                    "lr",
+                    "momentum",
+                    "weight_decay",
+                    "freeze_norm_stats",
+                }
+            elif name == "seed":
+                assert isinstance(value, int)
+            elif name == "token":
+                assert isinstance(value, str)
+
+
+@pytest.mark.parametrize("method", method_names())
+def test_passive_parties_see_no_labels_during_training_and_unlearning(
+    trained, digits, method
+) -> None:
+    co, clients = trained
+    co.train(digits.train_ids[:256], FAST_TRAIN.model_copy(update={"epochs": 1}), seed=0)
+    ctx = UnlearningContext(
+        co, [3], UnlearnConfig(epochs=3), FAST_TRAIN.model_copy(update={"epochs": 1}), 0
+    )
+    co.snapshot("req-1")
+    get_method(method).run(ctx)
+    co.restore("req-1")
+    for client in clients:
+        assert client.calls, "the recorder saw no traffic"
+        _assert_label_free(
+            client.calls, client.inner.info().embed_dim, digits.n_train + digits.n_test
+        )
+
+
+def test_tokens_do_not_encode_the_request(trained, digits) -> None:
+    """Snapshot tokens are chosen by the caller; the simulation uses a fixed word."""
+    from vfl.simulation import ORIGINAL
+
+    assert not any(ch.isdigit() for ch in ORIGINAL)
+
+
+def test_gradients_and_ids_are_all_a_passive_party_gets_during_luv(trained) -> None:
+    co, clients = trained
+    ctx = UnlearningContext(co, [3], UnlearnConfig(epochs=2), FAST_TRAIN, 0)
+    get_method("luv").run(ctx)
+    methods = {call.method for call in clients[0].calls}
+    assert methods <= {"configure", "embed", "backward", "snapshot", "restore", "commit"}
+    # forget and recovery steps share one configuration; only the step size may change
+    updates = [c.args["update"] for c in clients[0].calls if c.method == "configure"]
+    assert {u.model_copy(update={"lr": 0.0}) for u in updates} == {
+        updates[0].model_copy(update={"lr": 0.0})
+    }
+    tokens = {c.args["token"] for c in clients[0].calls if "token" in c.args}
+    assert tokens <= {"unlearn-epoch"}

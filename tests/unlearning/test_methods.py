@@ -1,0 +1,99 @@
+"""Every registered method runs through the party API; LUV forgets and keeps the rest."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tests.conftest import FAST_TRAIN
+from vfl.errors import ConfigError
+from vfl.metrics import evaluate
+from vfl.unlearning import (
+    UnlearnConfig,
+    UnlearningContext,
+    get_method,
+    method_names,
+    validate_classes,
+)
+
+
+@pytest.mark.parametrize("method", method_names())
+def test_each_method_runs_and_changes_the_models(trained, method) -> None:
+    co, _ = trained
+    before = co.digests()
+    ctx = UnlearningContext(
+        co, [3], UnlearnConfig(epochs=3), FAST_TRAIN.model_copy(update={"epochs": 2}), 0
+    )
+    get_method(method).run(ctx)
+    after = co.digests()
+    assert all(after[k] != before[k] for k in before), f"{method} left a party unchanged"
+
+
+@pytest.mark.parametrize("classes", [[3], [1, 7]])
+def test_luv_forgets_the_classes_and_keeps_the_others(trained, classes) -> None:
+    co, _ = trained
+    labels = co.active.labels
+    original = evaluate(co, labels, classes)
+    get_method("luv").run(UnlearningContext(co, classes, UnlearnConfig(), FAST_TRAIN, 0))
+    unlearned = evaluate(co, labels, classes)
+    assert original.forget_acc > 0.9
+    assert unlearned.forget_acc <= 0.05
+    assert unlearned.retain_acc >= original.retain_acc - 0.05
+    assert unlearned.mia < original.mia
+
+
+def test_unlearning_is_deterministic_given_the_seed(
+    trained, digits_spec, digits, trained_state
+) -> None:
+    co, _ = trained
+    co.snapshot("s")
+    get_method("luv").run(UnlearningContext(co, [3], UnlearnConfig(), FAST_TRAIN, 5))
+    first = co.digests()
+    co.restore("s")
+    get_method("luv").run(UnlearningContext(co, [3], UnlearnConfig(), FAST_TRAIN, 5))
+    assert co.digests() == first
+
+
+def test_training_is_deterministic_given_the_seed(digits_spec, digits) -> None:
+    from tests.conftest import build_recorded
+
+    digests = []
+    for _ in range(2):
+        co, _ = build_recorded(digits_spec, digits)
+        co.train(digits.train_ids[:300], FAST_TRAIN.model_copy(update={"epochs": 1}), seed=3)
+        digests.append(co.digests())
+        co.close()
+    assert digests[0] == digests[1]
+
+
+@pytest.mark.parametrize(
+    ("classes", "message"),
+    [
+        ([], "at least one"),
+        ([10], "out of range"),
+        ([-1], "out of range"),
+        ([2, 2], "twice"),
+        (list(range(10)), "every class"),
+    ],
+)
+def test_bad_class_requests_are_refused(classes, message) -> None:
+    with pytest.raises(ConfigError, match=message):
+        validate_classes(classes, 10)
+
+
+def test_more_forget_samples_than_exist_is_a_clear_error(trained) -> None:
+    co, _ = trained
+    ctx = UnlearningContext(co, [3], UnlearnConfig(forget_samples=10_000), FAST_TRAIN, 0)
+    before = co.digests()
+    with pytest.raises(ConfigError, match="cannot pick 10000"):
+        get_method("luv").run(ctx)
+    assert co.digests() == before
+
+
+def test_few_shot_sets_are_training_samples_of_the_right_classes(trained) -> None:
+    co, _ = trained
+    ctx = UnlearningContext(co, [3], UnlearnConfig(), FAST_TRAIN, 0)
+    ids = ctx.few_shot([3], 40, salt=1)
+    labels = co.active.labels
+    assert np.isin(ids, labels.train_ids).all()
+    assert (labels.labels_of(ids) == 3).all() and len(np.unique(ids)) == 40

@@ -1,0 +1,5 @@
+"""``python -m vfl`` runs the CLI."""
+
+from vfl.cli.app import main
+
+main()
