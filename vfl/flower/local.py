@@ -1,0 +1,211 @@
+"""A whole Flower deployment on loopback, yielding a Coordinator (transport ``flower``).
+
+:func:`local_flower_federation` starts the real Flower processes -- one
+``flower-superlink`` and, per passive party, one ``flower-supernode`` plus one
+``python -m vfl.flower.worker`` -- on 127.0.0.1 with ports chosen by the OS,
+submits the vfl Flower App with ``flwr run``, hosts that run's ServerApp in
+this process (so the caller gets a live coordinator, exactly like the other
+transports) and stops every process on exit, error or Ctrl-C. Children also
+die with this process (``PR_SET_PDEATHSIG``) if it is killed.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+
+from vfl.coordinator import Coordinator
+from vfl.data.base import Dataset
+from vfl.errors import ConfigError
+from vfl.federation import FederationSpec
+from vfl.flower.client import FlowerTransportError
+from vfl.flower.crypto import generate_keypair
+from vfl.flower.runtime import hosted_serverapp
+from vfl.flower.server_app import ACTIVE, ActiveKeys, open_grid_federation
+
+__all__ = ["APP_DIR", "LocalDeployment", "local_flower_federation"]
+
+APP_DIR = Path(__file__).parent / "app"
+HOST = "127.0.0.1"
+CONNECTION = "vfl-local"
+STARTUP_TIMEOUT = 120.0
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind((HOST, 0))
+        return int(s.getsockname()[1])
+
+
+def _die_with_parent() -> None:  # runs in the child between fork and exec
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
+def _executable(name: str) -> str:
+    beside = Path(sys.executable).parent / name
+    found = str(beside) if beside.exists() else shutil.which(name)
+    if found is None:
+        raise ConfigError(f"{name} not found; install the extra: pip install 'vfl[flower]'")
+    return found
+
+
+class LocalDeployment:
+    """The processes of one local deployment, their logs, and their teardown."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.env = {
+            **os.environ,
+            "FLWR_HOME": str(root / "flwr-home"),
+            "FLWR_TELEMETRY_ENABLED": "0",
+            "FLWR_DISABLE_UPDATE_CHECK": "1",
+            "PYTHONUNBUFFERED": "1",
+        }
+        self._procs: list[tuple[str, subprocess.Popen[bytes]]] = []
+
+    def start(self, name: str, argv: list[str]) -> None:
+        log = (self.root / f"{name}.log").open("wb")
+        proc = subprocess.Popen(
+            argv,
+            env=self.env,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            preexec_fn=_die_with_parent,
+        )
+        log.close()
+        self._procs.append((name, proc))
+
+    def check(self) -> None:
+        """Raise with the log tail of the first process that exited."""
+        for name, proc in self._procs:
+            if proc.poll() is not None:
+                raise FlowerTransportError(
+                    f"{name} exited with code {proc.returncode}:\n{self.log_tail(name)}"
+                )
+
+    def log_tail(self, name: str, lines: int = 15) -> str:
+        path = self.root / f"{name}.log"
+        text = path.read_text(errors="replace") if path.exists() else ""
+        return "\n".join(text.splitlines()[-lines:])
+
+    def wait_for_port(self, port: int, timeout: float = STARTUP_TIMEOUT) -> None:
+        deadline = time.monotonic() + timeout
+        while True:
+            self.check()
+            with socket.socket() as s:
+                if s.connect_ex((HOST, port)) == 0:
+                    return
+            if time.monotonic() > deadline:
+                raise FlowerTransportError(f"nothing listens on {HOST}:{port} after {timeout} s")
+            time.sleep(0.1)
+
+    def stop(self) -> None:
+        """SIGTERM every process group, newest first; SIGKILL what is left after 10 s."""
+        for _name, proc in reversed(self._procs):
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGTERM)
+        deadline = time.monotonic() + 10
+        for _name, proc in self._procs:
+            try:
+                proc.wait(max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+
+    def submit_run(self, link_port: int) -> None:
+        """``flwr run`` the vfl app against this SuperLink (creates the ServerApp task)."""
+        home = Path(self.env["FLWR_HOME"])
+        home.mkdir(parents=True, exist_ok=True)
+        (home / "config.toml").write_text(
+            f'[superlink]\ndefault = "{CONNECTION}"\n\n'
+            f'[superlink.{CONNECTION}]\naddress = "{HOST}:{link_port}"\ninsecure = true\n'
+        )
+        app = self.root / "app"
+        shutil.copytree(APP_DIR, app)
+        out = subprocess.run(
+            [_executable("flwr"), "run", str(app), CONNECTION, "--format", "json"],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=STARTUP_TIMEOUT,
+            check=False,
+        )
+        if out.returncode != 0:
+            raise FlowerTransportError(f"flwr run failed:\n{out.stdout}\n{out.stderr}")
+
+
+def _start_parties(dep: LocalDeployment, spec: FederationSpec, link_port: int) -> None:
+    keys = dep.root / "keys"
+    generate_keypair(keys, ACTIVE)
+    spec_file = dep.root / "federation.json"
+    spec_file.write_text(spec.model_dump_json())
+    record = os.environ.get("VFL_FLOWER_RECORD_DIR")  # tests: what each ClientApp receives
+    for pid in spec.party_ids():
+        generate_keypair(keys, pid)
+        node_port = free_port()
+        dep.start(
+            f"supernode-{pid}",
+            [
+                _executable("flower-supernode"),
+                "--insecure",
+                "--isolation=process",
+                f"--superlink={HOST}:{link_port}",
+                f"--host={HOST}",
+                f"--port={node_port}",
+                f"--node-config=party-id='{pid}'",
+            ],
+        )
+        worker = [sys.executable, "-m", "vfl.flower.worker"]
+        worker += [f"--runtime-api-address={HOST}:{node_port}", f"--spec={spec_file}"]
+        worker += [f"--party-id={pid}", f"--key={keys / (pid + '.key')}"]
+        worker += [f"--active-key={keys / (ACTIVE + '.pub')}"]
+        if record:
+            worker.append(f"--record={Path(record) / (pid + '.jsonl')}")
+        dep.start(f"worker-{pid}", worker)
+
+
+@contextmanager
+def local_flower_federation(spec: FederationSpec, dataset: Dataset) -> Iterator[Coordinator]:
+    """Start SuperLink, SuperNodes and workers on loopback; yield the coordinator."""
+    with ExitStack() as stack:
+        root = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="vfl-flower-")))
+        dep = LocalDeployment(root)
+        stack.callback(dep.stop)
+        link_port = free_port()
+        dep.start(
+            "superlink",
+            [
+                _executable("flower-superlink"),
+                "--insecure",
+                "--isolation=process",
+                "--disable-runtime-dependency-installation",
+                f"--host={HOST}",
+                f"--port={link_port}",
+            ],
+        )
+        dep.wait_for_port(link_port)
+        _start_parties(dep, spec, link_port)
+        dep.submit_run(link_port)
+        grid, context = stack.enter_context(hosted_serverapp(f"{HOST}:{link_port}"))
+        keys = ActiveKeys.load(root / "keys", spec.party_ids())
+        try:
+            co = stack.enter_context(
+                open_grid_federation(grid, context.run_id, spec, dataset, keys)
+            )
+        except Exception as exc:
+            dep.check()  # a crashed process explains the failure better
+            raise exc
+        yield co

@@ -1,0 +1,121 @@
+"""The ServerApp: the active party and the coordinator, talking to nodes through a Grid.
+
+:func:`open_grid_federation` turns a Flower ``Grid`` into the same
+:class:`~vfl.coordinator.Coordinator` every other transport yields, so the
+training and unlearning code is shared. ``app`` is the ServerApp for
+``flwr run`` on an existing Flower deployment: its main function runs one whole
+:func:`~vfl.simulation.run_simulation` on the grid it is given and writes the
+report; the local launcher (:mod:`vfl.flower.local`) instead hosts the grid in
+the caller's process and yields the coordinator itself.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
+from flwr.app import Context
+from flwr.serverapp import Grid, ServerApp
+
+from vfl.coordinator import Coordinator
+from vfl.data.base import Dataset
+from vfl.errors import ConfigError
+from vfl.federation import FederationSpec, build_active_party
+from vfl.flower.client import FlowerTransportError, GridLink, connect_party
+from vfl.flower.crypto import load_private_key, load_public_key
+from vfl.progress import ProgressEvent
+from vfl.simulation import SimulationConfig, run_simulation
+from vfl.transport.registry import register_transport
+
+__all__ = ["ACTIVE", "ActiveKeys", "app", "open_grid_federation"]
+
+ACTIVE = "active"
+
+
+@dataclass(frozen=True)
+class ActiveKeys:
+    """The active party's private key and the pinned public key of every passive party."""
+
+    private: X25519PrivateKey
+    pinned: dict[str, X25519PublicKey]
+
+    @classmethod
+    def load(cls, key_dir: Path, party_ids: list[str]) -> ActiveKeys:
+        """``active.key`` plus ``<party>.pub`` for each party, from ``key_dir``."""
+        return cls(
+            load_private_key(key_dir / f"{ACTIVE}.key"),
+            {pid: load_public_key(key_dir / f"{pid}.pub") for pid in party_ids},
+        )
+
+
+def wait_for_nodes(grid: Grid, count: int, timeout: float = 120.0) -> list[int]:
+    deadline = time.monotonic() + timeout
+    while len(nodes := sorted(grid.get_node_ids())) < count:
+        if time.monotonic() > deadline:
+            raise FlowerTransportError(
+                f"only {len(nodes)} of {count} SuperNodes connected within {timeout:.0f} s"
+            )
+        time.sleep(0.1)
+    return nodes
+
+
+@contextmanager
+def open_grid_federation(
+    grid: Grid, run_id: int, spec: FederationSpec, dataset: Dataset, keys: ActiveKeys
+) -> Iterator[Coordinator]:
+    """Handshake with every node, build the active party, yield the coordinator."""
+    link = GridLink(grid)
+    nodes = wait_for_nodes(grid, spec.parties)
+    with ThreadPoolExecutor(max_workers=len(nodes)) as pool:
+        found = list(
+            pool.map(lambda n: connect_party(link, n, keys.private, keys.pinned, run_id), nodes)
+        )
+    by_party = {client.party_id: (client, info) for client, info in found}
+    if sorted(by_party) != sorted(spec.party_ids()):
+        raise ConfigError(
+            f"the grid's nodes are parties {sorted(by_party)}, the federation expects "
+            f"{spec.party_ids()}; start one SuperNode and worker per party"
+        )
+    clients = [by_party[pid][0] for pid in spec.party_ids()]
+    dims = [by_party[pid][1].embed_dim for pid in spec.party_ids()]
+    coordinator = Coordinator(build_active_party(spec, dims, dataset), clients)
+    try:
+        yield coordinator
+    finally:
+        coordinator.close()
+
+
+app = ServerApp()
+
+
+def _print_progress(event: ProgressEvent) -> None:
+    if event.metrics:
+        print(f"[vfl] {event.phase} {event.step}/{event.total} {event.metrics}", flush=True)
+
+
+@app.main()
+def main(grid: Grid, context: Context) -> None:
+    """Run config: ``simulation`` (SimulationConfig JSON), ``key-dir``, optional ``report``."""
+    cfg = SimulationConfig.model_validate_json(str(context.run_config["simulation"]))
+    spec = cfg.federation
+    keys = ActiveKeys.load(Path(str(context.run_config["key-dir"])), spec.party_ids())
+
+    @contextmanager
+    def this_grid(spec: FederationSpec, dataset: Dataset) -> Iterator[Coordinator]:
+        with open_grid_federation(grid, context.run_id, spec, dataset, keys) as co:
+            yield co
+
+    register_transport("flower")(this_grid)  # in this process, "flower" is this grid
+    report = run_simulation(
+        cfg.model_copy(update={"transport": "flower"}), progress=_print_progress
+    )
+    text = json.dumps(report, indent=2, default=str)
+    if out := str(context.run_config.get("report", "")):
+        Path(out).write_text(text)
+    print(text, flush=True)
