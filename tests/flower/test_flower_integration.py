@@ -35,21 +35,24 @@ ALLOWED_OPS = {
 FORBIDDEN = ("label", "class", "loss", "target", "y")
 
 
+# Big batches keep the number of Flower round trips (seconds each) small.
+CONFIG = SimulationConfig(
+    federation=FederationSpec(dataset="digits", parties=2),
+    classes=[3],
+    method="luv",
+    compare_retrain=False,
+    transport="flower",
+    train=TrainConfig(epochs=3, batch_size=700, update=UpdateConfig(lr=0.01)),
+)
+
+
 @pytest.fixture(scope="module")
 def flower_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, Path]:
     record_dir = tmp_path_factory.mktemp("received")
     mp = pytest.MonkeyPatch()
     mp.setenv("VFL_FLOWER_RECORD_DIR", str(record_dir))
-    cfg = SimulationConfig(
-        federation=FederationSpec(dataset="digits", parties=2),
-        classes=[3],
-        method="luv",
-        compare_retrain=False,
-        transport="flower",
-        train=TrainConfig(epochs=3, batch_size=512, update=UpdateConfig(lr=0.01)),
-    )
     try:
-        report = run_simulation(cfg)
+        report = run_simulation(CONFIG)
     finally:
         mp.undo()
     return report, record_dir
@@ -62,6 +65,14 @@ def test_flower_trains_and_luv_forgets(flower_run: tuple[dict, Path]) -> None:
     assert original["forget_acc"] > 0.8, "the federation should have learned class 3 first"
     assert unlearned["forget_acc"] <= 0.05
     assert unlearned["retain_acc"] >= original["retain_acc"] - 0.05
+
+
+def test_flower_computes_exactly_what_inprocess_computes(flower_run: tuple[dict, Path]) -> None:
+    report, _ = flower_run
+    local = run_simulation(CONFIG.model_copy(update={"transport": "inprocess"}))
+    for phase in ("original", "unlearned"):
+        for metric in ("test_acc", "retain_acc", "forget_acc", "per_class"):
+            assert report[phase][metric] == pytest.approx(local[phase][metric], abs=1e-6)
 
 
 def test_clientapps_received_only_ciphertext_without_labels(flower_run: tuple[dict, Path]) -> None:
