@@ -71,6 +71,8 @@ class LocalDeployment:
             "FLWR_TELEMETRY_ENABLED": "0",
             "FLWR_DISABLE_UPDATE_CHECK": "1",
             "PYTHONUNBUFFERED": "1",
+            # idle OpenMP threads sleep instead of spinning: parties share the cores
+            "OMP_WAIT_POLICY": "PASSIVE",
         }
         self._procs: list[tuple[str, subprocess.Popen[bytes]]] = []
 
@@ -78,6 +80,7 @@ class LocalDeployment:
         log = (self.root / f"{name}.log").open("wb")
         proc = subprocess.Popen(
             argv,
+            cwd=self.root,
             env=self.env,
             stdin=subprocess.DEVNULL,
             stdout=log,
