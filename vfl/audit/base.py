@@ -1,0 +1,92 @@
+"""What an audit observes, what an attack reports, and the registry of attacks.
+
+An audit runs a federation through stages -- ``trained``, ``unlearned`` and
+``retrained`` -- and after each stage hands every attack an :class:`AuditView`.
+The passive-party attacks read only the attacker's :class:`RecordedCall` list
+(what crossed its API), its own feature columns and its own bottom model; the
+ground truth in the view (labels, the forget set) is used only to *score* them.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import ClassVar, Literal
+
+import numpy as np
+import torch
+
+from vfl.coordinator import Coordinator
+from vfl.data.base import LabelShard
+from vfl.errors import ConfigError
+from vfl.party.client import RecordedCall, RecordingClient
+
+__all__ = [
+    "Attack",
+    "AuditView",
+    "Finding",
+    "Stage",
+    "attack_names",
+    "get_attack",
+    "register_attack",
+]
+
+Stage = Literal["trained", "unlearned", "retrained"]
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One number an attack measured; ``detail`` says how (e.g. which statistic won)."""
+
+    name: str
+    metric: str
+    value: float
+    detail: str = ""
+
+
+@dataclass
+class AuditView:
+    """Everything collected so far in one arm of an audit."""
+
+    coordinator: Coordinator
+    attacker: RecordingClient
+    attacker_features: np.ndarray  # the attacker's own columns, row = global sample ID
+    labels: LabelShard  # ground truth, for scoring only
+    classes: list[int]
+    aux_ids: np.ndarray  # a few public labelled training samples the attacker knows
+    forget_ids: np.ndarray  # the few-shot forget set the method used (ground truth)
+    calls: dict[str, list[RecordedCall]] = field(default_factory=dict)  # by stage
+
+    def embed_own(self, ids: np.ndarray) -> np.ndarray:
+        """The attacker's bottom-model outputs, computed by itself (not recorded)."""
+        out: torch.Tensor = self.attacker.inner.embed(ids, train=False)
+        return out.numpy()
+
+
+class Attack(ABC):
+    """One attack; runs after the stages it lists and returns findings."""
+
+    name: ClassVar[str]
+    summary: ClassVar[str]
+    stages: ClassVar[tuple[Stage, ...]]
+
+    @abstractmethod
+    def run(self, view: AuditView, stage: Stage) -> list[Finding]: ...
+
+
+_ATTACKS: dict[str, type[Attack]] = {}
+
+
+def register_attack(cls: type[Attack]) -> type[Attack]:
+    _ATTACKS[cls.name] = cls
+    return cls
+
+
+def attack_names() -> list[str]:
+    return sorted(_ATTACKS)
+
+
+def get_attack(name: str) -> Attack:
+    if name not in _ATTACKS:
+        raise ConfigError(f"unknown attack {name!r}; choose one of: {', '.join(attack_names())}")
+    return _ATTACKS[name]()

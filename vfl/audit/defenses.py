@@ -1,0 +1,142 @@
+"""Gradient defenses, applied at the active party before gradients leave it.
+
+Each defense is a :data:`~vfl.coordinator.GradientTransform` plugged into
+``Coordinator.gradient_transforms``; it sees one batch's IDs and the list of
+per-party gradient matrices (one row per sample) and returns new matrices.
+Every party's rows are treated on their own: a party only ever receives its
+own slice, so that is the slice whose statistics must not leak.
+
+* ``noise``: clip each row to a norm ``C`` (``clip_norm``; when unset, ``C`` is
+  the batch's median row norm, i.e. the noise is relative to the per-sample
+  gradient norm) and add isotropic Gaussian noise whose *expected norm* is
+  ``noise_multiplier * C`` (per-coordinate std ``noise_multiplier * C / sqrt(d)``).
+* ``maxnorm``: Li et al.'s max-norm heuristic -- add to each row Gaussian noise
+  that lifts its expected squared norm to the batch maximum.
+* ``equalize``: rescale every row to the batch's mean row norm (deterministic;
+  request hiding uses it so that no ID stands out by gradient size).
+* ``hide``: not a transform -- it swaps the unlearning method for a
+  request-hiding one (see :mod:`vfl.unlearning.hiding`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from pydantic import BaseModel, ConfigDict, Field
+
+from vfl.coordinator import GradientTransform
+from vfl.errors import ConfigError
+
+__all__ = [
+    "Defense",
+    "DefenseConfig",
+    "defense_names",
+    "equalize_norms",
+    "gaussian_noise",
+    "get_defense",
+    "max_norm",
+]
+
+EPS = 1e-12
+
+
+class DefenseConfig(BaseModel):
+    """Knobs of the gradient defenses; each reads the ones it uses."""
+
+    model_config = ConfigDict(frozen=True)
+
+    noise_multiplier: float = Field(0.5, ge=0, description="noise norm / clip norm")
+    clip_norm: float | None = Field(None, gt=0, description="None: batch median row norm")
+    seed: int = 0
+
+
+def _rows(fn: Callable[[torch.Tensor], torch.Tensor]) -> GradientTransform:
+    """Lift a per-party matrix function to a :data:`GradientTransform`."""
+
+    def transform(_ids: np.ndarray, grads: list[torch.Tensor]) -> list[torch.Tensor]:
+        return [fn(g) for g in grads]
+
+    return transform
+
+
+def _norms(g: torch.Tensor) -> torch.Tensor:
+    return g.norm(dim=1, keepdim=True)
+
+
+def gaussian_noise(
+    noise_multiplier: float, clip_norm: float | None = None, seed: int = 0
+) -> GradientTransform:
+    """Clip rows to ``clip_norm`` (or the batch median norm), add noise of norm ~ sigma * C."""
+    gen = torch.Generator().manual_seed(seed)
+
+    def noisy(g: torch.Tensor) -> torch.Tensor:
+        norms = _norms(g)
+        clip = float(norms.median()) if clip_norm is None else clip_norm
+        clipped = g * torch.clamp(clip / norms.clamp_min(EPS), max=1.0)
+        std = noise_multiplier * clip / math.sqrt(g.shape[1])
+        return clipped + std * torch.randn(g.shape, generator=gen, dtype=g.dtype)
+
+    return _rows(noisy)
+
+
+def max_norm(seed: int = 0) -> GradientTransform:
+    """Li et al. (2022): noise so every row's expected squared norm equals the batch max."""
+    gen = torch.Generator().manual_seed(seed)
+
+    def lifted(g: torch.Tensor) -> torch.Tensor:
+        sq = _norms(g) ** 2
+        std = torch.sqrt((sq.max() - sq).clamp_min(0.0) / g.shape[1])
+        return g + std * torch.randn(g.shape, generator=gen, dtype=g.dtype)
+
+    return _rows(lifted)
+
+
+def equalize_norms() -> GradientTransform:
+    """Every row rescaled to the batch mean norm: same size, same direction as before."""
+
+    def equal(g: torch.Tensor) -> torch.Tensor:
+        norms = _norms(g)
+        return g * (norms.mean() / norms.clamp_min(EPS))
+
+    return _rows(equal)
+
+
+@dataclass(frozen=True)
+class Defense:
+    """A named defense: a gradient transform, an unlearning-method swap, or both."""
+
+    name: str
+    summary: str
+    transform: Callable[[DefenseConfig], GradientTransform] | None = None
+    method: str | None = None
+
+
+_DEFENSES: dict[str, Defense] = {
+    d.name: d
+    for d in (
+        Defense(
+            "noise",
+            "Gaussian gradient noise (noise multiplier x clip norm)",
+            lambda c: gaussian_noise(c.noise_multiplier, c.clip_norm, c.seed),
+        ),
+        Defense("maxnorm", "max-norm noise (Li et al. 2022)", lambda c: max_norm(c.seed)),
+        Defense(
+            "equalize", "rescale per-sample gradients to equal norm", lambda c: equalize_norms()
+        ),
+        Defense("hide", "request hiding: unlearn with luv-hidden", method="luv-hidden"),
+    )
+}
+
+
+def defense_names() -> list[str]:
+    return sorted(_DEFENSES)
+
+
+def get_defense(name: str) -> Defense:
+    if name not in _DEFENSES:
+        raise ConfigError(f"unknown defense {name!r}; choose one of: {', '.join(defense_names())}")
+    return _DEFENSES[name]

@@ -1,0 +1,91 @@
+"""How deep is the forgetting? Attacks on frozen representations.
+
+* ``model-completion`` (Fu et al., USENIX Security 2022): the passive party
+  fits a small head on its *own frozen bottom model* with a few public
+  labelled samples and infers labels of the test set. If unlearning only
+  touched the top model, the party can still recognise the forgotten class.
+* ``probe``: an auditor's linear probe (logistic regression) on frozen
+  features -- the passive parties' concatenated embeddings and the top model's
+  penultimate layer -- trained to recognise the forgotten class. Compared
+  after unlearning and after retraining: forgetting that only hides the class
+  at the output layer leaves it linearly recoverable.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from vfl.audit.base import Attack, AuditView, Finding, Stage, register_attack
+from vfl.audit.scores import auc
+
+__all__ = ["ModelCompletionAttack", "ProbeAttack", "linear_head"]
+
+STAGE_LABEL = {"trained": "original", "unlearned": "unlearned", "retrained": "retrained"}
+PROBE_TRAIN_CAP = 4000
+"""At most this many training samples fit a probe (keeps MNIST audits quick)."""
+
+
+def linear_head(x: np.ndarray, y: np.ndarray, balanced: bool = False):
+    """Standardise, then multinomial logistic regression (the 'small head')."""
+    return make_pipeline(
+        StandardScaler(),
+        LogisticRegression(max_iter=2000, class_weight="balanced" if balanced else None),
+    ).fit(x, y)
+
+
+@register_attack
+class ModelCompletionAttack(Attack):
+    name = "model-completion"
+    summary = "fit a head on the attacker's frozen bottom model with a few labelled samples"
+    stages: tuple[Stage, ...] = ("trained", "unlearned", "retrained")
+
+    def run(self, view: AuditView, stage: Stage) -> list[Finding]:
+        head = linear_head(view.embed_own(view.aux_ids), view.labels.labels_of(view.aux_ids))
+        test = view.labels.test_ids
+        y = view.labels.labels_of(test)
+        pred = head.predict(view.embed_own(test))
+        forgotten = np.isin(y, view.classes)
+        label = STAGE_LABEL[stage]
+        detail = f"{view.aux_ids.size} labelled samples, party {view.attacker.party_id}"
+        return [
+            Finding(self.name, f"label acc ({label})", float((pred == y).mean()), detail),
+            Finding(
+                self.name,
+                f"forgotten-class recall ({label})",
+                float((pred[forgotten] == y[forgotten]).mean()),
+                detail,
+            ),
+        ]
+
+
+def _probe_train_ids(view: AuditView) -> np.ndarray:
+    ids = view.labels.train_ids
+    if ids.size <= PROBE_TRAIN_CAP:
+        return ids
+    return np.sort(np.random.default_rng(0).choice(ids, PROBE_TRAIN_CAP, replace=False))
+
+
+@register_attack
+class ProbeAttack(Attack):
+    name = "probe"
+    summary = "linear probe for the forgotten class on frozen embeddings / penultimate layer"
+    stages: tuple[Stage, ...] = ("trained", "unlearned", "retrained")
+    layers = ("embeddings", "penultimate")
+
+    def run(self, view: AuditView, stage: Stage) -> list[Finding]:
+        train, test = _probe_train_ids(view), view.labels.test_ids
+        y_train = np.isin(view.labels.labels_of(train), view.classes)
+        y_test = np.isin(view.labels.labels_of(test), view.classes)
+        out = []
+        for layer in self.layers:
+            probe = linear_head(
+                view.coordinator.features(train, layer).numpy(), y_train, balanced=True
+            )
+            score = probe.decision_function(view.coordinator.features(test, layer).numpy())
+            out.append(
+                Finding(self.name, f"{layer} AUC ({STAGE_LABEL[stage]})", auc(score, y_test))
+            )
+        return out

@@ -1,0 +1,149 @@
+"""Does an unlearning request disclose what is being forgotten?
+
+During a request the passive party sees which IDs it is asked to embed and
+the gradients that come back. From those alone it computes per-ID statistics
+(how often an ID was requested, how large and how aligned its gradients were)
+and ranks IDs by them. Two attacks:
+
+* ``forget-id``: ROC-AUC of separating the forget set from the other IDs,
+  among the IDs seen during the request and among all IDs the party holds
+  (never-requested IDs rank lowest). The statistic and its sign are picked
+  with hindsight, so this is an upper bound on a real attacker.
+* ``forgotten-class``: the attacker labels the requested IDs with a nearest-
+  neighbour classifier on its *own feature columns*, fitted on a few public
+  labelled samples, and guesses the class whose IDs look most suspicious.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.stats import rankdata
+from sklearn.neighbors import KNeighborsClassifier
+
+from vfl.audit.base import Attack, AuditView, Finding, Stage, register_attack
+from vfl.audit.leakage import gradient_batches
+from vfl.audit.scores import auc, best_oriented_auc, cosine_rows, row_norms
+from vfl.party.client import RecordedCall
+
+__all__ = ["ForgetIdAttack", "ForgottenClassAttack", "IdStatistics", "id_statistics"]
+
+
+@dataclass(frozen=True)
+class IdStatistics:
+    """Per-ID statistics over the IDs seen in a session (``ids`` sorted)."""
+
+    ids: np.ndarray
+    stats: dict[str, np.ndarray]
+
+
+def _embed_counts(calls: list[RecordedCall]) -> tuple[np.ndarray, np.ndarray]:
+    seen = [c.args["ids"] for c in calls if c.method == "embed"]
+    if not seen:
+        return np.empty(0, np.int64), np.empty(0)
+    ids, counts = np.unique(np.concatenate(seen), return_counts=True)
+    return ids, counts.astype(np.float64)
+
+
+def id_statistics(calls: list[RecordedCall]) -> IdStatistics:
+    """Requests, gradient count, gradient norm mean/std and batch-cosine mean per ID."""
+    ids, requests = _embed_counts(calls)
+    total = {k: np.zeros(ids.size) for k in ("n", "norm", "norm2", "cos")}
+    for batch_ids, grads in gradient_batches(calls):
+        rows = np.searchsorted(ids, batch_ids)
+        norms = row_norms(grads)
+        np.add.at(total["n"], rows, 1.0)
+        np.add.at(total["norm"], rows, norms)
+        np.add.at(total["norm2"], rows, norms**2)
+        np.add.at(total["cos"], rows, cosine_rows(grads, grads.mean(0)))
+    n = np.maximum(total["n"], 1.0)
+    mean = total["norm"] / n
+    return IdStatistics(
+        ids,
+        {
+            "requests": requests,
+            "gradients": total["n"],
+            "grad-norm": mean,
+            "grad-norm-std": np.sqrt(np.maximum(total["norm2"] / n - mean**2, 0.0)),
+            "batch-cosine": total["cos"] / n,
+        },
+    )
+
+
+@dataclass(frozen=True)
+class Suspicion:
+    """The attacker's best per-ID score (oriented so that higher = more likely forgotten)."""
+
+    statistic: str
+    ids: np.ndarray
+    score: np.ndarray
+    auc_seen: float
+
+
+def best_suspicion(view: AuditView, stage: Stage) -> Suspicion | None:
+    """The statistic that best separates the forget set among the requested IDs."""
+    table = id_statistics(view.calls.get(stage, []))
+    if table.ids.size == 0:
+        return None
+    positive = np.isin(table.ids, view.forget_ids)
+    best: Suspicion | None = None
+    for name, values in table.stats.items():
+        value, sign = best_oriented_auc(values, positive)
+        if value == value and (best is None or value > best.auc_seen):
+            best = Suspicion(f"{'+' if sign > 0 else '-'}{name}", table.ids, sign * values, value)
+    return best
+
+
+def _auc_all(view: AuditView, s: Suspicion) -> float:
+    """AUC over every ID the attacker holds; never-requested IDs rank below all others."""
+    n = view.attacker_features.shape[0]
+    score = np.full(n, -np.inf)
+    score[s.ids] = s.score
+    positive = np.zeros(n, dtype=bool)
+    positive[view.forget_ids] = True
+    return auc(np.nan_to_num(score, neginf=-1e300), positive)
+
+
+@register_attack
+class ForgetIdAttack(Attack):
+    name = "forget-id"
+    summary = "separate the forget IDs from the IDs and gradients seen during unlearning"
+    stages: tuple[Stage, ...] = ("unlearned",)
+
+    def run(self, view: AuditView, stage: Stage) -> list[Finding]:
+        s = best_suspicion(view, stage)
+        if s is None:
+            return []
+        detail = f"best statistic {s.statistic}; {s.ids.size} IDs requested"
+        return [
+            Finding(self.name, "AUC among requested IDs", s.auc_seen, detail),
+            Finding(self.name, "AUC among all IDs", _auc_all(view, s), detail),
+        ]
+
+
+def guess_classes(view: AuditView, s: Suspicion, k: int) -> list[int]:
+    """The ``k`` classes whose (attacker-labelled) requested IDs rank most suspicious."""
+    flat = view.attacker_features.reshape(view.attacker_features.shape[0], -1)
+    knn = KNeighborsClassifier(n_neighbors=3).fit(
+        flat[view.aux_ids], view.labels.labels_of(view.aux_ids)
+    )
+    predicted = knn.predict(flat[s.ids])
+    ranks = rankdata(s.score) / s.score.size
+    means = {c: float(ranks[predicted == c].mean()) for c in np.unique(predicted)}
+    return [int(c) for c in sorted(means, key=lambda c: -means[c])[:k]]
+
+
+@register_attack
+class ForgottenClassAttack(Attack):
+    name = "forgotten-class"
+    summary = "guess the forgotten class from the attacker's own features of suspicious IDs"
+    stages: tuple[Stage, ...] = ("unlearned",)
+
+    def run(self, view: AuditView, stage: Stage) -> list[Finding]:
+        s = best_suspicion(view, stage)
+        if s is None:
+            return []
+        guess = guess_classes(view, s, len(view.classes))
+        hit = len(set(guess) & set(view.classes)) / len(view.classes)
+        return [Finding(self.name, "guessed correctly", hit, f"guessed {guess}")]

@@ -1,0 +1,137 @@
+"""``vfl audit``: attack a federation from a passive party's seat, with and without defenses."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from vfl.audit import attack_names, defense_names
+from vfl.audit.defenses import DefenseConfig
+from vfl.audit.run import AuditConfig, run_audit
+from vfl.cli.errors import friendly_errors
+from vfl.cli.render import console, progress_bars
+from vfl.coordinator import TrainConfig
+from vfl.federation import FederationSpec
+from vfl.report import check_writable, write_json
+from vfl.simulation import default_epochs
+from vfl.unlearning import UnlearnConfig, method_names
+
+__all__ = ["audit", "audit_table"]
+
+
+def _cell(value: float | None, percent: bool = False) -> str:
+    if value is None or value != value:
+        return "-"
+    return f"{100 * value:.2f} %" if percent else f"{value:.3f}"
+
+
+def audit_table(report: dict[str, Any]) -> Table:
+    """One row per (attack, metric), then the utility rows; undefended vs defended."""
+    defended = report["utility"]["defended"]
+    table = Table(
+        title=f"audit · {report['dataset']} · forget {report['classes_forgotten']} · "
+        f"defenses {', '.join(report['defenses']) or 'none'}"
+    )
+    for col in ("attack", "metric", "without defense", "with defense"):
+        table.add_column(col, justify="left" if col in ("attack", "metric") else "right")
+    for row in report["attacks"]:
+        table.add_row(row["name"], row["metric"], _cell(row["undefended"]), _cell(row["defended"]))
+    table.add_section()
+    undefended = report["utility"]["undefended"]
+    table.add_row(
+        "utility", "method", undefended["method"], defended["method"] if defended else "-"
+    )
+    for key, label in (
+        ("original_retain_acc", "retained acc (original)"),
+        ("retain_acc", "retained acc (unlearned)"),
+        ("forget_acc", "forgotten acc (unlearned)"),
+        ("retrained_retain_acc", "retained acc (retrained)"),
+    ):
+        if key in undefended:
+            table.add_row(
+                "utility",
+                label,
+                _cell(undefended[key], True),
+                _cell(defended.get(key) if defended else None, True),
+            )
+    return table
+
+
+@friendly_errors
+def audit(
+    dataset: Annotated[str, typer.Option(help="Dataset name (as for vfl simulate).")] = "digits",
+    data_dir: Annotated[
+        Path | None, typer.Option(help="Folder with the dataset's files (mnist, cifar10, csv).")
+    ] = None,
+    parties: Annotated[int, typer.Option(help="Number of passive parties (1-8).")] = 2,
+    unlearn_class: Annotated[
+        list[int] | None,
+        typer.Option("--unlearn-class", help="Class to forget; repeat for several."),
+    ] = None,
+    method: Annotated[
+        str, typer.Option(help=f"Undefended unlearning method: {', '.join(method_names())}.")
+    ] = "luv",
+    defense: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--defense",
+            help=f"Defense to evaluate; repeat to combine: {', '.join(defense_names())}.",
+        ),
+    ] = None,
+    noise: Annotated[
+        float, typer.Option(help="Noise multiplier for --defense noise (noise norm / clip norm).")
+    ] = DefenseConfig().noise_multiplier,
+    clip: Annotated[
+        float | None,
+        typer.Option(help="Clip norm for --defense noise (default: batch median gradient norm)."),
+    ] = None,
+    attack: Annotated[
+        list[str] | None,
+        typer.Option("--attack", help=f"Run only these attacks: {', '.join(attack_names())}."),
+    ] = None,
+    attacker: Annotated[int, typer.Option(help="Index of the attacking passive party.")] = 0,
+    aux_per_class: Annotated[
+        int, typer.Option(help="Public labelled samples per class the attacker knows.")
+    ] = 10,
+    compare_retrain: Annotated[
+        bool, typer.Option(help="Also retrain from scratch (probe and completion baselines).")
+    ] = True,
+    transport: Annotated[
+        str, typer.Option(help="How parties talk: inprocess, grpc.")
+    ] = "inprocess",
+    seed: Annotated[int, typer.Option(help="Seed for data split, models and sampling.")] = 0,
+    epochs: Annotated[
+        int | None, typer.Option(help="Training epochs (default: from dataset size).")
+    ] = None,
+    json_out: Annotated[
+        Path | None, typer.Option("--json", help="Write the audit report as JSON here.")
+    ] = None,
+    quiet: Annotated[bool, typer.Option(help="No progress bars.")] = False,
+) -> None:
+    """Train, unlearn and attack from a passive party's seat; compare with defenses on."""
+    if json_out is not None:
+        check_writable(json_out)
+    spec = FederationSpec(dataset=dataset, data_dir=data_dir, parties=parties, seed=seed)
+    data = spec.load()
+    cfg = AuditConfig(
+        federation=spec,
+        classes=unlearn_class or [3],
+        method=method,
+        defenses=defense or [],
+        defense=DefenseConfig(noise_multiplier=noise, clip_norm=clip, seed=seed),
+        attacks=attack or None,
+        attacker=attacker,
+        aux_per_class=aux_per_class,
+        compare_retrain=compare_retrain,
+        transport=transport,
+        train=TrainConfig(epochs=epochs or default_epochs(data.n_train)),
+        unlearn=UnlearnConfig(),
+    )
+    with progress_bars(enabled=not quiet) as progress:
+        report = run_audit(cfg, data, progress)
+    console.print(audit_table(report))
+    if json_out is not None:
+        write_json(json_out, report)

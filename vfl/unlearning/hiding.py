@@ -1,0 +1,175 @@
+"""LUV with the request hidden from the passive parties (``luv-hidden``).
+
+Plain LUV runs one step on the forget set, one on a few recovery samples, and
+checks its progress by predicting the forget set: a passive party sees the
+forget IDs requested twice as often as anything else, alone in their batches,
+with ascent-sized gradients. Here every epoch is one pass over a *cover set*:
+
+* the few-shot forget set (ascent, mixup of all within-class pairs, as LUV);
+* the recovery samples plus decoys: retained training IDs, ``forget_samples``
+  per retained class, so every class is equally represented in the request
+  (descent, mixup with a same-class partner, as LUV's recovery).
+
+The cover is shuffled into one batch per step (stratified batches when it
+exceeds ``max_batch``); each batch's gradient comes from one combined loss
+(soft-capped ascent part + descent part), and per-sample gradient norms are
+equalised before they leave the active party. Progress is checked by
+predicting the whole cover, so every ID is requested exactly as often as every
+other. The price: more retained data in each step (about ``classes x
+forget_samples`` IDs), which also helps the retained classes keep accuracy.
+
+Limits: the cover is still a small subset of all IDs, so a passive party
+learns that the forget set is *among* the requested IDs (k-anonymity with
+``k ~ number of classes``); and IDs of the forgotten class outside the forget
+set are never requested. ``vfl audit`` reports both views.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from pydantic import BaseModel, ConfigDict, Field
+from torch import nn
+
+from vfl.audit.defenses import equalize_norms
+from vfl.coordinator import Coordinator, GradientTransform
+from vfl.party.active import Objective
+from vfl.party.optim import UpdateConfig
+from vfl.progress import ProgressEvent
+from vfl.unlearning.base import UnlearningContext, UnlearningMethod, register_method
+from vfl.unlearning.fewshot import FORGET_SALT, PLAN_SALT, RECOVERY_SALT
+from vfl.unlearning.mixup import MixPlan, all_pairs_plan, mix, partner_plan
+from vfl.unlearning.objectives import mixup_objective
+
+__all__ = ["HiddenLUV", "HidingConfig", "combined_objective", "cover_batches", "soft_capped_ascent"]
+
+DECOY_SALT, ORDER_SALT = 4, 5
+
+
+def _at(plan: MixPlan, positions: torch.Tensor) -> MixPlan:
+    """Re-address a plan built on a subset of rows to those rows' batch positions."""
+    return MixPlan(positions[plan.left], positions[plan.right], plan.lam, plan.labels)
+
+
+def soft_capped_ascent(plan: MixPlan, ce_cap: float) -> Objective:
+    """Ascent on ``cap * tanh(ce / cap)``: bounded like LUV's hard cap, but a sample past
+    the cap still gets a (small) gradient -- an exactly-zero row would give it away."""
+
+    def objective(top: nn.Module, embeddings: list[torch.Tensor]) -> torch.Tensor:
+        ce = F.cross_entropy(top(mix(embeddings, plan)), plan.labels, reduction="none")
+        return -(ce_cap * torch.tanh(ce / ce_cap)).mean()
+
+    return objective
+
+
+def combined_objective(forget: MixPlan, retain: MixPlan, ce_cap: float) -> Objective:
+    """One loss for a mixed batch: ascent on the forget pairs + descent on retained mixup."""
+    parts = [soft_capped_ascent(forget, ce_cap)] if len(forget) else []
+    parts += [mixup_objective(retain, ascent=False)] if len(retain) else []
+
+    def objective(top: nn.Module, embeddings: list[torch.Tensor]) -> torch.Tensor:
+        return sum((part(top, embeddings) for part in parts), torch.zeros(()))
+
+    return objective
+
+
+def cover_batches(
+    forget: np.ndarray, retain: np.ndarray, batch_size: int, rng: np.random.Generator
+) -> list[np.ndarray]:
+    """Shuffled batches, each holding an even share of forget (at least 2) and retained IDs."""
+    n_batches = max(1, min(-(-(forget.size + retain.size) // batch_size), forget.size // 2))
+    f_parts = np.array_split(rng.permutation(forget), n_batches)
+    r_parts = np.array_split(rng.permutation(retain), n_batches)
+    return [rng.permutation(np.concatenate([f, r])) for f, r in zip(f_parts, r_parts, strict=True)]
+
+
+class HidingConfig(BaseModel):
+    """The step of ``luv-hidden``, separate from LUV's tuned step.
+
+    One combined step per epoch on the whole cover behaves differently from
+    LUV's separate forget and recovery steps, so it keeps its own optimizer
+    settings and ascent cap; everything else (set sizes, lambdas, alpha, epochs,
+    forget target) comes from the request's :class:`UnlearnConfig`.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    update: UpdateConfig = UpdateConfig(optimizer="sgd", lr=0.1, momentum=0.0)
+    ce_cap: float = Field(2.0, gt=0, description="soft cap on each virtual sample's ascent CE")
+    equalize: bool = Field(True, description="equal per-sample gradient norms in every batch")
+    max_batch: int = Field(1024, ge=2, description="IDs per step; the whole cover if it fits")
+
+
+@contextmanager
+def _with_transform(co: Coordinator, transform: GradientTransform) -> Iterator[None]:
+    co.gradient_transforms.append(transform)
+    try:
+        yield
+    finally:
+        co.gradient_transforms.remove(transform)
+
+
+@register_method
+class HiddenLUV(UnlearningMethod):
+    """LUV whose forget, recovery and decoy IDs are indistinguishable to passive parties."""
+
+    name = "luv-hidden"
+    summary = "LUV with forget IDs hidden among decoys: one loss per mixed batch, equal norms"
+
+    def __init__(self, config: HidingConfig | None = None) -> None:
+        self.config = config or HidingConfig()
+
+    def retained_cover(self, ctx: UnlearningContext) -> np.ndarray:
+        """Recovery samples plus decoys: about ``forget_samples`` IDs per retained class."""
+        cfg = ctx.config
+        retained = ctx.retained_classes()
+        recovery = ctx.few_shot(retained, cfg.recovery_per_class, RECOVERY_SALT)
+        return np.union1d(recovery, ctx.few_shot(retained, cfg.forget_samples, DECOY_SALT))
+
+    def batch_objective(
+        self,
+        ctx: UnlearningContext,
+        batch: np.ndarray,
+        forget: np.ndarray,
+        rng: np.random.Generator,
+    ) -> Objective:
+        labels = ctx.coordinator.active.labels_of(batch)
+        is_forget = torch.from_numpy(np.isin(batch, forget))
+        f_pos, r_pos = torch.nonzero(is_forget).flatten(), torch.nonzero(~is_forget).flatten()
+        forget_plan = _at(all_pairs_plan(labels[f_pos], ctx.config.lambdas), f_pos)
+        retain_plan = _at(partner_plan(labels[r_pos], ctx.config.alpha, rng), r_pos)
+        return combined_objective(forget_plan, retain_plan, self.config.ce_cap)
+
+    def run(self, ctx: UnlearningContext) -> None:
+        cfg, co = ctx.config, ctx.coordinator
+        forget = ctx.few_shot(ctx.classes, cfg.forget_samples, FORGET_SALT)
+        retain = self.retained_cover(ctx)
+        plan_rng, order_rng = ctx.rng(PLAN_SALT), ctx.rng(ORDER_SALT)
+        co.configure(self.config.update.model_copy(update={"freeze_norm_stats": True}))
+        guard = _with_transform(co, equalize_norms()) if self.config.equalize else nullcontext()
+        with guard:
+            for epoch in range(1, cfg.epochs + 1):
+                for batch in cover_batches(forget, retain, self.config.max_batch, order_rng):
+                    co.step(batch, self.batch_objective(ctx, batch, forget, plan_rng))
+                acc = self._forget_accuracy(ctx, forget, retain, order_rng)
+                ctx.progress(
+                    ProgressEvent("unlearn", epoch, cfg.epochs, {"few_shot_forget_acc": acc})
+                )
+                if acc <= cfg.forget_target:
+                    break
+        ctx.progress(ProgressEvent("unlearn", cfg.epochs, cfg.epochs))
+
+    @staticmethod
+    def _forget_accuracy(
+        ctx: UnlearningContext, forget: np.ndarray, retain: np.ndarray, rng: np.random.Generator
+    ) -> float:
+        """Predict the whole cover (shuffled) so the check does not single out the forget set."""
+        cover = rng.permutation(np.concatenate([forget, retain]))
+        pred = ctx.coordinator.predict(cover)
+        mask = np.isin(cover, forget)
+        truth = ctx.coordinator.active.labels_of(cover[mask]).numpy()
+        return float((pred[mask] == truth).mean())
