@@ -1,6 +1,7 @@
 """Unlearning methods (LUV and baselines) behind one registry."""
 
 from vfl.unlearning import fewshot as _fewshot  # noqa: F401  (registers methods)
+from vfl.unlearning import hiding as _hiding  # noqa: F401  (registers luv-hidden)
 from vfl.unlearning import retraining as _retraining  # noqa: F401
 from vfl.unlearning.base import (
     UnlearnConfig,
