@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from vfl.cli import simulate
+from vfl.cli import audit, simulate
 
 app = typer.Typer(
     name="vfl",
@@ -14,6 +14,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.command(name="simulate")(simulate.simulate)
+app.command(name="audit")(audit.audit)
 
 
 @app.callback()
