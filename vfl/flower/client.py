@@ -86,10 +86,13 @@ class FlowerPassiveClient(PassivePartyClient):
         self._channel = channel
         self._pending: list[Item] = []
         self._lock = threading.Lock()
+        self.round_trips = 0
+        """Sealed messages sent to this party (benchmarks report it)."""
 
     # -- transport ------------------------------------------------------------
     def _send(self, batch: list[Item]) -> list[Item]:
         kind = "train" if any(item.op in TRAINING_OPS for item in batch) else "query"
+        self.round_trips += 1
         content = self._link.request(
             self.node_id, f"{kind}.{ACTION}", seal_box(self._channel, batch)
         )
