@@ -19,8 +19,8 @@ from vfl.grpc.client import GrpcPassiveClient
 from vfl.grpc.errors import (
     PartyUnavailableError,
     PeerRejectedError,
+    RemoteNotFoundError,
     RemoteProtocolError,
-    RemoteUnknownSampleError,
 )
 from vfl.grpc.proto import passive_pb2 as pb
 from vfl.grpc.proto.passive_pb2_grpc import PassivePartyStub
@@ -174,5 +174,5 @@ def test_valid_step_changes_the_digest(client) -> None:
 
 
 def test_client_maps_unknown_ids_to_a_vfl_error(client, unchanged) -> None:
-    with pytest.raises(RemoteUnknownSampleError, match="unknown sample ID"):
+    with pytest.raises(RemoteNotFoundError, match="unknown sample ID"):
         client.embed(np.array([10**9]), train=False)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from vfl.cli import audit, simulate
+from vfl.cli import audit, certs, operator, serve, simulate
 
 app = typer.Typer(
     name="vfl",
@@ -15,6 +15,12 @@ app = typer.Typer(
 )
 app.command(name="simulate")(simulate.simulate)
 app.command(name="audit")(audit.audit)
+app.add_typer(serve.serve_app, name="serve")
+app.add_typer(certs.certs_app, name="certs")
+app.command(name="train")(operator.train)
+app.command(name="unlearn")(operator.unlearn)
+app.add_typer(operator.requests_app, name="requests")
+app.command(name="status")(operator.status)
 
 
 @app.callback()

@@ -13,10 +13,14 @@ from typing import Annotated
 import typer
 
 from vfl.cli.errors import friendly_errors
+from vfl.coordinator import TrainConfig
+from vfl.errors import ConfigError
 from vfl.federation import FederationSpec
 from vfl.grpc.server import DEFAULT_MAX_MESSAGE_BYTES, NetworkConfig
 from vfl.grpc.tls import TLSConfig
 from vfl.models.bottom import BottomModelConfig
+from vfl.party.optim import UpdateConfig
+from vfl.unlearning import UnlearnConfig
 
 __all__ = ["serve_app"]
 
@@ -101,6 +105,64 @@ def passive(
         federation=_spec(dataset, data_dir, parties, model, embed_dim, hidden, top_hidden, seed),
         network=_network(listen, certs, identity or party_id, insecure, max_message_mb),
         state_dir=state_dir,
+    )
+    serve(cfg, ready_file, exit_with_parent)
+
+
+def _parse_passive(values: list[str]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for value in values:
+        party_id, sep, target = value.partition("=")
+        if not sep or not party_id or ":" not in target:
+            raise ConfigError(
+                f"--passive {value!r}: expected PARTY=HOST:PORT, e.g. passive-0=h:50051"
+            )
+        out[party_id] = target
+    return out
+
+
+@serve_app.command("active")
+@friendly_errors
+def active(
+    passive: Annotated[
+        list[str], typer.Option(help="PARTY=HOST:PORT of each passive party; repeat.")
+    ],
+    listen: Listen = "0.0.0.0:50050",
+    dataset: Dataset = "digits",
+    data_dir: DataDir = None,
+    model: Model = "auto",
+    embed_dim: EmbedDim = 64,
+    hidden: Hidden = 128,
+    top_hidden: TopHidden = 128,
+    seed: Seed = 0,
+    batch_size: Annotated[int, typer.Option(help="Training batch size.")] = 64,
+    lr: Annotated[float, typer.Option(help="Training learning rate (Adam).")] = 1e-3,
+    unlearn_epochs: Annotated[
+        int, typer.Option(help="Upper bound on unlearning epochs.")
+    ] = UnlearnConfig().epochs,
+    state_dir: StateDir = None,
+    certs: Certs = None,
+    identity: Identity = "active",
+    insecure: Insecure = False,
+    max_message_mb: MaxMessageMb = DEFAULT_MAX_MESSAGE_BYTES // 2**20,
+    connect_timeout: Annotated[float, typer.Option(help="Seconds to wait for parties.")] = 120.0,
+    ready_file: ReadyFile = None,
+    exit_with_parent: ExitWithParent = False,
+) -> None:
+    """Serve the label holder and the coordinator API for operators."""
+    from parties.active import ActiveServerConfig, serve
+
+    _setup_logging()
+    targets = _parse_passive(passive)
+    spec = _spec(dataset, data_dir, len(targets), model, embed_dim, hidden, top_hidden, seed)
+    cfg = ActiveServerConfig(
+        federation=spec,
+        passive=targets,
+        network=_network(listen, certs, identity, insecure, max_message_mb),
+        state_dir=state_dir,
+        train=TrainConfig(batch_size=batch_size, update=UpdateConfig(lr=lr)),
+        unlearn=UnlearnConfig(epochs=unlearn_epochs),
+        connect_timeout=connect_timeout,
     )
     serve(cfg, ready_file, exit_with_parent)
 

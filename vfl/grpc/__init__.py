@@ -9,8 +9,8 @@ from vfl.grpc.errors import (
     PartyUnavailableError,
     PeerRejectedError,
     RemoteCallError,
+    RemoteNotFoundError,
     RemoteProtocolError,
-    RemoteUnknownSampleError,
     WireFormatError,
 )
 from vfl.grpc.tls import TLSConfig
@@ -20,8 +20,8 @@ __all__ = [
     "PartyUnavailableError",
     "PeerRejectedError",
     "RemoteCallError",
+    "RemoteNotFoundError",
     "RemoteProtocolError",
-    "RemoteUnknownSampleError",
     "TLSConfig",
     "WireFormatError",
 ]

@@ -28,8 +28,9 @@ __all__ = [
     "PartyUnavailableError",
     "PeerRejectedError",
     "RemoteCallError",
+    "RemoteNotFoundError",
     "RemoteProtocolError",
-    "RemoteUnknownSampleError",
+    "UnknownRequestError",
     "WireFormatError",
     "from_rpc_error",
     "rpc_boundary",
@@ -42,6 +43,10 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 class WireFormatError(ProtocolError):
     """A message is malformed: wrong dtype, shape, byte size, or duplicate IDs."""
+
+
+class UnknownRequestError(VFLError):
+    """No request has this id."""
 
 
 class RemoteCallError(VFLError):
@@ -64,14 +69,15 @@ class RemoteProtocolError(RemoteCallError, ProtocolError):
     """The peer rejected the request's content or its state does not allow it."""
 
 
-class RemoteUnknownSampleError(RemoteCallError, UnknownSampleError):
-    """The peer does not hold a sample ID we sent."""
+class RemoteNotFoundError(RemoteCallError, UnknownSampleError):
+    """The peer does not know a sample ID (or request id) we sent."""
 
 
 # Server side: first matching class wins, so subclasses come before their bases.
 _STATUS_OF: list[tuple[type[Exception], grpc.StatusCode]] = [
     (WireFormatError, grpc.StatusCode.INVALID_ARGUMENT),
     (UnknownSampleError, grpc.StatusCode.NOT_FOUND),
+    (UnknownRequestError, grpc.StatusCode.NOT_FOUND),
     (ConfigError, grpc.StatusCode.INVALID_ARGUMENT),
     (ProtocolError, grpc.StatusCode.FAILED_PRECONDITION),
     (CheckpointError, grpc.StatusCode.FAILED_PRECONDITION),
@@ -84,7 +90,7 @@ _ERROR_OF: dict[grpc.StatusCode, type[RemoteCallError]] = {
     grpc.StatusCode.INVALID_ARGUMENT: RemoteProtocolError,
     grpc.StatusCode.FAILED_PRECONDITION: RemoteProtocolError,
     grpc.StatusCode.RESOURCE_EXHAUSTED: RemoteProtocolError,
-    grpc.StatusCode.NOT_FOUND: RemoteUnknownSampleError,
+    grpc.StatusCode.NOT_FOUND: RemoteNotFoundError,
     grpc.StatusCode.UNAVAILABLE: PartyUnavailableError,
     grpc.StatusCode.DEADLINE_EXCEEDED: PartyUnavailableError,
     grpc.StatusCode.UNAUTHENTICATED: PeerRejectedError,

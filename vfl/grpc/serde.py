@@ -21,6 +21,7 @@ from vfl.errors import ProtocolError
 from vfl.grpc.errors import WireFormatError
 from vfl.grpc.proto import coordinator_pb2 as cpb
 from vfl.grpc.proto import passive_pb2 as pb
+from vfl.grpc.records import PartyStatus, RequestRecord, StatusReport
 from vfl.party.ids import as_id_array
 from vfl.party.optim import UpdateConfig
 from vfl.party.passive import PartyInfo
@@ -38,6 +39,10 @@ __all__ = [
     "metrics_to_proto",
     "progress_from_proto",
     "progress_to_proto",
+    "request_from_proto",
+    "request_to_proto",
+    "status_from_proto",
+    "status_to_proto",
     "update_from_proto",
     "update_to_proto",
 ]
@@ -153,3 +158,61 @@ def progress_to_proto(event: ProgressEvent) -> cpb.Progress:
 
 def progress_from_proto(msg: cpb.Progress) -> ProgressEvent:
     return ProgressEvent(msg.phase, msg.step, msg.total, dict(msg.metrics))
+
+
+_REQUEST_SCALARS = (
+    "id", "kind", "status", "method", "epochs", "idempotency_key", "error",
+    "created_at", "started_at", "finished_at",
+)  # fmt: skip
+
+
+def request_to_proto(record: RequestRecord) -> cpb.Request:
+    return cpb.Request(
+        **{k: getattr(record, k) for k in _REQUEST_SCALARS},
+        classes=record.classes,
+        before=metrics_to_proto(record.before),
+        after=metrics_to_proto(record.after),
+        digests_before=record.digests_before,
+        digests_after=record.digests_after,
+    )
+
+
+def request_from_proto(msg: cpb.Request) -> RequestRecord:
+    return RequestRecord(
+        **{k: getattr(msg, k) for k in _REQUEST_SCALARS},
+        classes=list(msg.classes),
+        before=metrics_from_proto(msg.before) if msg.HasField("before") else {},
+        after=metrics_from_proto(msg.after) if msg.HasField("after") else {},
+        digests_before=dict(msg.digests_before),
+        digests_after=dict(msg.digests_after),
+    )
+
+
+def status_to_proto(report: StatusReport) -> cpb.StatusResponse:
+    return cpb.StatusResponse(
+        dataset=report.dataset,
+        num_classes=report.num_classes,
+        parties=[cpb.PartyStatus(**p.model_dump()) for p in report.parties],
+        running=report.running,
+        queued=report.queued,
+    )
+
+
+def status_from_proto(msg: cpb.StatusResponse) -> StatusReport:
+    parties = [
+        PartyStatus(
+            party_id=p.party_id,
+            reachable=p.reachable,
+            version=p.version,
+            digest=p.digest,
+            error=p.error,
+        )
+        for p in msg.parties
+    ]
+    return StatusReport(
+        dataset=msg.dataset,
+        num_classes=msg.num_classes,
+        parties=parties,
+        running=msg.running,
+        queued=msg.queued,
+    )

@@ -1,0 +1,221 @@
+"""The active party process: labels, the top model, and the operators' coordinator API.
+
+It connects to every passive party (mutual TLS, as identity ``active``), builds
+the :class:`~vfl.coordinator.Coordinator` over :class:`GrpcPassiveClient`\\ s
+and serves the ``Coordinator`` service to operator certificates only. Train
+and unlearn requests run one at a time through :class:`RequestRunner`; the
+servicer only validates, converts and forwards.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import grpc
+from pydantic import BaseModel, ConfigDict, Field
+
+from parties.requests import MemoryJournal, RequestJournal, RequestRunner
+from parties.store import CheckpointStore
+from vfl.coordinator import Coordinator, TrainConfig
+from vfl.data.base import LabelShard
+from vfl.errors import ConfigError, VFLError
+from vfl.federation import FederationSpec, build_active_party
+from vfl.grpc import serde
+from vfl.grpc.client import GrpcPassiveClient
+from vfl.grpc.errors import UnknownRequestError, rpc_boundary
+from vfl.grpc.proto import coordinator_pb2 as cpb
+from vfl.grpc.proto import coordinator_pb2_grpc as cpb_grpc
+from vfl.grpc.records import PartyStatus, RequestRecord, StatusReport
+from vfl.grpc.server import NetworkConfig, RunningServer, run_until_signal, start_server
+from vfl.grpc.tls import PeerGuard, is_operator
+from vfl.metrics import accuracy, evaluate
+from vfl.progress import ProgressCallback
+from vfl.seeding import derive_seed
+from vfl.simulation import unlearn_and_evaluate
+from vfl.unlearning import UnlearnConfig, get_method, validate_classes
+
+__all__ = ["ActiveServer", "ActiveServerConfig", "CoordinatorServicer", "serve", "start"]
+
+log = logging.getLogger(__name__)
+
+
+class ActiveServerConfig(BaseModel):
+    """Everything ``vfl serve active`` takes."""
+
+    model_config = ConfigDict(frozen=True)
+
+    federation: FederationSpec = FederationSpec()
+    passive: dict[str, str]  # party id -> HOST:PORT
+    network: NetworkConfig = NetworkConfig()
+    state_dir: Path | None = None
+    train: TrainConfig = TrainConfig()
+    unlearn: UnlearnConfig = UnlearnConfig()
+    connect_timeout: float = Field(120.0, gt=0)
+
+    def checked(self) -> ActiveServerConfig:
+        expected = self.federation.party_ids()
+        if sorted(self.passive) != expected:
+            raise ConfigError(
+                f"--passive must name exactly the parties {', '.join(expected)} "
+                f"(got {', '.join(sorted(self.passive)) or 'none'})"
+            )
+        return self
+
+
+class ActiveServer:
+    """The label holder's state: coordinator, labels, request runner, checkpoint store."""
+
+    def __init__(self, cfg: ActiveServerConfig, journal: RequestJournal | None = None) -> None:
+        self.cfg = cfg.checked()
+        tls = cfg.network.tls.checked()
+        clients = [
+            GrpcPassiveClient(pid, cfg.passive[pid], tls) for pid in cfg.federation.party_ids()
+        ]
+        for client in clients:
+            client.wait_ready(cfg.connect_timeout)
+        dims = [client.info().embed_dim for client in clients]
+        self.co = Coordinator(build_active_party(cfg.federation, dims), clients)
+        self.store = CheckpointStore(cfg.state_dir, "active")
+        self.store.load_into(self.co.active)
+        self.runner = RequestRunner(
+            self.co, journal or MemoryJournal(), lambda: self.store.save(self.co.active)
+        )
+
+    @property
+    def labels(self) -> LabelShard:
+        return self.co.active.labels
+
+    def train_work(self, record: RequestRecord, progress: ProgressCallback) -> dict[str, Any]:
+        cfg = self.cfg.train
+        train = TrainConfig(epochs=record.epochs, batch_size=cfg.batch_size, update=cfg.update)
+        seed = derive_seed(self.cfg.federation.seed, "train-order", record.id)
+        self.co.train(self.labels.train_ids, train, seed, progress)
+        pred = self.co.predict(self.labels.test_ids)
+        return {"test_acc": accuracy(pred, self.labels.labels_of(self.labels.test_ids))}
+
+    def unlearn_work(self, record: RequestRecord, progress: ProgressCallback) -> dict[str, Any]:
+        record.before = evaluate(self.co, self.labels, record.classes).as_dict()
+        return unlearn_and_evaluate(
+            self.co, record.method, record.classes, self.cfg.unlearn, self.cfg.train,
+            self.cfg.federation.seed, progress,
+        )  # fmt: skip
+
+    def status(self) -> StatusReport:
+        active = self.co.active
+        parties = [_party_status(client) for client in self.co.clients]
+        parties.append(
+            PartyStatus(
+                party_id="active", reachable=True, version=active.version, digest=active.digest()
+            )
+        )
+        return StatusReport(
+            dataset=self.cfg.federation.dataset,
+            num_classes=active.num_classes,
+            parties=parties,
+            running=self.runner.running,
+            queued=self.runner.queued(),
+        )
+
+    def close(self) -> None:
+        self.runner.shutdown()
+        self.co.close()
+
+
+def _party_status(client: GrpcPassiveClient) -> PartyStatus:
+    """A party's version and digest; a party that does not answer is a status, not an error."""
+    try:
+        info = client.info()
+    except VFLError as exc:
+        return PartyStatus(party_id=client.party_id, reachable=False, error=str(exc))
+    return PartyStatus(
+        party_id=info.party_id, reachable=True, version=info.version, digest=info.digest
+    )
+
+
+class CoordinatorServicer(cpb_grpc.CoordinatorServicer):
+    def __init__(self, server: ActiveServer) -> None:
+        self._server = server
+
+    @rpc_boundary
+    def SubmitTrain(self, request: cpb.TrainRequest, context: grpc.ServicerContext) -> cpb.Request:
+        if request.epochs < 1:
+            raise ConfigError("epochs must be at least 1")
+        record = RequestRecord(
+            id="", kind="train", epochs=request.epochs, idempotency_key=request.idempotency_key
+        )
+        submitted = self._server.runner.submit(record, self._server.train_work)
+        return serde.request_to_proto(submitted)
+
+    @rpc_boundary
+    def SubmitUnlearn(
+        self, request: cpb.UnlearnRequest, context: grpc.ServicerContext
+    ) -> cpb.Request:
+        method = request.method or "luv"
+        get_method(method)
+        classes = validate_classes(list(request.classes), self._server.co.active.num_classes)
+        record = RequestRecord(
+            id="", kind="unlearn", classes=classes, method=method,
+            idempotency_key=request.idempotency_key,
+        )  # fmt: skip
+        submitted = self._server.runner.submit(record, self._server.unlearn_work)
+        return serde.request_to_proto(submitted)
+
+    @rpc_boundary
+    def GetRequest(self, request: cpb.RequestId, context: grpc.ServicerContext) -> cpb.Request:
+        return serde.request_to_proto(self._get(request.id))
+
+    def _get(self, request_id: str) -> RequestRecord:
+        record = self._server.runner.journal.get(request_id)
+        if record is None:
+            raise UnknownRequestError(f"no request {request_id!r}; see `vfl requests list`")
+        return record
+
+    @rpc_boundary
+    def ListRequests(
+        self, request: cpb.ListRequestsRequest, context: grpc.ServicerContext
+    ) -> cpb.ListRequestsResponse:
+        records = self._server.runner.journal.all()
+        return cpb.ListRequestsResponse(requests=[serde.request_to_proto(r) for r in records])
+
+    @rpc_boundary
+    def Status(
+        self, request: cpb.StatusRequest, context: grpc.ServicerContext
+    ) -> cpb.StatusResponse:
+        return serde.status_to_proto(self._server.status())
+
+    def Watch(
+        self, request: cpb.RequestId, context: grpc.ServicerContext
+    ) -> Iterator[cpb.RequestEvent]:
+        try:
+            self._get(request.id)
+        except UnknownRequestError as exc:
+            context.abort(grpc.StatusCode.NOT_FOUND, str(exc))
+        for event in self._server.runner.watch(request.id, context.is_active):
+            if isinstance(event, RequestRecord):
+                yield cpb.RequestEvent(request=serde.request_to_proto(event))
+            else:
+                yield cpb.RequestEvent(progress=serde.progress_to_proto(event))
+
+
+def start(cfg: ActiveServerConfig) -> tuple[ActiveServer, RunningServer]:
+    """Connect to the passive parties, then serve the coordinator API to operators."""
+    active = ActiveServer(cfg)
+    servicer = CoordinatorServicer(active)
+    running = start_server(
+        cfg.network,
+        lambda server: cpb_grpc.add_CoordinatorServicer_to_server(servicer, server),
+        PeerGuard(is_operator, "operator certificates"),
+    )
+    return active, running
+
+
+def serve(
+    cfg: ActiveServerConfig, ready_file: Path | None = None, exit_with_parent: bool = False
+) -> None:
+    """Serve until SIGTERM; a running request is aborted (all parties restored) first."""
+    active, running = start(cfg)
+    log.info("active party ready with %d passive parties", len(cfg.passive))
+    run_until_signal(running, active.close, ready_file, exit_with_parent)

@@ -1,0 +1,210 @@
+"""Operator commands against a running coordinator: train, unlearn, requests, status.
+
+Each command opens a :class:`~vfl.grpc.operator.CoordinatorClient` with the
+operator's certificate; ``--wait`` follows a request live (progress bars) and
+ends with its result, exit code 2 if it was aborted.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from vfl.cli.errors import fail, friendly_errors
+from vfl.cli.render import console, progress_bars, results_table
+from vfl.grpc.operator import CoordinatorClient
+from vfl.grpc.records import RequestRecord
+from vfl.grpc.tls import TLSConfig
+from vfl.unlearning import method_names
+
+__all__ = ["requests_app", "status", "train", "unlearn"]
+
+Coordinator = Annotated[
+    str, typer.Option(envvar="VFL_COORDINATOR", help="HOST:PORT of the active party.")
+]
+Certs = Annotated[
+    Path | None, typer.Option(envvar="VFL_CERTS", help="Folder made by `vfl certs init`.")
+]
+Identity = Annotated[str, typer.Option(envvar="VFL_IDENTITY", help="Your operator identity.")]
+Insecure = Annotated[bool, typer.Option(help="Plaintext: local development only.")]
+Wait = Annotated[bool, typer.Option(help="Follow the request until it ends.")]
+Quiet = Annotated[bool, typer.Option(help="No progress bars.")]
+AsJson = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+Key = Annotated[str, typer.Option(help="Idempotency key: resubmitting returns the same request.")]
+
+DEFAULT_COORDINATOR = "127.0.0.1:50050"
+
+
+def _client(
+    coordinator: str, certs: Path | None, identity: str, insecure: bool
+) -> CoordinatorClient:
+    return CoordinatorClient(
+        coordinator, TLSConfig(certs=certs, identity=identity, insecure=insecure)
+    )
+
+
+def _follow(client: CoordinatorClient, record: RequestRecord, quiet: bool) -> RequestRecord:
+    """Draw progress until the request ends; return its final record."""
+    with progress_bars(enabled=not quiet) as progress:
+        for event in client.watch(record.id):
+            if isinstance(event, RequestRecord):
+                record = event
+            else:
+                progress(event)
+    return record
+
+
+def _finish(
+    client: CoordinatorClient, record: RequestRecord, wait: bool, quiet: bool
+) -> RequestRecord:
+    typer.echo(record.id)
+    if not wait:
+        return record
+    record = _follow(client, record, quiet)
+    if record.status != "committed":
+        raise fail(f"request {record.id} {record.status}: {record.error}")
+    return record
+
+
+@friendly_errors
+def train(
+    epochs: Annotated[int, typer.Option(help="Training epochs.", min=1)] = 5,
+    coordinator: Coordinator = DEFAULT_COORDINATOR,
+    certs: Certs = None,
+    identity: Identity = "",
+    insecure: Insecure = False,
+    idempotency_key: Key = "",
+    wait: Wait = False,
+    quiet: Quiet = False,
+) -> None:
+    """Train the federation (committed on every party when it succeeds)."""
+    with _client(coordinator, certs, identity, insecure) as client:
+        record = _finish(client, client.submit_train(epochs, idempotency_key), wait, quiet)
+    if wait:
+        console.print(f"test accuracy {100 * record.after.get('test_acc', float('nan')):.2f}%")
+
+
+@friendly_errors
+def unlearn(
+    unlearn_class: Annotated[
+        list[int], typer.Option("--class", help="Class to forget; repeat for several.")
+    ],
+    method: Annotated[str, typer.Option(help=f"One of: {', '.join(method_names())}.")] = "luv",
+    coordinator: Coordinator = DEFAULT_COORDINATOR,
+    certs: Certs = None,
+    identity: Identity = "",
+    insecure: Insecure = False,
+    idempotency_key: Key = "",
+    wait: Wait = False,
+    quiet: Quiet = False,
+) -> None:
+    """Forget classes on every party: all commit, or all are restored."""
+    with _client(coordinator, certs, identity, insecure) as client:
+        submitted = client.submit_unlearn(unlearn_class, method, idempotency_key)
+        record = _finish(client, submitted, wait, quiet)
+        if wait:
+            report = _table_report(record, client.status().dataset)
+            console.print(results_table(report))
+
+
+def _table_report(record: RequestRecord, dataset: str) -> dict[str, Any]:
+    """The shape :func:`vfl.cli.render.results_table` draws: before vs after."""
+    return {
+        "dataset": dataset,
+        "parties": len(record.digests_before) - 1,
+        "classes_forgotten": record.classes,
+        "method": record.method,
+        "original": record.before,
+        "unlearned": record.after,
+    }
+
+
+def _when(ts: float) -> str:
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M:%S") if ts else "-"
+
+
+def _requests_table(records: list[RequestRecord]) -> Table:
+    table = Table(title="requests")
+    for col in ("id", "kind", "status", "classes", "method", "created (UTC)", "error"):
+        table.add_column(col)
+    for r in records:
+        classes = ",".join(map(str, r.classes)) or "-"
+        table.add_row(
+            r.id, r.kind, r.status, classes, r.method or "-", _when(r.created_at), r.error
+        )
+    return table
+
+
+requests_app = typer.Typer(help="Inspect train and unlearn requests.", no_args_is_help=True)
+
+
+@requests_app.command("list")
+@friendly_errors
+def list_requests(
+    coordinator: Coordinator = DEFAULT_COORDINATOR,
+    certs: Certs = None,
+    identity: Identity = "",
+    insecure: Insecure = False,
+    as_json: AsJson = False,
+) -> None:
+    """All requests, oldest first (queued ones included)."""
+    with _client(coordinator, certs, identity, insecure) as client:
+        records = client.list()
+    if as_json:
+        typer.echo(json.dumps([r.model_dump() for r in records], indent=2))
+    else:
+        console.print(_requests_table(records))
+
+
+@requests_app.command("show")
+@friendly_errors
+def show_request(
+    request_id: Annotated[str, typer.Argument(help="The request id.")],
+    coordinator: Coordinator = DEFAULT_COORDINATOR,
+    certs: Certs = None,
+    identity: Identity = "",
+    insecure: Insecure = False,
+    as_json: AsJson = False,
+) -> None:
+    """One request with its metrics and per-party digests before and after."""
+    with _client(coordinator, certs, identity, insecure) as client:
+        record = client.get(request_id)
+    if as_json:
+        typer.echo(json.dumps(record.model_dump(), indent=2))
+        return
+    console.print(_requests_table([record]))
+    if record.kind == "unlearn" and record.after:
+        console.print(results_table(_table_report(record, "")))
+    for party, digest in record.digests_after.items():
+        console.print(f"{party}: {record.digests_before.get(party, '-')[:12]} -> {digest[:12]}")
+
+
+@friendly_errors
+def status(
+    coordinator: Coordinator = DEFAULT_COORDINATOR,
+    certs: Certs = None,
+    identity: Identity = "",
+    insecure: Insecure = False,
+    as_json: AsJson = False,
+) -> None:
+    """Every party's reachability, model version and digest; the running request."""
+    with _client(coordinator, certs, identity, insecure) as client:
+        report = client.status()
+    if as_json:
+        typer.echo(json.dumps(report.model_dump(), indent=2))
+        return
+    table = Table(
+        title=f"{report.dataset} · running: {report.running or '-'} · queued: {report.queued}"
+    )
+    for col in ("party", "reachable", "version", "digest", "error"):
+        table.add_column(col)
+    for p in report.parties:
+        table.add_row(
+            p.party_id, "yes" if p.reachable else "NO", str(p.version), p.digest[:16], p.error
+        )
+    console.print(table)

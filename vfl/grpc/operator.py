@@ -1,0 +1,78 @@
+"""The operators' client for the coordinator API (what ``vfl train|unlearn|requests|status`` use).
+
+Like :class:`~vfl.grpc.client.GrpcPassiveClient`, it converts every gRPC error
+once, in :meth:`CoordinatorClient._call` / :meth:`CoordinatorClient.watch`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import grpc
+from vfl.grpc import serde
+from vfl.grpc.errors import from_rpc_error
+from vfl.grpc.proto import coordinator_pb2 as cpb
+from vfl.grpc.proto.coordinator_pb2_grpc import CoordinatorStub
+from vfl.grpc.records import RequestRecord, StatusReport
+from vfl.grpc.server import grpc_options
+from vfl.grpc.tls import TLSConfig
+from vfl.progress import ProgressEvent
+
+__all__ = ["ACTIVE_IDENTITY", "CoordinatorClient"]
+
+ACTIVE_IDENTITY = "active"
+"""The certificate name the coordinator (the active party) must present."""
+
+
+class CoordinatorClient:
+    def __init__(self, target: str, tls: TLSConfig, timeout: float = 60.0) -> None:
+        self._peer = f"coordinator at {target}"
+        self._timeout = timeout
+        self._channel = tls.checked().open_channel(target, ACTIVE_IDENTITY, grpc_options())
+        self._stub = CoordinatorStub(self._channel)
+
+    def __enter__(self) -> CoordinatorClient:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._channel.close()
+
+    def _call(self, method: str, request: Any) -> Any:
+        try:
+            return getattr(self._stub, method)(request, timeout=self._timeout)
+        except grpc.RpcError as exc:
+            raise from_rpc_error(exc, self._peer) from None
+
+    def submit_train(self, epochs: int, idempotency_key: str = "") -> RequestRecord:
+        request = cpb.TrainRequest(epochs=epochs, idempotency_key=idempotency_key)
+        return serde.request_from_proto(self._call("SubmitTrain", request))
+
+    def submit_unlearn(
+        self, classes: list[int], method: str, idempotency_key: str = ""
+    ) -> RequestRecord:
+        request = cpb.UnlearnRequest(
+            classes=classes, method=method, idempotency_key=idempotency_key
+        )
+        return serde.request_from_proto(self._call("SubmitUnlearn", request))
+
+    def get(self, request_id: str) -> RequestRecord:
+        return serde.request_from_proto(self._call("GetRequest", cpb.RequestId(id=request_id)))
+
+    def list(self) -> list[RequestRecord]:
+        reply = self._call("ListRequests", cpb.ListRequestsRequest())
+        return [serde.request_from_proto(r) for r in reply.requests]
+
+    def status(self) -> StatusReport:
+        return serde.status_from_proto(self._call("Status", cpb.StatusRequest()))
+
+    def watch(self, request_id: str) -> Iterator[ProgressEvent | RequestRecord]:
+        """Progress events and status changes of a request until it ends (no deadline)."""
+        try:
+            for event in self._stub.Watch(cpb.RequestId(id=request_id)):
+                if event.HasField("progress"):
+                    yield serde.progress_from_proto(event.progress)
+                else:
+                    yield serde.request_from_proto(event.request)
+        except grpc.RpcError as exc:
+            raise from_rpc_error(exc, self._peer) from None
