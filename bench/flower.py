@@ -70,7 +70,8 @@ def bench_transport(args: argparse.Namespace, transport: str) -> dict[str, Any]:
                 co, "luv", args.classes, UnlearnConfig(), train, args.seed
             )
             requests.append(result)
-            co.restore(ORIGINAL)
+            co.restore(ORIGINAL)  # restore consumes the snapshot: take it again
+            co.snapshot(ORIGINAL)
         row["unlearn_s"] = statistics.fmean(r["seconds"] for r in requests)
         row["unlearn_round_trips_per_party"] = (round_trips(co) - trips) / spec.parties
         row["unlearned_forget_acc"] = requests[-1]["forget_acc"]
