@@ -77,6 +77,10 @@ class Transaction(Protocol):
     def digests(self) -> dict[str, str]: ...
 
 
+def _is_final(event: ProgressEvent | RequestRecord) -> bool:
+    return isinstance(event, RequestRecord) and event.done
+
+
 class RequestRunner:
     """Queues requests and runs them one at a time on a worker thread.
 
@@ -129,7 +133,11 @@ class RequestRunner:
                 self._changed.wait_for(
                     lambda n=seen: len(self._events.get(request_id, [])) > n, timeout=1.0
                 )
-                new = self._events.get(request_id, [])[seen:]
+                events = list(self._events.get(request_id, []))
+            new = events[seen:]
+            final = events[-1] if events and _is_final(events[-1]) else None
+            if final is not None and not (new and _is_final(new[-1])):
+                new = [final]  # the history was compacted when the request finished
             if not new:
                 continue
             seen += len(new)
@@ -197,6 +205,8 @@ class RequestRunner:
     def _finish(self, record: RequestRecord, status: str, error: str = "") -> None:
         record.status, record.error, record.finished_at = status, error, time.time()  # type: ignore[assignment]
         self._publish(record)
+        with self._changed:  # progress is only for live watchers: keep the final record
+            self._events[record.id] = [record]
 
     def shutdown(self, timeout: float = 60.0) -> None:
         """Abort the running request (at its next progress event) and everything queued."""

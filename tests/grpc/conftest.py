@@ -44,13 +44,20 @@ class Server:
 
 
 @pytest.fixture(scope="session")
-def passive_server(certs: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """``vfl serve passive`` for passive-0 of SPEC, with mutual TLS, on a free port."""
-    workdir = tmp_path_factory.mktemp("passive")
+def passives(certs: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    """``vfl serve passive`` for every party of SPEC, with mutual TLS, on free ports."""
+    workdir = tmp_path_factory.mktemp("passives")
     with ExitStack() as stack:
-        child = spawn_passive(stack, SPEC, "passive-0", certs, workdir)
-        server = Server(f"{LOOPBACK}:{child.port()}", certs)
-        probe = server.client()
-        probe.wait_ready(60)
-        probe.close()
-        yield server
+        children = [spawn_passive(stack, SPEC, p, certs, workdir) for p in SPEC.party_ids()]
+        targets = {c.name: f"{LOOPBACK}:{c.port()}" for c in children}
+        for party_id, target in targets.items():
+            probe = GrpcPassiveClient(party_id, target, TLSConfig(certs=certs, identity="active"))
+            probe.wait_ready(60)
+            probe.close()
+        yield targets
+
+
+@pytest.fixture(scope="session")
+def passive_server(passives: dict[str, str], certs: Path) -> Server:
+    """passive-0 of the shared federation."""
+    return Server(passives["passive-0"], certs)

@@ -29,10 +29,9 @@ LOOPBACK = "127.0.0.1"
 
 
 def federation_args(spec: FederationSpec) -> list[str]:
-    """The ``vfl serve`` options that rebuild ``spec`` in another process."""
+    """The ``vfl serve`` options that rebuild ``spec`` (the active server counts ``--passive``)."""
     args = [
         "--dataset", spec.dataset,
-        "--parties", str(spec.parties),
         "--model", spec.model.name,
         "--embed-dim", str(spec.model.embed_dim),
         "--hidden", str(spec.model.hidden),
@@ -58,7 +57,8 @@ def spawn_passive(
 ) -> ChildServer:
     """Start ``vfl serve passive`` for ``party_id``; it is torn down with ``stack``."""
     command = serve_command(
-        "passive", "--party-id", party_id, "--listen", f"{LOOPBACK}:0",
+        "passive", "--party-id", party_id, "--parties", str(spec.parties),
+        "--listen", f"{LOOPBACK}:0",
         *federation_args(spec), *tls_args(TLSConfig(certs=certs, identity=party_id)),
         *(extra or []),
     )  # fmt: skip
