@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import base64
 import json
-import os
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -59,21 +59,10 @@ def flower_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, Path]:
     return report, record_dir
 
 
-def _live_children() -> list[int]:
-    """Our child processes that still run (zombies excluded)."""
-    out = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(") ", 1)[1].split()
-        except (OSError, IndexError):
-            continue
-        if int(fields[1]) == os.getpid() and fields[0] != "Z":
-            out.append(int(stat.parent.name))
-    return out
-
-
-def test_every_flower_process_is_gone_afterwards(flower_run: tuple[dict, Path]) -> None:
-    assert _live_children() == []
+def test_every_flower_process_is_gone_afterwards(
+    flower_run: tuple[dict, Path], live_children: Callable[[], dict[int, str]]
+) -> None:
+    assert live_children() == {}
 
 
 def test_flower_trains_and_luv_forgets(flower_run: tuple[dict, Path]) -> None:

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from vfl.federation import FederationSpec
 from vfl.flower.client import FlowerTransportError
-from vfl.flower.local import LocalDeployment, free_port
+from vfl.flower.local import LocalDeployment, free_port, local_flower_federation
 
 
 def _alive(pid: int) -> bool:
@@ -54,3 +58,19 @@ def test_wait_for_port_fails_fast_when_the_server_died(tmp_path: Path) -> None:
     with pytest.raises(FlowerTransportError, match="superlink exited"):
         dep.wait_for_port(free_port(), timeout=30)
     dep.stop()
+
+
+@pytest.mark.slow
+def test_a_crashed_party_fails_the_next_call_fast_and_everything_stops(
+    live_children: Callable[[], dict[int, str]],
+) -> None:
+    spec = FederationSpec(dataset="digits", parties=2)
+    data = spec.load()
+    with (
+        pytest.raises(FlowerTransportError, match="worker-passive-1 exited with code -9"),
+        local_flower_federation(spec, data) as co,
+    ):
+        worker = next(p for p, cmd in live_children().items() if "--party-id=passive-1" in cmd)
+        os.kill(worker, signal.SIGKILL)
+        co.predict(data.test_ids)  # would otherwise wait for the 600 s reply timeout
+    assert live_children() == {}

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 
 import numpy as np
 import torch
@@ -43,30 +44,51 @@ class GridLink:
     """Request/reply with single nodes over a Flower ``Grid``, usable from several threads.
 
     ``Grid.send_and_receive`` sleeps 3 s between polls; this pushes one message
-    and polls for its reply every ``poll`` seconds instead.
+    and polls for its reply every ``poll`` seconds instead. While waiting it
+    calls ``check`` about once a second (the local launcher passes a check that
+    raises when one of its processes died) and gives up at once after
+    :meth:`abort`, so a crash or Ctrl-C never waits out ``timeout``.
     """
 
-    def __init__(self, grid: Grid, poll: float = 0.02, timeout: float = 600.0) -> None:
+    def __init__(
+        self,
+        grid: Grid,
+        poll: float = 0.02,
+        timeout: float = 600.0,
+        check: Callable[[], None] | None = None,
+    ) -> None:
         self.grid = grid
         self.poll = poll
         self.timeout = timeout
+        self.check = check
+        self.aborted = threading.Event()
         self._lock = threading.Lock()
+
+    def abort(self) -> None:
+        """Make every waiting and future request fail immediately."""
+        self.aborted.set()
 
     def request(self, node_id: int, message_type: str, content: RecordDict) -> RecordDict:
         message = Message(content, dst_node_id=node_id, message_type=message_type)
+        self._raise_if_aborted()
         with self._lock:
             msg_ids = list(self.grid.push_messages([message]))
-        deadline = time.monotonic() + self.timeout
+        start = last_check = time.monotonic()
         while True:
             with self._lock:
                 replies = list(self.grid.pull_messages(msg_ids))
             if replies:
                 break
-            if time.monotonic() > deadline:
+            now = time.monotonic()
+            if now - start > self.timeout:
                 raise FlowerTransportError(
                     f"node {node_id} did not answer {message_type} within {self.timeout:.0f} s; "
                     "is its SuperNode and vfl worker running?"
                 )
+            if self.check is not None and now - last_check > 1.0:
+                self.check()
+                last_check = now
+            self._raise_if_aborted()
             time.sleep(self.poll)
         reply = replies[0]
         if reply.has_error():
@@ -74,6 +96,10 @@ class GridLink:
                 f"node {node_id} failed {message_type}: {reply.error.reason}"
             )
         return reply.content
+
+    def _raise_if_aborted(self) -> None:
+        if self.aborted.is_set():
+            raise FlowerTransportError("the federation was aborted")
 
 
 class FlowerPassiveClient(PassivePartyClient):
@@ -156,7 +182,9 @@ class FlowerPassiveClient(PassivePartyClient):
         return int(self._call(Item("commit", {"token": token})).args["version"])
 
     def close(self) -> None:
-        self.flush()
+        """Send queued calls, unless the federation is being torn down after an error."""
+        if not self._link.aborted.is_set():
+            self.flush()
 
 
 def connect_party(

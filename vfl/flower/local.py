@@ -206,9 +206,9 @@ def local_flower_federation(spec: FederationSpec, dataset: Dataset) -> Iterator[
         keys = ActiveKeys.load(root / "keys", spec.party_ids())
         try:
             co = stack.enter_context(
-                open_grid_federation(grid, context.run_id, spec, dataset, keys)
+                open_grid_federation(grid, context.run_id, spec, dataset, keys, dep.check)
             )
-        except Exception as exc:
+        except Exception:
             dep.check()  # a crashed process explains the failure better
-            raise exc
+            raise
         yield co

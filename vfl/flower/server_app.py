@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -67,10 +67,18 @@ def wait_for_nodes(grid: Grid, count: int, timeout: float = 120.0) -> list[int]:
 
 @contextmanager
 def open_grid_federation(
-    grid: Grid, run_id: int, spec: FederationSpec, dataset: Dataset, keys: ActiveKeys
+    grid: Grid,
+    run_id: int,
+    spec: FederationSpec,
+    dataset: Dataset,
+    keys: ActiveKeys,
+    check: Callable[[], None] | None = None,
 ) -> Iterator[Coordinator]:
-    """Handshake with every node, build the active party, yield the coordinator."""
-    link = GridLink(grid)
+    """Handshake with every node, build the active party, yield the coordinator.
+
+    ``check`` is called while waiting for replies and may raise (see :class:`GridLink`).
+    """
+    link = GridLink(grid, check=check)
     nodes = wait_for_nodes(grid, spec.parties)
     with ThreadPoolExecutor(max_workers=len(nodes)) as pool:
         found = list(
@@ -87,6 +95,9 @@ def open_grid_federation(
     coordinator = Coordinator(build_active_party(spec, dims, dataset), clients)
     try:
         yield coordinator
+    except BaseException:
+        link.abort()  # stop waiting party threads now; skip flushing queued calls
+        raise
     finally:
         coordinator.close()
 
