@@ -13,6 +13,7 @@ from vfl.federation import FederationSpec
 from vfl.grpc.certs import init_certs
 from vfl.grpc.client import GrpcPassiveClient
 from vfl.grpc.local import LOOPBACK, spawn_passive
+from vfl.grpc.processes import terminate_all
 from vfl.grpc.tls import TLSConfig
 
 SPEC = FederationSpec(dataset="digits", parties=2, seed=0)
@@ -49,6 +50,7 @@ def passives(certs: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
     workdir = tmp_path_factory.mktemp("passives")
     with ExitStack() as stack:
         children = [spawn_passive(stack, SPEC, p, certs, workdir) for p in SPEC.party_ids()]
+        stack.callback(terminate_all, children)
         targets = {c.name: f"{LOOPBACK}:{c.port()}" for c in children}
         for party_id, target in targets.items():
             probe = GrpcPassiveClient(party_id, target, TLSConfig(certs=certs, identity="active"))

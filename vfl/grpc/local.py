@@ -20,7 +20,7 @@ from vfl.data.base import Dataset
 from vfl.federation import FederationSpec, build_active_party
 from vfl.grpc.certs import init_certs
 from vfl.grpc.client import GrpcPassiveClient
-from vfl.grpc.processes import ChildServer, serve_command, spawned
+from vfl.grpc.processes import ChildServer, serve_command, spawned, terminate_all
 from vfl.grpc.tls import TLSConfig
 
 __all__ = ["federation_args", "local_grpc_federation", "spawn_passive"]
@@ -74,6 +74,7 @@ def local_grpc_federation(spec: FederationSpec, dataset: Dataset) -> Iterator[Co
         init_certs(certs, [*spec.party_ids(), "active"], [])
         tls = TLSConfig(certs=certs, identity="active")
         children = [spawn_passive(stack, spec, p, certs, workdir) for p in spec.party_ids()]
+        stack.callback(terminate_all, children)  # runs first on exit: stop all in parallel
         clients = []
         for child in children:  # all start in parallel; now wait for each
             client = GrpcPassiveClient(child.name, f"{LOOPBACK}:{child.port()}", tls)

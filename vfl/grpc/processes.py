@@ -21,7 +21,7 @@ from pathlib import Path
 import grpc
 from vfl.grpc.errors import PartyUnavailableError
 
-__all__ = ["ChildServer", "serve_command", "spawned", "stop_process"]
+__all__ = ["ChildServer", "serve_command", "spawned", "stop_process", "terminate_all"]
 
 
 def serve_command(*args: str) -> list[str]:
@@ -80,6 +80,13 @@ def stop_process(proc: subprocess.Popen, grace: float = 15.0) -> None:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+def terminate_all(children: list[ChildServer]) -> None:
+    """SIGTERM every child at once, so their shutdowns overlap (each exit then just waits)."""
+    for child in children:
+        if child.proc.poll() is None:
+            child.proc.terminate()
 
 
 @contextmanager

@@ -1,0 +1,141 @@
+"""gRPC transport vs in-process: epoch time, per-call latency, scaling with K.
+
+    python bench/transport.py --data-dir ../shared/data/mnist --json bench/results/transport.json
+
+1. Training time per epoch, K=2, MNIST CNN, batch 128, mutual TLS on loopback
+   (ratio = grpc / inprocess).
+2. Round-trip latency of one embed(train) + backward of a 128x64 float32 batch
+   against one party (digits MLP, so the model's compute is small next to the wire).
+3. Mean time per training step (embed on all parties, top-model step, backward on
+   all) for K = 2, 4, 8; the coordinator calls the parties concurrently.
+
+Both federations are open at once and measured in alternation (in-process,
+grpc, in-process, ...), so a noisy shared machine slows both alike; medians are
+reported. All processes share this machine's cores. OpenMP workers sleep when
+idle (``OMP_WAIT_POLICY=PASSIVE``, as the grpc launcher sets for its children)
+in every process, so they do not spin against one another.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # before torch loads OpenMP
+
+import argparse
+import json
+import time
+from collections.abc import Callable
+from contextlib import ExitStack
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from vfl.coordinator import Coordinator, TrainConfig, cross_entropy_objective
+from vfl.data.base import Dataset
+from vfl.federation import FederationSpec
+from vfl.transport import open_federation
+
+TRANSPORTS = ("inprocess", "grpc")
+BATCH = 128
+
+
+def alternate(
+    spec: FederationSpec, data: Dataset, rounds: int, measure: Callable[[Coordinator], list[float]]
+) -> dict[str, list[float]]:
+    """Open both transports, then call ``measure`` on each in turn ``rounds`` times."""
+    with ExitStack() as stack:
+        feds = {t: stack.enter_context(open_federation(t, spec, data)) for t in TRANSPORTS}
+        samples: dict[str, list[float]] = {t: [] for t in TRANSPORTS}
+        for _ in range(rounds):
+            for transport, co in feds.items():
+                samples[transport] += measure(co)
+        return samples
+
+
+def epoch_seconds(co: Coordinator, ids: np.ndarray) -> list[float]:
+    start = time.perf_counter()
+    co.train(ids, TrainConfig(epochs=1, batch_size=BATCH), 1)
+    return [time.perf_counter() - start]
+
+
+def round_trips_ms(co: Coordinator, data: Dataset, iters: int) -> list[float]:
+    party, ids = co.clients[0], data.train_ids[:BATCH]
+    grad = torch.zeros(BATCH, party.info().embed_dim)
+    times = []
+    for _ in range(iters):
+        start = time.perf_counter()
+        party.embed(ids, train=True)
+        party.backward(ids, grad)
+        times.append((time.perf_counter() - start) * 1000)
+    return times
+
+
+def steps_ms(co: Coordinator, data: Dataset, batches: int, rng: np.random.Generator) -> list[float]:
+    times = []
+    for _ in range(batches):
+        ids = np.sort(rng.choice(data.train_ids, BATCH, replace=False))
+        objective = cross_entropy_objective(co.active.labels_of(ids))
+        start = time.perf_counter()
+        co.step(ids, objective)
+        times.append((time.perf_counter() - start) * 1000)
+    return times
+
+
+def summary(samples: dict[str, list[float]]) -> dict[str, dict[str, float]]:
+    return {
+        t: {
+            "median": float(np.median(v)),
+            "p50": float(np.percentile(v, 50)),
+            "p99": float(np.percentile(v, 99)),
+            "n": len(v),
+        }
+        for t, v in samples.items()
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data-dir", type=Path, required=True, help="MNIST IDX folder")
+    parser.add_argument("--epochs", type=int, default=2, help="epochs per transport")
+    parser.add_argument("--latency-iters", type=int, default=100, help="per round, 3 rounds")
+    parser.add_argument("--scaling-batches", type=int, default=20, help="per round, 3 rounds")
+    parser.add_argument("--ks", default="2,4,8")
+    parser.add_argument("--train-samples", type=int, default=None, help="smoke runs only")
+    parser.add_argument("--json", type=Path, default=None)
+    args = parser.parse_args()
+
+    mnist = FederationSpec(dataset="mnist", data_dir=args.data_dir, parties=2)
+    data = mnist.load()
+    ids = data.train_ids[: args.train_samples]
+    results: dict = {"cpus": os.cpu_count(), "torch_threads": torch.get_num_threads()}
+
+    epochs = summary(alternate(mnist, data, args.epochs, lambda co: epoch_seconds(co, ids)))
+    ratio = epochs["grpc"]["median"] / epochs["inprocess"]["median"]
+    results["epoch_seconds"], results["epoch_ratio"] = epochs, ratio
+    print(f"epoch s (K=2, MNIST CNN, batch {BATCH}): {epochs}\n  ratio grpc/inprocess {ratio:.3f}")
+
+    digits = FederationSpec(dataset="digits", parties=1)
+    small = digits.load()
+    trips = summary(
+        alternate(digits, small, 3, lambda co: round_trips_ms(co, small, args.latency_iters))
+    )
+    results["round_trip_ms"] = trips
+    print(f"embed+backward 128x64 round trip ms: {trips}")
+
+    results["step_ms"] = {}
+    rng = np.random.default_rng(0)
+    for k in (int(x) for x in args.ks.split(",")):
+        spec = mnist.model_copy(update={"parties": k})
+        steps = alternate(spec, data, 3, lambda co: steps_ms(co, data, args.scaling_batches, rng))
+        results["step_ms"][k] = summary(steps)
+        print(f"K={k} ms per step: {results['step_ms'][k]}")
+
+    if args.json is not None:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(results, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
