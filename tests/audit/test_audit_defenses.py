@@ -9,11 +9,13 @@ import torch
 from vfl.audit.defenses import (
     DefenseConfig,
     defense_names,
+    equalize_alignment,
     equalize_norms,
     gaussian_noise,
     get_defense,
     max_norm,
 )
+from vfl.audit.disclosure import loo_cosine
 from vfl.errors import ConfigError
 
 IDS = np.arange(4000)
@@ -66,8 +68,22 @@ def test_equalize_gives_equal_norms_and_keeps_directions() -> None:
         assert torch.allclose(torch.nn.functional.cosine_similarity(g, e), torch.ones(4000))
 
 
+def test_alignment_leaves_no_row_standing_out() -> None:
+    transform = equalize_alignment()
+    gen = torch.Generator().manual_seed(0)
+    coherent = torch.randn(16, generator=gen) + 0.3 * torch.randn(40, 16, generator=gen)
+    others = torch.randn(200, 16, generator=gen)
+    g = torch.cat([coherent, others]) * torch.rand(240, 1, generator=gen)
+    out = transform(np.arange(240), [g])[0]
+    norms = out.norm(dim=1)
+    assert torch.allclose(norms, norms.mean().expand_as(norms), rtol=1e-4)
+    loo = torch.from_numpy(loo_cosine(out.numpy()))
+    assert (loo[:40].mean() - loo[40:].mean()).abs() < 1e-3
+    assert torch.nn.functional.cosine_similarity(out, g).mean() > 0.5  # own direction kept
+
+
 def test_registry_builds_transforms_and_names_methods() -> None:
-    assert {"noise", "maxnorm", "equalize", "hide"} <= set(defense_names())
+    assert {"noise", "maxnorm", "equalize", "align", "hide"} <= set(defense_names())
     assert get_defense("hide").method == "luv-hidden" and get_defense("hide").transform is None
     noise = get_defense("noise").transform
     assert noise is not None

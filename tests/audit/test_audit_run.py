@@ -49,15 +49,17 @@ def test_report_has_the_documented_shape(report: dict[str, Any]) -> None:
 
 
 def test_plain_luv_discloses_the_forget_set_and_class(report: dict[str, Any]) -> None:
-    assert _row(report, "forget-id", "AUC among requested IDs")["undefended"] >= 0.9
+    assert _row(report, "forget-id", "AUC among requested IDs")["undefended"] >= 0.75
     assert _row(report, "forget-id", "AUC among all IDs")["undefended"] >= 0.9
     assert _row(report, "forgotten-class", "guessed correctly")["undefended"] == 1.0
 
 
 def test_request_hiding_lowers_forget_id_separation(report: dict[str, Any]) -> None:
     row = _row(report, "forget-id", "AUC among requested IDs")
-    assert row["defended"] <= 0.65
-    assert row["defended"] < row["undefended"] - 0.3
+    chance = _row(report, "forget-id", "chance level of that AUC")["defended"]
+    assert row["defended"] <= 0.62
+    assert row["defended"] <= chance + 0.05  # no better than picking statistics on noise
+    assert row["defended"] < row["undefended"] - 0.15
 
 
 def test_request_hiding_still_forgets_and_keeps_retained_accuracy(report: dict[str, Any]) -> None:

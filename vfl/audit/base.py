@@ -54,8 +54,17 @@ class AuditView:
     labels: LabelShard  # ground truth, for scoring only
     classes: list[int]
     aux_ids: np.ndarray  # a few public labelled training samples the attacker knows
-    forget_ids: np.ndarray  # the few-shot forget set the method used (ground truth)
     calls: dict[str, list[RecordedCall]] = field(default_factory=dict)  # by stage
+
+    def is_forget(self, ids: np.ndarray) -> np.ndarray:
+        """Ground truth: which of ``ids`` are training samples of a forgotten class.
+
+        Among the IDs a request touched these are its forget set (including any
+        held-out forget-class checks a method predicts), whatever rule the
+        method used to draw them.
+        """
+        train = np.isin(ids, self.labels.train_ids)
+        return train & np.isin(self.labels.labels_of(ids), self.classes)
 
     def embed_own(self, ids: np.ndarray) -> np.ndarray:
         """The attacker's bottom-model outputs, computed by itself (not recorded)."""

@@ -14,6 +14,10 @@ own slice, so that is the slice whose statistics must not leak.
   that lifts its expected squared norm to the batch maximum.
 * ``equalize``: rescale every row to the batch's mean row norm (deterministic;
   request hiding uses it so that no ID stands out by gradient size).
+* ``align``: equal norms *and* an equal component along the batch's mean
+  gradient for every row (iterated to float precision), so no statistic of a
+  row's norm and its agreement with the rest of its batch singles it out; the
+  request-hiding method's default equaliser.
 * ``hide``: not a transform -- it swaps the unlearning method for a
   request-hiding one (see :mod:`vfl.unlearning.hiding`).
 """
@@ -35,6 +39,7 @@ __all__ = [
     "Defense",
     "DefenseConfig",
     "defense_names",
+    "equalize_alignment",
     "equalize_norms",
     "gaussian_noise",
     "get_defense",
@@ -105,6 +110,30 @@ def equalize_norms() -> GradientTransform:
     return _rows(equal)
 
 
+def equalize_alignment(iterations: int = 20) -> GradientTransform:
+    """Rows of equal norm whose projection on the batch mean direction is equal too.
+
+    Each pass splits every row into its component along the current mean
+    direction and the rest, sets the former to the rows' average and scales the
+    latter so the norm is the batch mean norm. A few passes make every row's
+    cosine with the batch mean (nearly) the same.
+    """
+
+    def aligned(g: torch.Tensor) -> torch.Tensor:
+        target = _norms(g).mean()
+        for _ in range(iterations):
+            mean = g.mean(0)
+            unit = mean / mean.norm().clamp_min(EPS)
+            along = g @ unit
+            rest = g - along.unsqueeze(1) * unit
+            common = along.mean()
+            scale = torch.sqrt((target**2 - common**2).clamp_min(0.0))
+            g = common * unit + scale * rest / _norms(rest).clamp_min(EPS)
+        return g
+
+    return _rows(aligned)
+
+
 @dataclass(frozen=True)
 class Defense:
     """A named defense: a gradient transform, an unlearning-method swap, or both."""
@@ -126,6 +155,11 @@ _DEFENSES: dict[str, Defense] = {
         Defense("maxnorm", "max-norm noise (Li et al. 2022)", lambda c: max_norm(c.seed)),
         Defense(
             "equalize", "rescale per-sample gradients to equal norm", lambda c: equalize_norms()
+        ),
+        Defense(
+            "align",
+            "equal norms and equal agreement with the batch mean",
+            lambda c: equalize_alignment(),
         ),
         Defense("hide", "request hiding: unlearn with luv-hidden", method="luv-hidden"),
     )

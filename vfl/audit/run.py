@@ -30,7 +30,6 @@ from vfl.seeding import derive_seed
 from vfl.simulation import default_epochs
 from vfl.transport import open_federation
 from vfl.unlearning import UnlearnConfig, UnlearningContext, get_method, validate_classes
-from vfl.unlearning.fewshot import FORGET_SALT
 
 __all__ = ["AuditConfig", "run_audit"]
 
@@ -100,7 +99,6 @@ class _Arm:
             labels=co.active.labels,
             classes=classes,
             aux_ids=_aux_ids(self.ctx, cfg.aux_per_class),
-            forget_ids=self.ctx.few_shot(classes, cfg.unlearn.forget_samples, FORGET_SALT),
         )
         self.findings: list[Finding] = []
 

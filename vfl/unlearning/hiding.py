@@ -1,33 +1,41 @@
 """LUV with the request hidden from the passive parties (``luv-hidden``).
 
 Plain LUV runs one step on the forget set, one on a few recovery samples, and
-checks its progress by predicting the forget set: a passive party sees the
-forget IDs requested twice as often as anything else, alone in their batches,
-with ascent-sized gradients. Here every epoch is one pass over a *cover set*:
+checks its progress by predicting chosen IDs: a passive party sees the forget
+IDs requested more often than anything else, alone in their batches, with
+ascent gradients. Here every epoch is one step on a *cover set*:
 
-* the few-shot forget set (ascent, mixup of all within-class pairs, as LUV);
+* the few-shot forget set (mixup of all within-class pairs, as LUV), pushed
+  until each virtual sample's true logit is ``margin`` below the best other
+  one (a soft-plus margin loss: its gradient does not vanish on confident
+  samples and is never exactly zero);
 * the recovery samples plus decoys: retained training IDs, ``forget_samples``
   per retained class, so every class is equally represented in the request
   (descent, mixup with a same-class partner, as LUV's recovery).
 
-The cover is shuffled into one batch per step (stratified batches when it
-exceeds ``max_batch``); each batch's gradient comes from one combined loss
-(soft-capped ascent part + descent part), and per-sample gradient norms are
-equalised before they leave the active party. Progress is checked by
-predicting the whole cover, so every ID is requested exactly as often as every
-other. The price: more retained data in each step (about ``classes x
-forget_samples`` IDs), which also helps the retained classes keep accuracy.
+The cover is shuffled into one batch (stratified batches when it exceeds
+``max_batch``); each batch's gradient comes from one combined loss, and before
+it leaves the active party every row is equalised: by default all rows get the
+same norm and the same component along the batch's mean gradient, so neither
+size nor agreement with the rest of the batch marks a forget row (the ascent
+rows are far more coherent than descent rows on samples the model already
+fits). Progress is checked by predicting the whole cover, so every ID is
+requested exactly as often as every other. The price: about ``classes x
+forget_samples`` IDs per step instead of LUV's few, and passive parties get
+reshaped gradients (the top model still gets the exact ones), which costs
+retained accuracy; a heavier retained part of the loss buys most of it back.
 
-Limits: the cover is still a small subset of all IDs, so a passive party
-learns that the forget set is *among* the requested IDs (k-anonymity with
-``k ~ number of classes``); and IDs of the forgotten class outside the forget
-set are never requested. ``vfl audit`` reports both views.
+Limits: the cover is a small subset of all IDs, so a passive party learns
+that the forget set is *among* the requested IDs (k-anonymity with ``k`` about
+the number of classes), and forgotten-class IDs outside the forget set are
+never requested. ``vfl audit`` reports both views.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
+from typing import Literal
 
 import numpy as np
 import torch
@@ -35,7 +43,7 @@ import torch.nn.functional as F
 from pydantic import BaseModel, ConfigDict, Field
 from torch import nn
 
-from vfl.audit.defenses import equalize_norms
+from vfl.audit.defenses import equalize_alignment, equalize_norms
 from vfl.coordinator import Coordinator, GradientTransform
 from vfl.party.active import Objective
 from vfl.party.optim import UpdateConfig
@@ -45,9 +53,13 @@ from vfl.unlearning.fewshot import FORGET_SALT, PLAN_SALT, RECOVERY_SALT
 from vfl.unlearning.mixup import MixPlan, all_pairs_plan, mix, partner_plan
 from vfl.unlearning.objectives import mixup_objective
 
-__all__ = ["HiddenLUV", "HidingConfig", "combined_objective", "cover_batches", "soft_capped_ascent"]
+__all__ = ["HiddenLUV", "HidingConfig", "combined_objective", "cover_batches", "margin_forget"]
 
 DECOY_SALT, ORDER_SALT = 4, 5
+EQUALIZERS: dict[str, Callable[[], GradientTransform]] = {
+    "norm": equalize_norms,
+    "alignment": equalize_alignment,
+}
 
 
 def _at(plan: MixPlan, positions: torch.Tensor) -> MixPlan:
@@ -55,24 +67,34 @@ def _at(plan: MixPlan, positions: torch.Tensor) -> MixPlan:
     return MixPlan(positions[plan.left], positions[plan.right], plan.lam, plan.labels)
 
 
-def soft_capped_ascent(plan: MixPlan, ce_cap: float) -> Objective:
-    """Ascent on ``cap * tanh(ce / cap)``: bounded like LUV's hard cap, but a sample past
-    the cap still gets a (small) gradient -- an exactly-zero row would give it away."""
+def margin_forget(plan: MixPlan, margin: float) -> Objective:
+    """Push each virtual forget sample's true logit ``margin`` below the best other one.
+
+    ``softplus(z_true - max_other + margin)``: unlike cross-entropy ascent its
+    gradient does not vanish on samples the model is sure of (where unlearning
+    starts), and unlike a hard cap it never becomes exactly zero -- a zero row
+    among non-zero ones would give the forget set away.
+    """
 
     def objective(top: nn.Module, embeddings: list[torch.Tensor]) -> torch.Tensor:
-        ce = F.cross_entropy(top(mix(embeddings, plan)), plan.labels, reduction="none")
-        return -(ce_cap * torch.tanh(ce / ce_cap)).mean()
+        logits = top(mix(embeddings, plan))
+        true = logits.gather(1, plan.labels.unsqueeze(1)).squeeze(1)
+        is_true = F.one_hot(plan.labels, logits.shape[1]).bool()
+        other = logits.masked_fill(is_true, float("-inf")).max(1).values
+        return F.softplus(true - other + margin).mean()
 
     return objective
 
 
-def combined_objective(forget: MixPlan, retain: MixPlan, ce_cap: float) -> Objective:
-    """One loss for a mixed batch: ascent on the forget pairs + descent on retained mixup."""
-    parts = [soft_capped_ascent(forget, ce_cap)] if len(forget) else []
-    parts += [mixup_objective(retain, ascent=False)] if len(retain) else []
+def combined_objective(
+    forget: MixPlan, retain: MixPlan, margin: float, retain_weight: float = 1.0
+) -> Objective:
+    """One loss for a mixed batch: forget the forget pairs, descend on retained mixup."""
+    parts = [(1.0, margin_forget(forget, margin))] if len(forget) else []
+    parts += [(retain_weight, mixup_objective(retain, ascent=False))] if len(retain) else []
 
     def objective(top: nn.Module, embeddings: list[torch.Tensor]) -> torch.Tensor:
-        return sum((part(top, embeddings) for part in parts), torch.zeros(()))
+        return sum((w * part(top, embeddings) for w, part in parts), torch.zeros(()))
 
     return objective
 
@@ -92,15 +114,20 @@ class HidingConfig(BaseModel):
 
     One combined step per epoch on the whole cover behaves differently from
     LUV's separate forget and recovery steps, so it keeps its own optimizer
-    settings and ascent cap; everything else (set sizes, lambdas, alpha, epochs,
+    settings and forget margin; everything else (set sizes, lambdas, alpha, epochs,
     forget target) comes from the request's :class:`UnlearnConfig`.
     """
 
     model_config = ConfigDict(frozen=True)
 
-    update: UpdateConfig = UpdateConfig(optimizer="sgd", lr=0.1, momentum=0.0)
-    ce_cap: float = Field(2.0, gt=0, description="soft cap on each virtual sample's ascent CE")
-    equalize: bool = Field(True, description="equal per-sample gradient norms in every batch")
+    update: UpdateConfig = UpdateConfig(optimizer="adam", lr=1e-3)
+    margin: float = Field(2.0, gt=0, description="forget until true logit is this far below")
+    retain_weight: float = Field(3.0, ge=0, description="weight of the retained descent part")
+    equalize: Literal["alignment", "norm", "off"] = Field(
+        "alignment",
+        description="alignment: equal norms and equal agreement with the batch mean "
+        "(costs some retained accuracy); norm: equal norms only (directions leak)",
+    )
     max_batch: int = Field(1024, ge=2, description="IDs per step; the whole cover if it fits")
 
 
@@ -142,7 +169,9 @@ class HiddenLUV(UnlearningMethod):
         f_pos, r_pos = torch.nonzero(is_forget).flatten(), torch.nonzero(~is_forget).flatten()
         forget_plan = _at(all_pairs_plan(labels[f_pos], ctx.config.lambdas), f_pos)
         retain_plan = _at(partner_plan(labels[r_pos], ctx.config.alpha, rng), r_pos)
-        return combined_objective(forget_plan, retain_plan, self.config.ce_cap)
+        return combined_objective(
+            forget_plan, retain_plan, self.config.margin, self.config.retain_weight
+        )
 
     def run(self, ctx: UnlearningContext) -> None:
         cfg, co = ctx.config, ctx.coordinator
@@ -150,7 +179,11 @@ class HiddenLUV(UnlearningMethod):
         retain = self.retained_cover(ctx)
         plan_rng, order_rng = ctx.rng(PLAN_SALT), ctx.rng(ORDER_SALT)
         co.configure(self.config.update.model_copy(update={"freeze_norm_stats": True}))
-        guard = _with_transform(co, equalize_norms()) if self.config.equalize else nullcontext()
+        guard = (
+            _with_transform(co, EQUALIZERS[self.config.equalize]())
+            if self.config.equalize in EQUALIZERS
+            else nullcontext()
+        )
         with guard:
             for epoch in range(1, cfg.epochs + 1):
                 for batch in cover_batches(forget, retain, self.config.max_batch, order_rng):
