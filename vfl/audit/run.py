@@ -31,7 +31,7 @@ from vfl.simulation import default_epochs
 from vfl.transport import open_federation
 from vfl.unlearning import UnlearnConfig, UnlearningContext, get_method, validate_classes
 
-__all__ = ["AuditConfig", "run_audit"]
+__all__ = ["AuditConfig", "merge_arms", "run_arm", "run_audit"]
 
 ORIGINAL = "audit-original"
 AUX_SALT = 11
@@ -114,13 +114,14 @@ class _Arm:
         self.view.attacker.calls.clear()
 
 
-def _run_arm(
+def run_arm(
     cfg: AuditConfig,
     dataset: Dataset,
     train: TrainConfig,
     defended: bool,
-    progress: ProgressCallback,
+    progress: ProgressCallback = ignore_progress,
 ) -> Arm:
+    """One arm: ``{"method", "findings", "utility"}`` (benchmarks compare several)."""
     spec = cfg.federation
     method = cfg.defended_method() if defended else cfg.method
     with open_federation(cfg.transport, spec, dataset) as co:
@@ -143,7 +144,7 @@ def _run_arm(
     return {"method": method, "findings": arm.findings, "utility": utility}
 
 
-def _merge(undefended: Arm, defended: Arm | None) -> list[dict[str, Any]]:
+def merge_arms(undefended: Arm, defended: Arm | None) -> list[dict[str, Any]]:
     """One row per (attack, metric): the undefended and defended values side by side."""
     rows: dict[tuple[str, str], dict[str, Any]] = {}
     for key, arm in (("undefended", undefended), ("defended", defended)):
@@ -180,8 +181,8 @@ def run_audit(
     _check_attacker(cfg.attacker, cfg.federation.parties)
     dataset = dataset or cfg.federation.load()
     train = cfg.train or TrainConfig(epochs=default_epochs(dataset.n_train))
-    undefended = _run_arm(cfg, dataset, train, False, progress)
-    defended = _run_arm(cfg, dataset, train, True, progress) if cfg.defenses else None
+    undefended = run_arm(cfg, dataset, train, False, progress)
+    defended = run_arm(cfg, dataset, train, True, progress) if cfg.defenses else None
     return {
         "dataset": cfg.federation.dataset,
         "parties": cfg.federation.parties,
@@ -191,7 +192,7 @@ def run_audit(
         "defenses": list(cfg.defenses),
         "defense_config": cfg.defense.model_dump(),
         "train": train.model_dump(),
-        "attacks": _merge(undefended, defended),
+        "attacks": merge_arms(undefended, defended),
         "utility": {
             "undefended": _utility_row(undefended),
             "defended": _utility_row(defended) if defended else None,
