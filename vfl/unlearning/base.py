@@ -46,13 +46,16 @@ class UnlearnConfig(BaseModel):
     optimizer: Literal["sgd", "adam"] = "sgd"
     lr: float = Field(0.3, gt=0, le=10)
     momentum: float = Field(0.9, ge=0, lt=1)
+    bottom_lr_scale: float = Field(1.0, ge=0, le=10, description="passive lr = lr * this")
     ce_cap: float = Field(2.0, gt=0, description="ascent stops per sample past this CE")
-    forget_target: float = Field(0.0, ge=0, le=1, description="stop at this few-shot forget acc")
+    entropy_weight: float = Field(0.5, ge=0, description="also raise prediction entropy")
+    forget_target: float = Field(0.0, ge=0, le=1, description="stop at this forget-class acc")
+    patience: int = Field(0, ge=0, description="epochs to keep going once the target is met")
     check_per_class: int = Field(
-        10, ge=1, description="held-out retained samples per class that gauge collateral damage"
+        20, ge=1, description="held-out retained samples per class that gauge collateral damage"
     )
-    max_check_drop: float = Field(
-        0.03, ge=0, le=1, description="undo an epoch (and halve lr) past this check-set drop"
+    max_check_rise: float = Field(
+        0.2, ge=0, description="undo an epoch (and halve lr) if check-set CE rises past this"
     )
 
 

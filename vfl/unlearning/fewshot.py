@@ -17,13 +17,15 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 
 from vfl.coordinator import Coordinator
+from vfl.data.base import LabelShard
 from vfl.party.active import Objective
 from vfl.party.optim import UpdateConfig
 from vfl.progress import ProgressEvent
 from vfl.unlearning.base import UnlearnConfig, UnlearningContext, UnlearningMethod, register_method
-from vfl.unlearning.mixup import all_pairs_plan, partner_plan
+from vfl.unlearning.mixup import MixPlan, all_pairs_plan, partner_plan
 from vfl.unlearning.objectives import identity_plan, mixup_objective
 
 __all__ = ["LUV", "GradientAscent", "MixupAscent", "RandomLabel"]
@@ -48,23 +50,27 @@ class FewShotMethod(UnlearningMethod):
         rng = ctx.rng(PLAN_SALT)
         forget_objective = self.forget_objective(ctx, sets.forget_labels, rng)
         lr = cfg.lr
-        co.configure(_update(cfg, lr))
-        baseline = sets.check_accuracy(co)
+        _configure(co, cfg, lr)
+        _, baseline = sets.measure(co)
+        met = 0
         for epoch in range(1, cfg.epochs + 1):
             co.snapshot(EPOCH_TOKEN)
             self._epoch(ctx, sets, forget_objective, rng)
-            forget_acc, check_acc = sets.forget_accuracy(co), sets.check_accuracy(co)
-            if check_acc < baseline - cfg.max_check_drop:
+            forget_acc, check_ce = sets.measure(co)
+            damaged = check_ce > baseline + cfg.max_check_rise
+            if damaged:
                 # The step hurt retained classes beyond tolerance: undo it, halve the step.
                 co.restore(EPOCH_TOKEN)
                 lr /= 2
-                co.configure(_update(cfg, lr))
+                _configure(co, cfg, lr)
             else:
                 co.commit(EPOCH_TOKEN)
-            metrics = {"few_shot_forget_acc": forget_acc, "check_acc": check_acc, "lr": lr}
+            metrics = {"forget_acc": forget_acc, "check_ce": check_ce, "lr": lr}
             ctx.progress(ProgressEvent("unlearn", epoch, cfg.epochs, metrics))
-            if forget_acc <= cfg.forget_target and check_acc >= baseline - cfg.max_check_drop:
-                break
+            if forget_acc <= cfg.forget_target and not damaged:
+                met += 1
+                if met > cfg.patience:
+                    break
         ctx.progress(ProgressEvent("unlearn", cfg.epochs, cfg.epochs))
 
     def _epoch(
@@ -82,51 +88,88 @@ class FewShotMethod(UnlearningMethod):
             co.step(sets.recovery_ids, mixup_objective(plan, ascent=False))
 
 
-def _update(cfg: UnlearnConfig, lr: float) -> UpdateConfig:
-    return UpdateConfig(
-        optimizer=cfg.optimizer, lr=lr, momentum=cfg.momentum, freeze_norm_stats=True
-    )
+def _ascent(ctx: UnlearningContext, plan: MixPlan) -> Objective:
+    """The capped, entropy-raising ascent every few-shot method shares."""
+    cfg = ctx.config
+    return mixup_objective(plan, ascent=True, ce_cap=cfg.ce_cap, entropy_weight=cfg.entropy_weight)
+
+
+def _configure(co: Coordinator, cfg: UnlearnConfig, lr: float) -> None:
+    """Top model at ``lr``; bottom models at ``lr * bottom_lr_scale``."""
+
+    def update(step: float) -> UpdateConfig:
+        return UpdateConfig(
+            optimizer=cfg.optimizer, lr=step, momentum=cfg.momentum, freeze_norm_stats=True
+        )
+
+    co.configure(update(max(lr * cfg.bottom_lr_scale, 1e-12)), update(lr))
 
 
 @dataclass(frozen=True)
 class _FewShotSets:
     """The training samples one request touches, all chosen by the active party.
 
-    ``check`` is a held-out handful of retained samples that no step trains on:
-    the active party's own gauge of collateral damage.
+    Two held-out gauges that no step trains on: ``check`` (a few retained samples
+    per class) measures collateral damage, ``forget_check`` (a few more samples of
+    each forgotten class) measures whether forgetting generalises beyond the
+    few-shot set. Both are training data the active party already holds.
     """
 
     forget_ids: np.ndarray
     forget_labels: torch.Tensor
+    forget_check_ids: np.ndarray
     recovery_ids: np.ndarray
     recovery_labels: torch.Tensor
     check_ids: np.ndarray
-    check_labels: np.ndarray
+    labels: LabelShard
 
     @classmethod
     def draw(cls, ctx: UnlearningContext, use_recovery: bool) -> _FewShotSets:
         cfg, labels = ctx.config, ctx.labels
-        forget = ctx.few_shot(ctx.classes, cfg.forget_samples, FORGET_SALT)
+        smallest = min(labels.train_ids_of([c]).size for c in ctx.classes)
+        n_forget_check = max(0, min(cfg.check_per_class, smallest - cfg.forget_samples))
+        forget, forget_check = _split_per_class(
+            ctx.few_shot(ctx.classes, cfg.forget_samples + n_forget_check, FORGET_SALT),
+            len(ctx.classes),
+            cfg.forget_samples,
+        )
         retained = ctx.retained_classes()
         n_recovery = cfg.recovery_per_class if use_recovery else 0
-        both = ctx.few_shot(retained, n_recovery + cfg.check_per_class, RECOVERY_SALT)
-        per_class = both.reshape(len(retained), -1)
-        recovery = per_class[:, :n_recovery].ravel()
-        check = per_class[:, n_recovery:].ravel()
+        recovery, check = _split_per_class(
+            ctx.few_shot(retained, n_recovery + cfg.check_per_class, RECOVERY_SALT),
+            len(retained),
+            n_recovery,
+        )
         return cls(
-            forget,
-            torch.from_numpy(labels.labels_of(forget)),
-            recovery,
-            torch.from_numpy(labels.labels_of(recovery)),
-            check,
-            labels.labels_of(check),
+            forget_ids=forget,
+            forget_labels=torch.from_numpy(labels.labels_of(forget)),
+            forget_check_ids=forget_check,
+            recovery_ids=recovery,
+            recovery_labels=torch.from_numpy(labels.labels_of(recovery)),
+            check_ids=check,
+            labels=labels,
         )
 
-    def forget_accuracy(self, co: Coordinator) -> float:
-        return float((co.predict(self.forget_ids) == self.forget_labels.numpy()).mean())
+    def measure(self, co: Coordinator) -> tuple[float, float]:
+        """(accuracy on all forget-class samples in view, mean cross-entropy on the check set).
 
-    def check_accuracy(self, co: Coordinator) -> float:
-        return float((co.predict(self.check_ids) == self.check_labels).mean())
+        One evaluation round for both gauges. Cross-entropy, not accuracy, gauges the
+        check set: it moves before any prediction flips, and it is not quantised to
+        one-over-the-set-size steps.
+        """
+        forget = np.concatenate([self.forget_ids, self.forget_check_ids])
+        ids = np.concatenate([forget, self.check_ids])
+        logits = co.logits(ids)
+        labels = torch.from_numpy(self.labels.labels_of(ids))
+        forget_acc = (logits[: forget.size].argmax(1) == labels[: forget.size]).float().mean()
+        check_ce = F.cross_entropy(logits[forget.size :], labels[forget.size :])
+        return float(forget_acc), float(check_ce)
+
+
+def _split_per_class(ids: np.ndarray, n_classes: int, first: int) -> tuple[np.ndarray, np.ndarray]:
+    """Split class-sorted ``ids`` into the first ``first`` of each class and the rest."""
+    per_class = ids.reshape(n_classes, -1)
+    return per_class[:, :first].ravel(), per_class[:, first:].ravel()
 
 
 @register_method
@@ -140,8 +183,7 @@ class LUV(FewShotMethod):
     def forget_objective(
         self, ctx: UnlearningContext, labels: torch.Tensor, rng: np.random.Generator
     ) -> Objective:
-        plan = all_pairs_plan(labels, ctx.config.lambdas)
-        return mixup_objective(plan, ascent=True, ce_cap=ctx.config.ce_cap)
+        return _ascent(ctx, all_pairs_plan(labels, ctx.config.lambdas))
 
 
 @register_method
@@ -163,7 +205,7 @@ class GradientAscent(FewShotMethod):
     def forget_objective(
         self, ctx: UnlearningContext, labels: torch.Tensor, rng: np.random.Generator
     ) -> Objective:
-        return mixup_objective(identity_plan(labels), ascent=True, ce_cap=ctx.config.ce_cap)
+        return _ascent(ctx, identity_plan(labels))
 
 
 @register_method

@@ -25,7 +25,9 @@ def identity_plan(labels: torch.Tensor) -> MixPlan:
     return MixPlan(left=idx, right=idx, lam=torch.ones(n), labels=labels.clone())
 
 
-def mixup_objective(plan: MixPlan, ascent: bool, ce_cap: float | None = None) -> Objective:
+def mixup_objective(
+    plan: MixPlan, ascent: bool, ce_cap: float | None = None, entropy_weight: float = 0.0
+) -> Objective:
     """Cross-entropy of the mixed batch toward ``plan.labels``; negated for ascent.
 
     ``ce_cap`` bounds gradient ascent: a virtual sample whose cross-entropy is
@@ -40,6 +42,10 @@ def mixup_objective(plan: MixPlan, ascent: bool, ce_cap: float | None = None) ->
         ce = F.cross_entropy(logits, plan.labels, reduction="none")
         if ce_cap is not None:
             ce = torch.where(ce < ce_cap, ce, ce.detach())
-        return sign * ce.mean()
+        loss = sign * ce.mean()
+        if entropy_weight:
+            logp = torch.log_softmax(logits, dim=1)
+            loss = loss + entropy_weight * (logp.exp() * logp).sum(1).mean()
+        return loss
 
     return objective
