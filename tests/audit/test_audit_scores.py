@@ -7,6 +7,7 @@ import math
 import numpy as np
 import pytest
 
+from vfl.audit.disclosure import guess_probabilities, loo_cosine
 from vfl.audit.scores import auc, best_oriented_auc, cosine_rows, mean_or_nan, row_norms
 
 
@@ -43,3 +44,15 @@ def test_cosine_rows_handles_zero_rows() -> None:
 def test_mean_or_nan_skips_nan() -> None:
     assert mean_or_nan([1.0, float("nan"), 3.0]) == 2.0
     assert math.isnan(mean_or_nan([float("nan")]))
+
+
+def test_forgotten_class_guess_scores_ties_as_a_random_pick() -> None:
+    assert guess_probabilities({0: 0.9, 1: 0.5, 2: 0.5}, k=1) == {0: 1.0, 1: 0.0, 2: 0.0}
+    assert guess_probabilities({0: 0.5, 1: 0.5, 2: 0.5, 3: 0.5}, k=1)[2] == 0.25
+    assert guess_probabilities({0: 0.9, 1: 0.5, 2: 0.5}, k=2) == {0: 1.0, 1: 0.5, 2: 0.5}
+
+
+def test_leave_one_out_cosine_is_constant_on_a_zero_sum_batch() -> None:
+    g = np.array([[1.0, 2.0], [-1.0, -2.0], [3.0, 0.0], [-3.0, 0.0]])
+    assert np.allclose(loo_cosine(g), -1.0)
+    assert np.allclose(loo_cosine(np.array([[1.0, 0.0], [1.0, 0.0]])), 1.0)

@@ -12,7 +12,8 @@ and ranks IDs by them. Two attacks:
   with hindsight, so this is an upper bound on a real attacker.
 * ``forgotten-class``: the attacker labels the requested IDs with a nearest-
   neighbour classifier on its *own feature columns*, fitted on a few public
-  labelled samples, and guesses the class whose IDs look most suspicious.
+  labelled samples, and guesses the class whose IDs look most suspicious
+  (scored as the chance of a right guess: ties count as a random pick).
 """
 
 from __future__ import annotations
@@ -33,7 +34,14 @@ SIGNIFICANT_DIGITS = 6
 """Per-ID statistics are compared at this precision: differences below one part in
 a million are float32 rounding residue of the defenses, not a signal we model."""
 
-__all__ = ["ForgetIdAttack", "ForgottenClassAttack", "IdStatistics", "id_statistics"]
+__all__ = [
+    "ForgetIdAttack",
+    "ForgottenClassAttack",
+    "IdStatistics",
+    "guess_probabilities",
+    "id_statistics",
+    "loo_cosine",
+]
 
 
 @dataclass(frozen=True)
@@ -181,16 +189,28 @@ class ForgetIdAttack(Attack):
         ]
 
 
-def guess_classes(view: AuditView, s: Suspicion, k: int) -> list[int]:
-    """The ``k`` classes whose (attacker-labelled) requested IDs rank most suspicious."""
+def class_suspicion(view: AuditView, s: Suspicion) -> dict[int, float]:
+    """Mean suspicion rank of the requested IDs the attacker labels as each class."""
     flat = view.attacker_features.reshape(view.attacker_features.shape[0], -1)
     knn = KNeighborsClassifier(n_neighbors=3).fit(
         flat[view.aux_ids], view.labels.labels_of(view.aux_ids)
     )
     predicted = knn.predict(flat[s.ids])
     ranks = rankdata(s.score) / s.score.size
-    means = {c: float(ranks[predicted == c].mean()) for c in np.unique(predicted)}
-    return [int(c) for c in sorted(means, key=lambda c: -means[c])[:k]]
+    return {int(c): float(ranks[predicted == c].mean()) for c in np.unique(predicted)}
+
+
+def guess_probabilities(means: dict[int, float], k: int) -> dict[int, float]:
+    """Chance that each class is among the ``k`` guessed, ties at the cut broken at random.
+
+    With flat scores every class ties, so the guess is as good as a coin and is
+    scored as such -- not as whichever class happens to sort first.
+    """
+    cut = sorted(means.values(), reverse=True)[min(k, len(means)) - 1]
+    above = [c for c, v in means.items() if v > cut]
+    tied = [c for c, v in means.items() if v == cut]
+    share = (k - len(above)) / len(tied)
+    return {c: 1.0 if v > cut else share if v == cut else 0.0 for c, v in means.items()}
 
 
 @register_attack
@@ -203,6 +223,7 @@ class ForgottenClassAttack(Attack):
         s = best_suspicion(view, stage)
         if s is None:
             return []
-        guess = guess_classes(view, s, len(view.classes))
-        hit = len(set(guess) & set(view.classes)) / len(view.classes)
-        return [Finding(self.name, "guessed correctly", hit, f"guessed {guess}")]
+        p = guess_probabilities(class_suspicion(view, s), len(view.classes))
+        hit = sum(p.get(c, 0.0) for c in view.classes) / len(view.classes)
+        likely = sorted((c for c in p if p[c] > 0), key=lambda c: -p[c])
+        return [Finding(self.name, "guessed correctly", hit, f"candidates {likely}")]

@@ -1,11 +1,11 @@
 """One audit: the same federation run twice -- undefended and defended -- and attacked.
 
-Each arm opens a federation on any registered transport, wraps every passive
-party's client in a :class:`RecordingClient`, trains, unlearns and (optionally)
+Each arm opens a federation on any registered transport, wraps the attacking
+passive party's client in a :class:`RecordingClient`, trains, unlearns and (optionally)
 retrains from the original model, and after each stage runs every attack that
 asks for that stage. The undefended arm uses the plain method; the defended
-arm adds the chosen defenses' gradient transforms (during training and
-unlearning) and, with ``hide``, the request-hiding method.
+arm adds the chosen defenses' gradient transforms (during training,
+unlearning and retraining) and, with ``hide``, the request-hiding method.
 """
 
 from __future__ import annotations
@@ -86,7 +86,8 @@ class _Arm:
 
     def __init__(self, cfg: AuditConfig, co: Coordinator, dataset: Dataset, train: TrainConfig):
         _check_attacker(cfg.attacker, len(co.clients))
-        co.clients = [RecordingClient(c) for c in co.clients]
+        recorder = RecordingClient(co.clients[cfg.attacker])  # only the attacker's view
+        co.clients[cfg.attacker] = recorder
         spec, classes = cfg.federation, validate_classes(list(cfg.classes), dataset.num_classes)
         self.cfg, self.co, self.train = cfg, co, train
         self.ctx = UnlearningContext(co, classes, cfg.unlearn, train, spec.seed)
@@ -94,7 +95,7 @@ class _Arm:
         shard = party_shard(dataset, spec.parties, cfg.attacker, spec.seed)
         self.view = AuditView(
             coordinator=co,
-            attacker=co.clients[cfg.attacker],
+            attacker=recorder,
             attacker_features=shard.features,
             labels=co.active.labels,
             classes=classes,
