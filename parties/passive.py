@@ -92,7 +92,7 @@ class PassiveServicer(pb_grpc.PassivePartyServicer):
     @rpc_boundary
     def Commit(self, request: pb.TokenRequest, context: grpc.ServicerContext) -> pb.CommitResponse:
         version = self._party.commit(request.token)
-        self._store.save(self._party)
+        self._store.save_if_settled(self._party)
         return pb.CommitResponse(version=version)
 
 

@@ -43,6 +43,19 @@ class CheckpointStore:
         log.info("loaded version %d from %s", party.version, self.path)
         return True
 
+    def save_if_settled(self, party: VersionedModel) -> bool:
+        """Persist only when no snapshot is still open.
+
+        A request may commit inner steps (e.g. per unlearning epoch) inside its
+        own snapshot; writing those would leave a mid-request model on disk if
+        the request is later aborted and restored. Only the outermost commit is
+        written.
+        """
+        if party._snapshots:  # no public view of open snapshots in VersionedModel yet
+            return False
+        self.save(party)
+        return True
+
     def save(self, party: VersionedModel) -> None:
         if self.path is not None:
             save_checkpoint(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib.util
+import sys
 from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -17,6 +19,12 @@ from vfl.grpc.processes import terminate_all
 from vfl.grpc.tls import TLSConfig
 
 SPEC = FederationSpec(dataset="digits", parties=2, seed=0)
+
+# `parties` is a root package added after the editable install was made; until
+# `pip install -e .` is re-run it imports only from the repository root.
+ROOT = Path(__file__).resolve().parents[2]
+if importlib.util.find_spec("parties") is None:
+    sys.path.insert(0, str(ROOT))
 
 
 @pytest.fixture(scope="session")
