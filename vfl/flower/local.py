@@ -116,11 +116,11 @@ class LocalDeployment:
             time.sleep(0.1)
 
     def stop(self) -> None:
-        """SIGTERM every process group, newest first; SIGKILL what is left after 10 s."""
+        """SIGTERM every process group, newest first; SIGKILL what is left after 5 s."""
         for _name, proc in reversed(self._procs):
             if proc.poll() is None:
                 os.killpg(proc.pid, signal.SIGTERM)
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + 5
         for _name, proc in self._procs:
             try:
                 proc.wait(max(0.1, deadline - time.monotonic()))
