@@ -31,8 +31,15 @@ def test_only_float32_and_int64_travel() -> None:
 
 @pytest.mark.parametrize(
     "data",
-    [b"", b"\x80\x04pickle", encode_items([Item("embed", arrays={"ids": np.arange(8)})])[:-8]],
-    ids=["empty", "pickle", "truncated"],
+    [
+        b"",
+        b"\x80\x04pickle",
+        encode_items([Item("embed", arrays={"ids": np.arange(8)})])[:-8],
+        b"VFW1"
+        + len(b'[{"op":"x","args":{},"arrays":[1]}]').to_bytes(4, "little")
+        + b'[{"op":"x","args":{},"arrays":[1]}]',
+    ],
+    ids=["empty", "pickle", "truncated", "arrays-not-a-mapping"],
 )
 def test_malformed_payloads_are_protocol_errors(data: bytes) -> None:
     with pytest.raises(ProtocolError):

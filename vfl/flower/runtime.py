@@ -29,6 +29,7 @@ from contextlib import contextmanager, suppress
 import httpx
 from flwr.app import Context, Error, Message
 from flwr.clientapp import ClientApp
+from flwr.common.constant import ErrorCode
 from flwr.common.serde import context_from_proto, context_to_proto, run_from_proto
 from flwr.proto.runtime_pb2 import (  # type: ignore[attr-defined]
     AcquireTaskRequest,
@@ -103,7 +104,8 @@ def _run_client_task(address: str, app: ClientApp, token: str) -> None:
             reply = app(message=message, context=context)
             status, details = COMPLETED, ""
         except Exception as exc:
-            reply = Message(Error(code=0, reason=f"{type(exc).__name__}: {exc}"), reply_to=message)
+            reason = f"{type(exc).__name__}: {exc}"
+            reply = Message(Error(ErrorCode.CLIENT_APP_RAISED_EXCEPTION, reason), reply_to=message)
             details = str(exc)
         push_message(client, reply, context)
     finally:

@@ -75,7 +75,7 @@ def decode_items(data: bytes) -> list[Item]:
             )
             for entry in header
         ]
-    except (ValueError, KeyError, TypeError) as exc:
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise ProtocolError(f"malformed payload header: {exc}") from exc
 
 
