@@ -119,7 +119,7 @@ def _table_report(record: RequestRecord, dataset: str) -> dict[str, Any]:
         "parties": len(record.digests_before) - 1,
         "classes_forgotten": record.classes,
         "method": record.method,
-        "original": record.before,
+        "original": {k: v for k, v in record.before.items() if k != "seconds"},
         "unlearned": record.after,
     }
 
@@ -174,12 +174,13 @@ def show_request(
     """One request with its metrics and per-party digests before and after."""
     with _client(coordinator, certs, identity, insecure) as client:
         record = client.get(request_id)
+        dataset = "" if as_json else client.status().dataset
     if as_json:
         typer.echo(json.dumps(record.model_dump(), indent=2))
         return
     console.print(_requests_table([record]))
     if record.kind == "unlearn" and record.after:
-        console.print(results_table(_table_report(record, "")))
+        console.print(results_table(_table_report(record, dataset)))
     for party, digest in record.digests_after.items():
         console.print(f"{party}: {record.digests_before.get(party, '-')[:12]} -> {digest[:12]}")
 

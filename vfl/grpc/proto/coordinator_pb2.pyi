@@ -18,7 +18,13 @@ class TrainRequest(_message.Message):
     batch_size: int
     lr: float
     idempotency_key: str
-    def __init__(self, epochs: _Optional[int] = ..., batch_size: _Optional[int] = ..., lr: _Optional[float] = ..., idempotency_key: _Optional[str] = ...) -> None: ...
+    def __init__(
+        self,
+        epochs: _Optional[int] = ...,
+        batch_size: _Optional[int] = ...,
+        lr: _Optional[float] = ...,
+        idempotency_key: _Optional[str] = ...,
+    ) -> None: ...
 
 class UnlearnRequest(_message.Message):
     __slots__ = ("classes", "method", "idempotency_key")
@@ -28,7 +34,12 @@ class UnlearnRequest(_message.Message):
     classes: _containers.RepeatedScalarFieldContainer[int]
     method: str
     idempotency_key: str
-    def __init__(self, classes: _Optional[_Iterable[int]] = ..., method: _Optional[str] = ..., idempotency_key: _Optional[str] = ...) -> None: ...
+    def __init__(
+        self,
+        classes: _Optional[_Iterable[int]] = ...,
+        method: _Optional[str] = ...,
+        idempotency_key: _Optional[str] = ...,
+    ) -> None: ...
 
 class Metrics(_message.Message):
     __slots__ = ("test_acc", "retain_acc", "forget_acc", "mia", "per_class", "seconds")
@@ -44,10 +55,34 @@ class Metrics(_message.Message):
     mia: float
     per_class: _containers.RepeatedScalarFieldContainer[float]
     seconds: float
-    def __init__(self, test_acc: _Optional[float] = ..., retain_acc: _Optional[float] = ..., forget_acc: _Optional[float] = ..., mia: _Optional[float] = ..., per_class: _Optional[_Iterable[float]] = ..., seconds: _Optional[float] = ...) -> None: ...
+    def __init__(
+        self,
+        test_acc: _Optional[float] = ...,
+        retain_acc: _Optional[float] = ...,
+        forget_acc: _Optional[float] = ...,
+        mia: _Optional[float] = ...,
+        per_class: _Optional[_Iterable[float]] = ...,
+        seconds: _Optional[float] = ...,
+    ) -> None: ...
 
 class Request(_message.Message):
-    __slots__ = ("id", "kind", "status", "classes", "method", "error", "created_at", "started_at", "finished_at", "before", "after", "digests_before", "digests_after", "epochs", "idempotency_key")
+    __slots__ = (
+        "id",
+        "kind",
+        "status",
+        "classes",
+        "method",
+        "error",
+        "created_at",
+        "started_at",
+        "finished_at",
+        "before",
+        "after",
+        "digests_before",
+        "digests_after",
+        "epochs",
+        "idempotency_key",
+    )
     class DigestsBeforeEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -55,6 +90,7 @@ class Request(_message.Message):
         key: str
         value: str
         def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+
     class DigestsAfterEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -62,6 +98,7 @@ class Request(_message.Message):
         key: str
         value: str
         def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+
     ID_FIELD_NUMBER: _ClassVar[int]
     KIND_FIELD_NUMBER: _ClassVar[int]
     STATUS_FIELD_NUMBER: _ClassVar[int]
@@ -92,7 +129,24 @@ class Request(_message.Message):
     digests_after: _containers.ScalarMap[str, str]
     epochs: int
     idempotency_key: str
-    def __init__(self, id: _Optional[str] = ..., kind: _Optional[str] = ..., status: _Optional[str] = ..., classes: _Optional[_Iterable[int]] = ..., method: _Optional[str] = ..., error: _Optional[str] = ..., created_at: _Optional[float] = ..., started_at: _Optional[float] = ..., finished_at: _Optional[float] = ..., before: _Optional[_Union[Metrics, _Mapping]] = ..., after: _Optional[_Union[Metrics, _Mapping]] = ..., digests_before: _Optional[_Mapping[str, str]] = ..., digests_after: _Optional[_Mapping[str, str]] = ..., epochs: _Optional[int] = ..., idempotency_key: _Optional[str] = ...) -> None: ...
+    def __init__(
+        self,
+        id: _Optional[str] = ...,
+        kind: _Optional[str] = ...,
+        status: _Optional[str] = ...,
+        classes: _Optional[_Iterable[int]] = ...,
+        method: _Optional[str] = ...,
+        error: _Optional[str] = ...,
+        created_at: _Optional[float] = ...,
+        started_at: _Optional[float] = ...,
+        finished_at: _Optional[float] = ...,
+        before: _Optional[_Union[Metrics, _Mapping]] = ...,
+        after: _Optional[_Union[Metrics, _Mapping]] = ...,
+        digests_before: _Optional[_Mapping[str, str]] = ...,
+        digests_after: _Optional[_Mapping[str, str]] = ...,
+        epochs: _Optional[int] = ...,
+        idempotency_key: _Optional[str] = ...,
+    ) -> None: ...
 
 class RequestId(_message.Message):
     __slots__ = ("id",)
@@ -119,6 +173,7 @@ class Progress(_message.Message):
         key: str
         value: float
         def __init__(self, key: _Optional[str] = ..., value: _Optional[float] = ...) -> None: ...
+
     PHASE_FIELD_NUMBER: _ClassVar[int]
     STEP_FIELD_NUMBER: _ClassVar[int]
     TOTAL_FIELD_NUMBER: _ClassVar[int]
@@ -127,7 +182,13 @@ class Progress(_message.Message):
     step: int
     total: int
     metrics: _containers.ScalarMap[str, float]
-    def __init__(self, phase: _Optional[str] = ..., step: _Optional[int] = ..., total: _Optional[int] = ..., metrics: _Optional[_Mapping[str, float]] = ...) -> None: ...
+    def __init__(
+        self,
+        phase: _Optional[str] = ...,
+        step: _Optional[int] = ...,
+        total: _Optional[int] = ...,
+        metrics: _Optional[_Mapping[str, float]] = ...,
+    ) -> None: ...
 
 class RequestEvent(_message.Message):
     __slots__ = ("progress", "request")
@@ -135,7 +196,11 @@ class RequestEvent(_message.Message):
     REQUEST_FIELD_NUMBER: _ClassVar[int]
     progress: Progress
     request: Request
-    def __init__(self, progress: _Optional[_Union[Progress, _Mapping]] = ..., request: _Optional[_Union[Request, _Mapping]] = ...) -> None: ...
+    def __init__(
+        self,
+        progress: _Optional[_Union[Progress, _Mapping]] = ...,
+        request: _Optional[_Union[Request, _Mapping]] = ...,
+    ) -> None: ...
 
 class StatusRequest(_message.Message):
     __slots__ = ()
@@ -153,7 +218,14 @@ class PartyStatus(_message.Message):
     version: int
     digest: str
     error: str
-    def __init__(self, party_id: _Optional[str] = ..., reachable: _Optional[bool] = ..., version: _Optional[int] = ..., digest: _Optional[str] = ..., error: _Optional[str] = ...) -> None: ...
+    def __init__(
+        self,
+        party_id: _Optional[str] = ...,
+        reachable: _Optional[bool] = ...,
+        version: _Optional[int] = ...,
+        digest: _Optional[str] = ...,
+        error: _Optional[str] = ...,
+    ) -> None: ...
 
 class StatusResponse(_message.Message):
     __slots__ = ("dataset", "num_classes", "parties", "running", "queued")
@@ -167,4 +239,11 @@ class StatusResponse(_message.Message):
     parties: _containers.RepeatedCompositeFieldContainer[PartyStatus]
     running: str
     queued: int
-    def __init__(self, dataset: _Optional[str] = ..., num_classes: _Optional[int] = ..., parties: _Optional[_Iterable[_Union[PartyStatus, _Mapping]]] = ..., running: _Optional[str] = ..., queued: _Optional[int] = ...) -> None: ...
+    def __init__(
+        self,
+        dataset: _Optional[str] = ...,
+        num_classes: _Optional[int] = ...,
+        parties: _Optional[_Iterable[_Union[PartyStatus, _Mapping]]] = ...,
+        running: _Optional[str] = ...,
+        queued: _Optional[int] = ...,
+    ) -> None: ...

@@ -6,57 +6,54 @@
 # source: vfl/v1/passive.proto
 # Protobuf Python Version: 6.33.5
 """Generated protocol buffer code."""
+
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import descriptor_pool as _descriptor_pool
 from google.protobuf import runtime_version as _runtime_version
 from google.protobuf import symbol_database as _symbol_database
 from google.protobuf.internal import builder as _builder
+
 _runtime_version.ValidateProtobufRuntimeVersion(
-    _runtime_version.Domain.PUBLIC,
-    6,
-    33,
-    5,
-    '',
-    'vfl/v1/passive.proto'
+    _runtime_version.Domain.PUBLIC, 6, 33, 5, "", "vfl/v1/passive.proto"
 )
 # @@protoc_insertion_point(imports)
 
 _sym_db = _symbol_database.Default()
 
 
-
-
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x14vfl/v1/passive.proto\x12\x06vfl.v1\"4\n\x06Tensor\x12\r\n\x05\x64type\x18\x01 \x01(\t\x12\r\n\x05shape\x18\x02 \x03(\x03\x12\x0c\n\x04\x64\x61ta\x18\x03 \x01(\x0c\":\n\x0c\x45mbedRequest\x12\x1b\n\x03ids\x18\x01 \x01(\x0b\x32\x0e.vfl.v1.Tensor\x12\r\n\x05train\x18\x02 \x01(\x08\"3\n\rEmbedResponse\x12\"\n\nembeddings\x18\x01 \x01(\x0b\x32\x0e.vfl.v1.Tensor\"L\n\x0f\x42\x61\x63kwardRequest\x12\x1b\n\x03ids\x18\x01 \x01(\x0b\x32\x0e.vfl.v1.Tensor\x12\x1c\n\x04grad\x18\x02 \x01(\x0b\x32\x0e.vfl.v1.Tensor\"p\n\x0cUpdateConfig\x12\x11\n\toptimizer\x18\x01 \x01(\t\x12\n\n\x02lr\x18\x02 \x01(\x01\x12\x10\n\x08momentum\x18\x03 \x01(\x01\x12\x14\n\x0cweight_decay\x18\x04 \x01(\x01\x12\x19\n\x11\x66reeze_norm_stats\x18\x05 \x01(\x08\"8\n\x10\x43onfigureRequest\x12$\n\x06update\x18\x01 \x01(\x0b\x32\x14.vfl.v1.UpdateConfig\"#\n\x13ReinitializeRequest\x12\x0c\n\x04seed\x18\x01 \x01(\x04\"\x1d\n\x0cTokenRequest\x12\r\n\x05token\x18\x01 \x01(\t\"!\n\x0e\x43ommitResponse\x12\x0f\n\x07version\x18\x01 \x01(\x03\"\r\n\x0bInfoRequest\"d\n\tPartyInfo\x12\x10\n\x08party_id\x18\x01 \x01(\t\x12\x11\n\tembed_dim\x18\x02 \x01(\x03\x12\x11\n\tn_samples\x18\x03 \x01(\x03\x12\x0f\n\x07version\x18\x04 \x01(\x03\x12\x0e\n\x06\x64igest\x18\x05 \x01(\t\"\x07\n\x05\x45mpty2\xb3\x03\n\x0cPassiveParty\x12.\n\x04Info\x12\x13.vfl.v1.InfoRequest\x1a\x11.vfl.v1.PartyInfo\x12\x34\n\x05\x45mbed\x12\x14.vfl.v1.EmbedRequest\x1a\x15.vfl.v1.EmbedResponse\x12\x32\n\x08\x42\x61\x63kward\x12\x17.vfl.v1.BackwardRequest\x1a\r.vfl.v1.Empty\x12\x34\n\tConfigure\x12\x18.vfl.v1.ConfigureRequest\x1a\r.vfl.v1.Empty\x12:\n\x0cReinitialize\x12\x1b.vfl.v1.ReinitializeRequest\x1a\r.vfl.v1.Empty\x12/\n\x08Snapshot\x12\x14.vfl.v1.TokenRequest\x1a\r.vfl.v1.Empty\x12.\n\x07Restore\x12\x14.vfl.v1.TokenRequest\x1a\r.vfl.v1.Empty\x12\x36\n\x06\x43ommit\x12\x14.vfl.v1.TokenRequest\x1a\x16.vfl.v1.CommitResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(
+    b'\n\x14vfl/v1/passive.proto\x12\x06vfl.v1"4\n\x06Tensor\x12\r\n\x05\x64type\x18\x01 \x01(\t\x12\r\n\x05shape\x18\x02 \x03(\x03\x12\x0c\n\x04\x64\x61ta\x18\x03 \x01(\x0c":\n\x0c\x45mbedRequest\x12\x1b\n\x03ids\x18\x01 \x01(\x0b\x32\x0e.vfl.v1.Tensor\x12\r\n\x05train\x18\x02 \x01(\x08"3\n\rEmbedResponse\x12"\n\nembeddings\x18\x01 \x01(\x0b\x32\x0e.vfl.v1.Tensor"L\n\x0f\x42\x61\x63kwardRequest\x12\x1b\n\x03ids\x18\x01 \x01(\x0b\x32\x0e.vfl.v1.Tensor\x12\x1c\n\x04grad\x18\x02 \x01(\x0b\x32\x0e.vfl.v1.Tensor"p\n\x0cUpdateConfig\x12\x11\n\toptimizer\x18\x01 \x01(\t\x12\n\n\x02lr\x18\x02 \x01(\x01\x12\x10\n\x08momentum\x18\x03 \x01(\x01\x12\x14\n\x0cweight_decay\x18\x04 \x01(\x01\x12\x19\n\x11\x66reeze_norm_stats\x18\x05 \x01(\x08"8\n\x10\x43onfigureRequest\x12$\n\x06update\x18\x01 \x01(\x0b\x32\x14.vfl.v1.UpdateConfig"#\n\x13ReinitializeRequest\x12\x0c\n\x04seed\x18\x01 \x01(\x04"\x1d\n\x0cTokenRequest\x12\r\n\x05token\x18\x01 \x01(\t"!\n\x0e\x43ommitResponse\x12\x0f\n\x07version\x18\x01 \x01(\x03"\r\n\x0bInfoRequest"d\n\tPartyInfo\x12\x10\n\x08party_id\x18\x01 \x01(\t\x12\x11\n\tembed_dim\x18\x02 \x01(\x03\x12\x11\n\tn_samples\x18\x03 \x01(\x03\x12\x0f\n\x07version\x18\x04 \x01(\x03\x12\x0e\n\x06\x64igest\x18\x05 \x01(\t"\x07\n\x05\x45mpty2\xb3\x03\n\x0cPassiveParty\x12.\n\x04Info\x12\x13.vfl.v1.InfoRequest\x1a\x11.vfl.v1.PartyInfo\x12\x34\n\x05\x45mbed\x12\x14.vfl.v1.EmbedRequest\x1a\x15.vfl.v1.EmbedResponse\x12\x32\n\x08\x42\x61\x63kward\x12\x17.vfl.v1.BackwardRequest\x1a\r.vfl.v1.Empty\x12\x34\n\tConfigure\x12\x18.vfl.v1.ConfigureRequest\x1a\r.vfl.v1.Empty\x12:\n\x0cReinitialize\x12\x1b.vfl.v1.ReinitializeRequest\x1a\r.vfl.v1.Empty\x12/\n\x08Snapshot\x12\x14.vfl.v1.TokenRequest\x1a\r.vfl.v1.Empty\x12.\n\x07Restore\x12\x14.vfl.v1.TokenRequest\x1a\r.vfl.v1.Empty\x12\x36\n\x06\x43ommit\x12\x14.vfl.v1.TokenRequest\x1a\x16.vfl.v1.CommitResponseb\x06proto3'
+)
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
-_builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'vfl.v1.passive_pb2', _globals)
+_builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, "vfl.v1.passive_pb2", _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
-  DESCRIPTOR._loaded_options = None
-  _globals['_TENSOR']._serialized_start=32
-  _globals['_TENSOR']._serialized_end=84
-  _globals['_EMBEDREQUEST']._serialized_start=86
-  _globals['_EMBEDREQUEST']._serialized_end=144
-  _globals['_EMBEDRESPONSE']._serialized_start=146
-  _globals['_EMBEDRESPONSE']._serialized_end=197
-  _globals['_BACKWARDREQUEST']._serialized_start=199
-  _globals['_BACKWARDREQUEST']._serialized_end=275
-  _globals['_UPDATECONFIG']._serialized_start=277
-  _globals['_UPDATECONFIG']._serialized_end=389
-  _globals['_CONFIGUREREQUEST']._serialized_start=391
-  _globals['_CONFIGUREREQUEST']._serialized_end=447
-  _globals['_REINITIALIZEREQUEST']._serialized_start=449
-  _globals['_REINITIALIZEREQUEST']._serialized_end=484
-  _globals['_TOKENREQUEST']._serialized_start=486
-  _globals['_TOKENREQUEST']._serialized_end=515
-  _globals['_COMMITRESPONSE']._serialized_start=517
-  _globals['_COMMITRESPONSE']._serialized_end=550
-  _globals['_INFOREQUEST']._serialized_start=552
-  _globals['_INFOREQUEST']._serialized_end=565
-  _globals['_PARTYINFO']._serialized_start=567
-  _globals['_PARTYINFO']._serialized_end=667
-  _globals['_EMPTY']._serialized_start=669
-  _globals['_EMPTY']._serialized_end=676
-  _globals['_PASSIVEPARTY']._serialized_start=679
-  _globals['_PASSIVEPARTY']._serialized_end=1114
+    DESCRIPTOR._loaded_options = None
+    _globals["_TENSOR"]._serialized_start = 32
+    _globals["_TENSOR"]._serialized_end = 84
+    _globals["_EMBEDREQUEST"]._serialized_start = 86
+    _globals["_EMBEDREQUEST"]._serialized_end = 144
+    _globals["_EMBEDRESPONSE"]._serialized_start = 146
+    _globals["_EMBEDRESPONSE"]._serialized_end = 197
+    _globals["_BACKWARDREQUEST"]._serialized_start = 199
+    _globals["_BACKWARDREQUEST"]._serialized_end = 275
+    _globals["_UPDATECONFIG"]._serialized_start = 277
+    _globals["_UPDATECONFIG"]._serialized_end = 389
+    _globals["_CONFIGUREREQUEST"]._serialized_start = 391
+    _globals["_CONFIGUREREQUEST"]._serialized_end = 447
+    _globals["_REINITIALIZEREQUEST"]._serialized_start = 449
+    _globals["_REINITIALIZEREQUEST"]._serialized_end = 484
+    _globals["_TOKENREQUEST"]._serialized_start = 486
+    _globals["_TOKENREQUEST"]._serialized_end = 515
+    _globals["_COMMITRESPONSE"]._serialized_start = 517
+    _globals["_COMMITRESPONSE"]._serialized_end = 550
+    _globals["_INFOREQUEST"]._serialized_start = 552
+    _globals["_INFOREQUEST"]._serialized_end = 565
+    _globals["_PARTYINFO"]._serialized_start = 567
+    _globals["_PARTYINFO"]._serialized_end = 667
+    _globals["_EMPTY"]._serialized_start = 669
+    _globals["_EMPTY"]._serialized_end = 676
+    _globals["_PASSIVEPARTY"]._serialized_start = 679
+    _globals["_PASSIVEPARTY"]._serialized_end = 1114
 # @@protoc_insertion_point(module_scope)

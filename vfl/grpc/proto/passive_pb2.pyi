@@ -16,7 +16,12 @@ class Tensor(_message.Message):
     dtype: str
     shape: _containers.RepeatedScalarFieldContainer[int]
     data: bytes
-    def __init__(self, dtype: _Optional[str] = ..., shape: _Optional[_Iterable[int]] = ..., data: _Optional[bytes] = ...) -> None: ...
+    def __init__(
+        self,
+        dtype: _Optional[str] = ...,
+        shape: _Optional[_Iterable[int]] = ...,
+        data: _Optional[bytes] = ...,
+    ) -> None: ...
 
 class EmbedRequest(_message.Message):
     __slots__ = ("ids", "train")
@@ -24,7 +29,9 @@ class EmbedRequest(_message.Message):
     TRAIN_FIELD_NUMBER: _ClassVar[int]
     ids: Tensor
     train: bool
-    def __init__(self, ids: _Optional[_Union[Tensor, _Mapping]] = ..., train: _Optional[bool] = ...) -> None: ...
+    def __init__(
+        self, ids: _Optional[_Union[Tensor, _Mapping]] = ..., train: _Optional[bool] = ...
+    ) -> None: ...
 
 class EmbedResponse(_message.Message):
     __slots__ = ("embeddings",)
@@ -38,7 +45,11 @@ class BackwardRequest(_message.Message):
     GRAD_FIELD_NUMBER: _ClassVar[int]
     ids: Tensor
     grad: Tensor
-    def __init__(self, ids: _Optional[_Union[Tensor, _Mapping]] = ..., grad: _Optional[_Union[Tensor, _Mapping]] = ...) -> None: ...
+    def __init__(
+        self,
+        ids: _Optional[_Union[Tensor, _Mapping]] = ...,
+        grad: _Optional[_Union[Tensor, _Mapping]] = ...,
+    ) -> None: ...
 
 class UpdateConfig(_message.Message):
     __slots__ = ("optimizer", "lr", "momentum", "weight_decay", "freeze_norm_stats")
@@ -52,7 +63,14 @@ class UpdateConfig(_message.Message):
     momentum: float
     weight_decay: float
     freeze_norm_stats: bool
-    def __init__(self, optimizer: _Optional[str] = ..., lr: _Optional[float] = ..., momentum: _Optional[float] = ..., weight_decay: _Optional[float] = ..., freeze_norm_stats: _Optional[bool] = ...) -> None: ...
+    def __init__(
+        self,
+        optimizer: _Optional[str] = ...,
+        lr: _Optional[float] = ...,
+        momentum: _Optional[float] = ...,
+        weight_decay: _Optional[float] = ...,
+        freeze_norm_stats: _Optional[bool] = ...,
+    ) -> None: ...
 
 class ConfigureRequest(_message.Message):
     __slots__ = ("update",)
@@ -94,7 +112,14 @@ class PartyInfo(_message.Message):
     n_samples: int
     version: int
     digest: str
-    def __init__(self, party_id: _Optional[str] = ..., embed_dim: _Optional[int] = ..., n_samples: _Optional[int] = ..., version: _Optional[int] = ..., digest: _Optional[str] = ...) -> None: ...
+    def __init__(
+        self,
+        party_id: _Optional[str] = ...,
+        embed_dim: _Optional[int] = ...,
+        n_samples: _Optional[int] = ...,
+        version: _Optional[int] = ...,
+        digest: _Optional[str] = ...,
+    ) -> None: ...
 
 class Empty(_message.Message):
     __slots__ = ()
