@@ -178,11 +178,15 @@ class RequestRunner:
         return on_event
 
     def _run(self, record: RequestRecord, work: Work) -> None:
+        """Snapshot, work, commit; any failure (a party down included) restores and aborts.
+
+        Nothing here may escape: the worker thread must survive every request.
+        """
         record.status, record.started_at = "running", time.time()
-        record.digests_before = self._parties.digests()
         self._publish(record)
-        self._parties.snapshot(record.id)
         try:
+            record.digests_before = self._parties.digests()
+            self._parties.snapshot(record.id)
             record.after = work(record, self._progress(record.id))
             self._parties.commit(record.id)
             self._on_commit()
@@ -190,7 +194,10 @@ class RequestRunner:
             log.warning("request %s aborted: %s", record.id, exc)
             self._abort(record, exc)
             return
-        record.digests_after = self._parties.digests()
+        try:
+            record.digests_after = self._parties.digests()
+        except Exception as exc:  # committed everywhere; only the report is incomplete
+            log.warning("request %s committed, but reading digests failed: %s", record.id, exc)
         self._finish(record, "committed")
 
     def _abort(self, record: RequestRecord, exc: Exception) -> None:

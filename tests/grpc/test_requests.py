@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import socket
+
 from parties.requests import MemoryJournal, RequestRunner
-from vfl.coordinator import TrainConfig
-from vfl.federation import FederationSpec
+from vfl.coordinator import Coordinator, TrainConfig
+from vfl.federation import FederationSpec, build_active_party
+from vfl.grpc.client import GrpcPassiveClient
 from vfl.grpc.records import RequestRecord
+from vfl.grpc.tls import TLSConfig
 from vfl.progress import ProgressEvent
 from vfl.transport import open_federation
 
@@ -70,3 +74,24 @@ def test_watching_a_finished_request_yields_its_final_record() -> None:
         assert same.id == again.id
         runner.shutdown()
         assert len(runner.journal.all()) == 2  # the duplicate was not journaled
+
+
+def closed_port() -> int:
+    """A port the OS just handed out and nobody listens on any more."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_unreachable_party_aborts_the_request_and_the_worker_survives(certs) -> None:
+    spec = FederationSpec(dataset="digits", parties=1)
+    tls = TLSConfig(certs=certs, identity="active")
+    client = GrpcPassiveClient("passive-0", f"127.0.0.1:{closed_port()}", tls, timeout=10)
+    co = Coordinator(build_active_party(spec, [64]), [client])
+    runner = RequestRunner(co, MemoryJournal(), lambda: None)
+    for _ in range(2):  # the second request proves the worker thread is still alive
+        request = runner.submit(RequestRecord(id="", kind="train", epochs=1), lambda r, p: {})
+        record = final(runner, request.id)
+        assert record.status == "aborted" and "UNAVAILABLE" in record.error
+    runner.shutdown()
+    co.close()
