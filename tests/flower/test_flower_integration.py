@@ -43,7 +43,7 @@ CONFIG = SimulationConfig(
     method="luv",
     compare_retrain=False,
     transport="flower",
-    train=TrainConfig(epochs=3, batch_size=700, update=UpdateConfig(lr=0.01)),
+    train=TrainConfig(epochs=3, batch_size=450, update=UpdateConfig(lr=0.01)),
 )
 
 

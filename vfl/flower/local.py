@@ -21,7 +21,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager, suppress
 from pathlib import Path
 
 from vfl.coordinator import Coordinator
@@ -58,6 +58,11 @@ def _executable(name: str) -> str:
     if found is None:
         raise ConfigError(f"{name} not found; install the extra: pip install 'vfl[flower]'")
     return found
+
+
+def _signal_group(proc: subprocess.Popen[bytes], sig: signal.Signals) -> None:
+    with suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, sig)
 
 
 class LocalDeployment:
@@ -118,15 +123,15 @@ class LocalDeployment:
     def stop(self) -> None:
         """SIGTERM every process group, newest first; SIGKILL what is left after 5 s."""
         for _name, proc in reversed(self._procs):
-            if proc.poll() is None:
-                os.killpg(proc.pid, signal.SIGTERM)
+            _signal_group(proc, signal.SIGTERM)
         deadline = time.monotonic() + 5
         for _name, proc in self._procs:
             try:
                 proc.wait(max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
+                _signal_group(proc, signal.SIGKILL)
                 proc.wait()
+            _signal_group(proc, signal.SIGKILL)  # stragglers the leader left behind
 
     def submit_run(self, link_port: int) -> None:
         """``flwr run`` the vfl app against this SuperLink (creates the ServerApp task)."""
