@@ -51,7 +51,7 @@ class CheckpointStore:
         the request is later aborted and restored. Only the outermost commit is
         written.
         """
-        if party._snapshots:  # no public view of open snapshots in VersionedModel yet
+        if party.open_snapshots:
             return False
         self.save(party)
         return True

@@ -85,3 +85,14 @@ def test_frozen_norm_stats_keep_running_statistics(party) -> None:
     after = party.model.state_dict()
     for key, value in stats.items():
         assert torch.equal(after[key], value), key
+
+
+def test_only_the_outermost_commit_makes_a_new_version(party) -> None:
+    v0 = party.version
+    party.snapshot("request")
+    party.snapshot("epoch")
+    assert party.open_snapshots == 2
+    party.commit("epoch")
+    assert party.version == v0
+    party.commit("request")
+    assert party.version == v0 + 1 and party.open_snapshots == 0

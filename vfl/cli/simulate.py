@@ -41,7 +41,8 @@ def simulate(
         bool, typer.Option(help="Also retrain from scratch and compare.")
     ] = True,
     transport: Annotated[
-        str, typer.Option(help="How parties talk: inprocess (others when installed).")
+        str,
+        typer.Option(help="How parties talk: inprocess, grpc (local processes, mTLS) or flower."),
     ] = "inprocess",
     seed: Annotated[int, typer.Option(help="Seed for data split, models and sampling.")] = 0,
     epochs: Annotated[

@@ -62,11 +62,23 @@ class VersionedModel(ABC):
                 raise ProtocolError(f"no snapshot {token!r} to restore")
             self.load_state_dict(self._snapshots.pop(token))
 
+    @property
+    def open_snapshots(self) -> int:
+        """How many snapshots are held (nested requests keep one each)."""
+        with self._lock:
+            return len(self._snapshots)
+
     def commit(self, token: str) -> int:
-        """Keep the current state, drop the snapshot, and move to the next version."""
+        """Keep the current state and drop the snapshot.
+
+        Only the outermost commit (no other snapshot left open) moves to the next
+        version: a method's inner checkpoints, such as LUV's per-epoch guard, are
+        part of one request and must not count as versions of their own.
+        """
         with self._lock:
             if token not in self._snapshots:
                 raise ProtocolError(f"no snapshot {token!r} to commit")
             del self._snapshots[token]
-            self.version += 1
+            if not self._snapshots:
+                self.version += 1
             return self.version
