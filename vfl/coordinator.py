@@ -18,6 +18,7 @@ import torch.nn.functional as F
 from pydantic import BaseModel, ConfigDict, Field
 from torch import nn
 
+from vfl.errors import ConfigError
 from vfl.party.active import ActiveParty, Objective
 from vfl.party.client import PassivePartyClient
 from vfl.party.optim import UpdateConfig
@@ -32,6 +33,7 @@ GradientTransform = Callable[[np.ndarray, list[torch.Tensor]], list[torch.Tensor
 """``transform(ids, grads) -> grads``, applied at the active party before gradients leave it
 (defenses such as noise or norm equalisation plug in here)."""
 
+FEATURE_LAYERS = ("embeddings", "penultimate")
 EVAL_CHUNK = 2048
 """IDs per evaluation request: bounds message size on every transport."""
 
@@ -152,14 +154,17 @@ class Coordinator:
 
     def features(self, ids: np.ndarray, layer: str = "embeddings") -> torch.Tensor:
         """Concatenated passive embeddings, or the top model's ``penultimate`` layer."""
+        if layer not in FEATURE_LAYERS:
+            raise ConfigError(
+                f"unknown layer {layer!r}; choose one of: {', '.join(FEATURE_LAYERS)}"
+            )
         parts = []
         for chunk in _chunks(ids):
             embeddings = self.embed(chunk, train=False)
-            parts.append(
-                torch.cat(embeddings, 1)
-                if layer == "embeddings"
-                else self.active.penultimate(embeddings)
-            )
+            if layer == "embeddings":
+                parts.append(torch.cat(embeddings, 1))
+            else:
+                parts.append(self.active.penultimate(embeddings))
         return torch.cat(parts)
 
     def predict(self, ids: np.ndarray) -> np.ndarray:

@@ -43,8 +43,8 @@ class UnlearnConfig(BaseModel):
     lambdas: tuple[float, ...] = (0.25, 0.5, 0.75)
     alpha: float = Field(1.0, gt=0, description="Beta(alpha, alpha) for recovery mixup")
     epochs: int = Field(20, ge=1, le=10_000, description="upper bound on unlearning epochs")
-    optimizer: Literal["sgd", "adam"] = "sgd"
-    lr: float = Field(0.3, gt=0, le=10)
+    optimizer: Literal["sgd", "adam"] = "adam"
+    lr: float = Field(5e-3, gt=0, le=10)
     momentum: float = Field(0.9, ge=0, lt=1)
     bottom_lr_scale: float = Field(1.0, ge=0, le=10, description="passive lr = lr * this")
     ce_cap: float = Field(2.0, gt=0, description="ascent stops per sample past this CE")
@@ -55,7 +55,7 @@ class UnlearnConfig(BaseModel):
         20, ge=1, description="held-out retained samples per class that gauge collateral damage"
     )
     max_check_rise: float = Field(
-        0.2, ge=0, description="undo an epoch (and halve lr) if check-set CE rises past this"
+        0.02, ge=0, description="per forgotten class: undo an epoch if check CE rises past it"
     )
 
 
