@@ -12,6 +12,16 @@ from vfl.audit import attack_names, defense_names
 from vfl.audit.defenses import DefenseConfig
 from vfl.audit.run import AuditConfig, run_audit
 from vfl.cli.errors import friendly_errors
+from vfl.cli.options import (
+    DataDirOpt,
+    DatasetOpt,
+    EpochsOpt,
+    PartiesOpt,
+    QuietOpt,
+    SeedOpt,
+    TransportOpt,
+    UnlearnClassOpt,
+)
 from vfl.cli.render import console, progress_bars
 from vfl.coordinator import TrainConfig
 from vfl.federation import FederationSpec
@@ -62,15 +72,10 @@ def audit_table(report: dict[str, Any]) -> Table:
 
 @friendly_errors
 def audit(
-    dataset: Annotated[str, typer.Option(help="Dataset name (as for vfl simulate).")] = "digits",
-    data_dir: Annotated[
-        Path | None, typer.Option(help="Folder with the dataset's files (mnist, cifar10, csv).")
-    ] = None,
-    parties: Annotated[int, typer.Option(help="Number of passive parties (1-8).")] = 2,
-    unlearn_class: Annotated[
-        list[int] | None,
-        typer.Option("--unlearn-class", help="Class to forget; repeat for several."),
-    ] = None,
+    dataset: DatasetOpt = "digits",
+    data_dir: DataDirOpt = None,
+    parties: PartiesOpt = 2,
+    unlearn_class: UnlearnClassOpt = None,
     method: Annotated[
         str, typer.Option(help=f"Undefended unlearning method: {', '.join(method_names())}.")
     ] = "luv",
@@ -99,17 +104,13 @@ def audit(
     compare_retrain: Annotated[
         bool, typer.Option(help="Also retrain from scratch (probe and completion baselines).")
     ] = True,
-    transport: Annotated[
-        str, typer.Option(help="How parties talk: inprocess, grpc.")
-    ] = "inprocess",
-    seed: Annotated[int, typer.Option(help="Seed for data split, models and sampling.")] = 0,
-    epochs: Annotated[
-        int | None, typer.Option(help="Training epochs (default: from dataset size).")
-    ] = None,
+    transport: TransportOpt = "inprocess",
+    seed: SeedOpt = 0,
+    epochs: EpochsOpt = None,
     json_out: Annotated[
         Path | None, typer.Option("--json", help="Write the audit report as JSON here.")
     ] = None,
-    quiet: Annotated[bool, typer.Option(help="No progress bars.")] = False,
+    quiet: QuietOpt = False,
 ) -> None:
     """Train, unlearn and attack from a passive party's seat; compare with defenses on."""
     if json_out is not None:

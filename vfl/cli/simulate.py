@@ -8,6 +8,18 @@ from typing import Annotated
 import typer
 
 from vfl.cli.errors import friendly_errors
+from vfl.cli.options import (
+    DataDirOpt,
+    DatasetOpt,
+    EpochsOpt,
+    JsonOpt,
+    MethodOpt,
+    PartiesOpt,
+    QuietOpt,
+    SeedOpt,
+    TransportOpt,
+    UnlearnClassOpt,
+)
 from vfl.cli.render import console, progress_bars, results_table
 from vfl.coordinator import TrainConfig
 from vfl.federation import FederationSpec
@@ -15,39 +27,25 @@ from vfl.models.bottom import BottomModelConfig
 from vfl.party.optim import UpdateConfig
 from vfl.report import check_writable, plot_per_class, write_json
 from vfl.simulation import SimulationConfig, default_epochs, run_simulation
-from vfl.unlearning import UnlearnConfig, method_names
+from vfl.unlearning import UnlearnConfig
 
 __all__ = ["simulate"]
 
 
 @friendly_errors
 def simulate(
-    dataset: Annotated[
-        str, typer.Option(help="digits, mnist, fashion-mnist, cifar10, wine, breast-cancer, csv")
-    ] = "digits",
-    data_dir: Annotated[
-        Path | None, typer.Option(help="Folder with the dataset's files (mnist, cifar10, csv).")
-    ] = None,
-    parties: Annotated[int, typer.Option(help="Number of passive parties (1-8).")] = 2,
+    dataset: DatasetOpt = "digits",
+    data_dir: DataDirOpt = None,
+    parties: PartiesOpt = 2,
     model: Annotated[str, typer.Option(help="Bottom model: auto, mlp or cnn.")] = "auto",
-    unlearn_class: Annotated[
-        list[int] | None,
-        typer.Option("--unlearn-class", help="Class to forget; repeat for several."),
-    ] = None,
-    method: Annotated[
-        str, typer.Option(help=f"Unlearning method: {', '.join(method_names())}.")
-    ] = "luv",
+    unlearn_class: UnlearnClassOpt = None,
+    method: MethodOpt = "luv",
     compare_retrain: Annotated[
         bool, typer.Option(help="Also retrain from scratch and compare.")
     ] = True,
-    transport: Annotated[
-        str,
-        typer.Option(help="How parties talk: inprocess, grpc (local processes, mTLS) or flower."),
-    ] = "inprocess",
-    seed: Annotated[int, typer.Option(help="Seed for data split, models and sampling.")] = 0,
-    epochs: Annotated[
-        int | None, typer.Option(help="Training epochs (default: from dataset size).")
-    ] = None,
+    transport: TransportOpt = "inprocess",
+    seed: SeedOpt = 0,
+    epochs: EpochsOpt = None,
     batch_size: Annotated[int, typer.Option(help="Training batch size.")] = 64,
     lr: Annotated[float, typer.Option(help="Training learning rate (Adam).")] = 1e-3,
     forget_samples: Annotated[
@@ -62,13 +60,11 @@ def simulate(
     unlearn_lr: Annotated[
         float, typer.Option(help="Unlearning learning rate (Adam).")
     ] = UnlearnConfig().lr,
-    json_out: Annotated[
-        Path | None, typer.Option("--json", help="Write the report as JSON here.")
-    ] = None,
+    json_out: JsonOpt = None,
     plot: Annotated[
         Path | None, typer.Option(help="Write a per-class accuracy chart (PNG) here.")
     ] = None,
-    quiet: Annotated[bool, typer.Option(help="No progress bars.")] = False,
+    quiet: QuietOpt = False,
 ) -> None:
     """Train a VFL model, unlearn classes, evaluate, and compare with retraining."""
     for out in (json_out, plot):
