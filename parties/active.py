@@ -17,6 +17,7 @@ from typing import Any
 import grpc
 from pydantic import BaseModel, ConfigDict, Field
 
+from parties.journal import SqliteJournal, recover_unfinished
 from parties.requests import MemoryJournal, RequestJournal, RequestRunner
 from parties.store import CheckpointStore
 from vfl.coordinator import Coordinator, TrainConfig
@@ -25,7 +26,7 @@ from vfl.errors import ConfigError, VFLError
 from vfl.federation import FederationSpec, build_active_party
 from vfl.grpc import serde
 from vfl.grpc.client import GrpcPassiveClient
-from vfl.grpc.errors import UnknownRequestError, rpc_boundary
+from vfl.grpc.errors import RemoteProtocolError, UnknownRequestError, rpc_boundary
 from vfl.grpc.proto import coordinator_pb2 as cpb
 from vfl.grpc.proto import coordinator_pb2_grpc as cpb_grpc
 from vfl.grpc.records import PartyStatus, RequestRecord, StatusReport
@@ -80,9 +81,26 @@ class ActiveServer:
         self.co = Coordinator(build_active_party(cfg.federation, dims), clients)
         self.store = CheckpointStore(cfg.state_dir, "active")
         self.store.load_into(self.co.active)
-        self.runner = RequestRunner(
-            self.co, journal or MemoryJournal(), lambda: self.store.save(self.co.active)
-        )
+        journal = journal or _default_journal(cfg.state_dir)
+        for record in recover_unfinished(journal, self._restore_everywhere, self.co.digests):
+            log.warning("request %s: %s", record.id, record.error)
+        self.runner = RequestRunner(self.co, journal, lambda: self.store.save(self.co.active))
+
+    def _restore_everywhere(self, token: str) -> list[str]:
+        """Restore ``token`` on every passive party that still holds it; return the problems.
+
+        A party answering "no snapshot" restarted and already runs its last
+        committed checkpoint; this process's own model was loaded from disk.
+        """
+        problems = []
+        for client in self.co.clients:
+            try:
+                client.restore(token)
+            except RemoteProtocolError:
+                pass
+            except VFLError as exc:
+                problems.append(f"restoring {client.party_id} failed: {exc}")
+        return problems
 
     @property
     def labels(self) -> LabelShard:
@@ -122,6 +140,14 @@ class ActiveServer:
     def close(self) -> None:
         self.runner.shutdown()
         self.co.close()
+
+
+def _default_journal(state_dir: Path | None) -> RequestJournal:
+    """SQLite under ``--state-dir`` (requests survive restarts); in memory without one."""
+    if state_dir is None:
+        log.warning("no --state-dir: the request journal is in memory and lost on restart")
+        return MemoryJournal()
+    return SqliteJournal.in_state_dir(state_dir)
 
 
 def _party_status(client: GrpcPassiveClient) -> PartyStatus:

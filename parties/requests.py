@@ -35,9 +35,13 @@ class RequestAborted(VFLError):
 
 
 class RequestJournal(Protocol):
-    """Where request records live (in memory here; durable in a later version)."""
+    """Where request records live: :class:`MemoryJournal`, or the durable ``SqliteJournal``."""
 
     def put(self, record: RequestRecord) -> None: ...
+    def add(self, record: RequestRecord) -> RequestRecord:
+        """Insert a new record, or return the one already holding its idempotency key."""
+        ...
+
     def get(self, request_id: str) -> RequestRecord | None: ...
     def find_key(self, key: str) -> RequestRecord | None: ...
     def all(self) -> list[RequestRecord]: ...
@@ -53,6 +57,17 @@ class MemoryJournal:
     def put(self, record: RequestRecord) -> None:
         with self._lock:
             self._records[record.id] = record.model_copy(deep=True)
+
+    def add(self, record: RequestRecord) -> RequestRecord:
+        with self._lock:
+            key = record.idempotency_key
+            existing = key and next(
+                (r for r in self._records.values() if r.idempotency_key == key), None
+            )
+            if existing:
+                return existing.model_copy(deep=True)
+            self._records[record.id] = record.model_copy(deep=True)
+            return record
 
     def get(self, request_id: str) -> RequestRecord | None:
         with self._lock:
@@ -113,6 +128,9 @@ class RequestRunner:
         if self._stopping.is_set():
             raise RequestAborted("the coordinator is shutting down; submit again after restart")
         record = record.model_copy(update={"id": record.id or uuid.uuid4().hex[:12]})
+        stored = self.journal.add(record)  # atomic: a concurrent duplicate key loses here
+        if stored.id != record.id:
+            return stored
         self._publish(record)
         self._queue.put((record.id, work))
         return record
@@ -183,9 +201,9 @@ class RequestRunner:
         Nothing here may escape: the worker thread must survive every request.
         """
         record.status, record.started_at = "running", time.time()
-        self._publish(record)
         try:
             record.digests_before = self._parties.digests()
+            self._publish(record)  # journaled with the digests a restart must return to
             self._parties.snapshot(record.id)
             record.after = work(record, self._progress(record.id))
             self._parties.commit(record.id)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from vfl.cli import audit, certs, operator, serve, simulate
+from vfl.cli.receipt import receipt_app
 
 app = typer.Typer(
     name="vfl",
@@ -21,6 +22,7 @@ app.command(name="train")(operator.train)
 app.command(name="unlearn")(operator.unlearn)
 app.add_typer(operator.requests_app, name="requests")
 app.command(name="status")(operator.status)
+app.add_typer(receipt_app, name="receipt")
 
 
 @app.callback()

@@ -1,0 +1,215 @@
+"""The durable request journal: one SQLite row per request, in ``<state-dir>/journal.sqlite3``.
+
+Why SQLite: it is in the standard library, a write is durable once it returns
+(WAL mode, ``synchronous=FULL``), and a UNIQUE index makes idempotency keys
+race-free: two submissions with one key cannot both be inserted, whatever the
+timing. Committed rows carry the coordinator's signed receipt, written in the
+same statement as the status so a committed row never lacks one.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from parties.receipts import ReceiptSigner
+from parties.requests import RequestJournal
+from vfl.errors import VFLError
+from vfl.grpc.records import RequestRecord
+
+__all__ = ["JOURNAL_FILE", "RESTART_REASON", "JournalError", "SqliteJournal", "recover_unfinished"]
+
+JOURNAL_FILE = "journal.sqlite3"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS requests (
+    seq             INTEGER PRIMARY KEY AUTOINCREMENT,
+    id              TEXT NOT NULL UNIQUE,
+    idempotency_key TEXT UNIQUE,            -- NULL when the submitter gave none
+    kind            TEXT NOT NULL,
+    classes         TEXT NOT NULL,          -- JSON list
+    method          TEXT NOT NULL,
+    params          TEXT NOT NULL,          -- JSON object
+    status          TEXT NOT NULL,
+    created_at      REAL NOT NULL,
+    started_at      REAL NOT NULL,
+    finished_at     REAL NOT NULL,
+    metrics         TEXT NOT NULL,          -- JSON {"before": {...}, "after": {...}}
+    digests_before  TEXT NOT NULL,          -- JSON {party: digest}
+    digests_after   TEXT NOT NULL,
+    error           TEXT NOT NULL,
+    receipt         TEXT                    -- JSON signed receipt, committed rows only
+)
+"""
+_COLUMNS = (
+    "id", "idempotency_key", "kind", "classes", "method", "params", "status", "created_at",
+    "started_at", "finished_at", "metrics", "digests_before", "digests_after", "error", "receipt",
+)  # fmt: skip
+_INSERT = f"INSERT INTO requests ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))})"
+_UPSERT = (
+    f"{_INSERT} ON CONFLICT(id) DO UPDATE SET "
+    + ", ".join(f"{c} = excluded.{c}" for c in _COLUMNS if c not in ("id", "receipt"))
+    + ", receipt = COALESCE(excluded.receipt, requests.receipt)"
+)
+_SELECT = f"SELECT {', '.join(_COLUMNS)} FROM requests"
+
+
+class JournalError(VFLError):
+    """The journal file cannot be opened or written."""
+
+
+def _row(record: RequestRecord, receipt: dict[str, Any] | None) -> tuple[Any, ...]:
+    return (
+        record.id,
+        record.idempotency_key or None,
+        record.kind,
+        json.dumps(record.classes),
+        record.method,
+        json.dumps({"epochs": record.epochs}),
+        record.status,
+        record.created_at,
+        record.started_at,
+        record.finished_at,
+        json.dumps({"before": record.before, "after": record.after}),
+        json.dumps(record.digests_before),
+        json.dumps(record.digests_after),
+        record.error,
+        json.dumps(receipt) if receipt is not None else None,
+    )
+
+
+def _record(row: sqlite3.Row) -> RequestRecord:
+    metrics = json.loads(row["metrics"])
+    return RequestRecord(
+        id=row["id"],
+        kind=row["kind"],
+        status=row["status"],
+        classes=json.loads(row["classes"]),
+        method=row["method"],
+        epochs=json.loads(row["params"]).get("epochs", 0),
+        idempotency_key=row["idempotency_key"] or "",
+        error=row["error"],
+        created_at=row["created_at"],
+        started_at=row["started_at"],
+        finished_at=row["finished_at"],
+        before=metrics.get("before", {}),
+        after=metrics.get("after", {}),
+        digests_before=json.loads(row["digests_before"]),
+        digests_after=json.loads(row["digests_after"]),
+    )
+
+
+class SqliteJournal:
+    """A :class:`~parties.requests.RequestJournal` that survives restarts.
+
+    With a ``signer``, a record written as ``committed`` gets its receipt in
+    the same row update.
+    """
+
+    def __init__(self, path: Path, signer: ReceiptSigner | None = None) -> None:
+        self.path = Path(path)
+        self._signer = signer
+        self._lock = threading.Lock()
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+            self._db.row_factory = sqlite3.Row
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=FULL")
+            self._db.execute(_SCHEMA)
+        except (OSError, sqlite3.Error) as exc:
+            raise JournalError(f"cannot open the request journal {self.path}: {exc}") from exc
+
+    @classmethod
+    def in_state_dir(cls, state_dir: Path, sign: bool = True) -> SqliteJournal:
+        signer = ReceiptSigner(state_dir) if sign else None
+        return cls(Path(state_dir) / JOURNAL_FILE, signer)
+
+    def _execute(self, sql: str, args: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
+        with self._lock:
+            try:
+                return self._db.execute(sql, args).fetchall()
+            except sqlite3.IntegrityError:
+                raise
+            except sqlite3.Error as exc:
+                raise JournalError(f"request journal {self.path}: {exc}") from exc
+
+    def put(self, record: RequestRecord) -> None:
+        """Insert or update the row with ``record.id``."""
+        receipt = None
+        if record.status == "committed" and self._signer is not None:
+            receipt = self._signer.sign(record)
+        self._execute(_UPSERT, _row(record, receipt))
+
+    def add(self, record: RequestRecord) -> RequestRecord:
+        """Insert a new request; if its idempotency key is taken, return that request instead."""
+        try:
+            self._execute(_INSERT, _row(record, None))
+        except sqlite3.IntegrityError:
+            existing = self.find_key(record.idempotency_key)
+            if existing is None:  # the id collided, not the key: a caller bug
+                raise JournalError(f"request id {record.id!r} is already journaled") from None
+            return existing
+        return record
+
+    def get(self, request_id: str) -> RequestRecord | None:
+        rows = self._execute(f"{_SELECT} WHERE id = ?", (request_id,))
+        return _record(rows[0]) if rows else None
+
+    def find_key(self, key: str) -> RequestRecord | None:
+        if not key:
+            return None
+        rows = self._execute(f"{_SELECT} WHERE idempotency_key = ?", (key,))
+        return _record(rows[0]) if rows else None
+
+    def all(self) -> list[RequestRecord]:
+        return [_record(row) for row in self._execute(f"{_SELECT} ORDER BY seq")]
+
+    def receipt(self, request_id: str) -> dict[str, Any] | None:
+        rows = self._execute("SELECT receipt FROM requests WHERE id = ?", (request_id,))
+        return json.loads(rows[0]["receipt"]) if rows and rows[0]["receipt"] else None
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+
+RESTART_REASON = "coordinator restarted mid-request"
+
+
+def recover_unfinished(
+    journal: RequestJournal,
+    restore: Callable[[str], list[str]],
+    digests: Callable[[], dict[str, str]],
+) -> list[RequestRecord]:
+    """Abort every request a previous coordinator left ``queued`` or ``running``.
+
+    ``restore(token)`` asks every party to go back to the request's snapshot
+    if it still holds one and returns the problems it met. A party that
+    restarted holds no snapshot and is already at its last committed
+    checkpoint, because parties persist only outermost commits. The row is
+    kept (only status, error, finish time and ``digests_after`` change); a
+    party whose digest differs from ``digests_before`` is named in the error.
+    """
+    recovered = []
+    for record in (r for r in journal.all() if not r.done):
+        notes = restore(record.id) if record.status == "running" else []
+        try:
+            now = digests()
+        except VFLError as exc:
+            notes.append(f"reading digests failed: {exc}")
+            now = {}
+        moved = sorted(p for p, d in record.digests_before.items() if now.get(p) != d)
+        if now and moved:
+            notes.append(f"not at the pre-request digest: {', '.join(moved)}")
+        record.status, record.finished_at = "aborted", time.time()
+        record.error = "; ".join([RESTART_REASON, *notes])
+        record.digests_after = now
+        journal.put(record)
+        recovered.append(record)
+    return recovered

@@ -1,0 +1,109 @@
+"""SIGKILL the coordinator mid-request, restart it on the same state dir: every party is back."""
+
+from __future__ import annotations
+
+import signal
+from contextlib import ExitStack
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from parties.journal import JOURNAL_FILE, RESTART_REASON, SqliteJournal
+from vfl.cli.app import app
+from vfl.federation import FederationSpec
+from vfl.grpc.client import GrpcPassiveClient
+from vfl.grpc.local import LOOPBACK, federation_args, tls_args
+from vfl.grpc.operator import CoordinatorClient
+from vfl.grpc.processes import ChildServer, serve_command, spawned
+from vfl.grpc.records import RequestRecord
+from vfl.grpc.tls import TLSConfig
+from vfl.receipts import PUBLIC_KEY_FILE
+
+SPEC = FederationSpec(dataset="digits", parties=2, seed=0)  # as in tests/grpc/conftest.py
+
+
+def start_active(
+    stack: ExitStack, passives: dict[str, str], certs: Path, workdir: Path
+) -> tuple[ChildServer, CoordinatorClient]:
+    """``vfl serve active`` with ``workdir/state`` (so the SQLite journal is on by default)."""
+    command = serve_command(
+        "active", "--listen", f"{LOOPBACK}:0", "--state-dir", str(workdir / "state"),
+        *[arg for p, target in passives.items() for arg in ("--passive", f"{p}={target}")],
+        *federation_args(SPEC), *tls_args(TLSConfig(certs=certs, identity="active")),
+    )  # fmt: skip
+    server = stack.enter_context(spawned(command, workdir, "active"))
+    client = CoordinatorClient(
+        f"{LOOPBACK}:{server.port()}", TLSConfig(certs=certs, identity="admin")
+    )
+    stack.enter_context(client)
+    return server, client
+
+
+def party_states(passives: dict[str, str], certs: Path) -> dict[str, tuple[int, str]]:
+    """Each passive party's (version, digest), asked directly, not through the coordinator."""
+    out = {}
+    for party_id, target in passives.items():
+        client = GrpcPassiveClient(party_id, target, TLSConfig(certs=certs, identity="active"))
+        info = client.info()
+        client.close()
+        out[party_id] = (info.version, info.digest)
+    return out
+
+
+@pytest.mark.slow
+def test_sigkilled_coordinator_aborts_on_restart_and_keeps_the_row(
+    passives, certs, tmp_path
+) -> None:
+    # Prepare: a long train running (every party holds its snapshot), an unlearn queued behind it.
+    with ExitStack() as stack:
+        server, client = start_active(stack, passives, certs, tmp_path)
+        before = {p.party_id: (p.version, p.digest) for p in client.status().parties}
+        running = client.submit_train(500, idempotency_key="long-train")
+        queued = client.submit_unlearn([3], "luv", idempotency_key="forget-3")
+        events = client.watch(running.id)
+        next(e for e in events if not isinstance(e, RequestRecord))  # it is mid-request
+        # Execute: no chance to clean up.
+        server.proc.send_signal(signal.SIGKILL)
+        server.proc.wait(30)
+    assert party_states(passives, certs) != {p: before[p] for p in passives}  # mid-request weights
+
+    with ExitStack() as stack:
+        _, client = start_active(stack, passives, certs, tmp_path)
+        # Assert: both rows aborted with the reason; every party back at its pre-request state.
+        rows = {r.id: r for r in client.list()}
+        assert list(rows) == [running.id, queued.id]
+        for row in rows.values():
+            assert row.status == "aborted" and row.error == RESTART_REASON
+        assert rows[running.id].digests_before == {p: d for p, (_, d) in before.items()}
+        assert rows[running.id].digests_after == rows[running.id].digests_before
+        status = {p.party_id: (p.version, p.digest) for p in client.status().parties}
+        assert status == before
+        assert party_states(passives, certs) == {p: before[p] for p in passives}
+        # The journal row is intact: what was submitted is still there, under the same keys.
+        assert (rows[queued.id].kind, rows[queued.id].classes, rows[queued.id].method) == (
+            "unlearn", [3], "luv",
+        )  # fmt: skip
+        assert rows[running.id].epochs == 500
+        assert rows[running.id].created_at == running.created_at
+        assert client.submit_unlearn([3], "luv", idempotency_key="forget-3").id == queued.id
+
+        # The restarted coordinator works: a new request commits and gets a verifiable receipt.
+        fresh = client.submit_train(1)
+        final = [e for e in client.watch(fresh.id) if isinstance(e, RequestRecord)][-1]
+        assert final.status == "committed", final.error
+        state = tmp_path / "state"
+        out = tmp_path / "receipt.json"
+        runner = CliRunner()
+        export = ["receipt", "export", fresh.id, "--state-dir", str(state), "--out", str(out)]
+        assert runner.invoke(app, export).exit_code == 0
+        verify = runner.invoke(
+            app, ["receipt", "verify", str(out), "--key", str(state / PUBLIC_KEY_FILE)]
+        )
+        assert verify.exit_code == 0 and fresh.id in verify.output
+        no_receipt = runner.invoke(app, [*export[:2], running.id, *export[3:]])
+        assert no_receipt.exit_code == 2 and "aborted" in no_receipt.output
+
+    journal = SqliteJournal(tmp_path / "state" / JOURNAL_FILE)
+    assert [r.status for r in journal.all()] == ["aborted", "aborted", "committed"]
+    journal.close()

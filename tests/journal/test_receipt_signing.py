@@ -1,0 +1,107 @@
+"""Receipts: a valid one verifies; any changed field, or another key, is detected (lib and CLI)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from parties.journal import SqliteJournal
+from parties.receipts import receipt_payload
+from vfl.cli.app import app
+from vfl.grpc.records import RequestRecord
+from vfl.receipts import (
+    PRIVATE_KEY_FILE,
+    PUBLIC_KEY_FILE,
+    ReceiptError,
+    key_id,
+    load_or_create_key,
+    load_public_key,
+    verify_receipt,
+)
+
+COMMITTED = RequestRecord(
+    id="abc123", kind="unlearn", status="committed", classes=[3], method="luv",
+    created_at=1.0, started_at=2.0, finished_at=3.0,
+    before={"test_acc": 0.97}, after={"test_acc": 0.9, "forgotten_acc": 0.0},
+    digests_before={"passive-0": "d0", "passive-1": "d1", "active": "da"},
+    digests_after={"passive-0": "e0", "passive-1": "e1", "active": "ea"},
+)  # fmt: skip
+
+
+@pytest.fixture
+def signed(tmp_path: Path) -> tuple[dict, Path]:
+    """A receipt as the journal stores it for a committed row, and the public key's path."""
+    state = tmp_path / "state"
+    journal = SqliteJournal.in_state_dir(state)
+    journal.put(COMMITTED)
+    receipt = journal.receipt(COMMITTED.id)
+    journal.close()
+    assert receipt is not None
+    return receipt, state / PUBLIC_KEY_FILE
+
+
+def test_a_committed_row_gets_a_receipt_that_verifies(signed, tmp_path: Path) -> None:
+    receipt, key = signed
+    assert verify_receipt(receipt, load_public_key(key)) == receipt_payload(COMMITTED)
+    assert (key.parent / PRIVATE_KEY_FILE).stat().st_mode & 0o077 == 0  # owner only
+    # the key is kept across restarts: the same public key signs later receipts
+    assert load_or_create_key(key.parent).public_key() == load_public_key(key)
+
+
+def _tamper(payload: dict, field: str) -> None:
+    value = payload[field]
+    if isinstance(value, dict) and value:
+        inner = next(iter(value))
+        value[inner] = "tampered" if not isinstance(value[inner], dict) else {"x": 1}
+    elif isinstance(value, list):
+        value.append(7)
+    elif isinstance(value, str):
+        payload[field] = value + "x"
+    else:
+        payload[field] = value + 1
+
+
+@pytest.mark.parametrize("field", sorted(receipt_payload(COMMITTED)))
+def test_any_tampered_field_is_detected(signed, field: str) -> None:
+    receipt, key = signed
+    _tamper(receipt["payload"], field)
+    with pytest.raises(ReceiptError, match="invalid signature"):
+        verify_receipt(receipt, load_public_key(key))
+
+
+def test_another_key_or_a_forged_key_id_is_detected(signed, tmp_path: Path) -> None:
+    receipt, _ = signed
+    other = load_or_create_key(tmp_path / "other").public_key()
+    with pytest.raises(ReceiptError, match="another key"):
+        verify_receipt(receipt, other)
+    receipt["key_id"] = key_id(other)  # claim the other key: the signature still fails
+    with pytest.raises(ReceiptError, match="invalid signature"):
+        verify_receipt(receipt, other)
+
+
+def test_cli_verify_exit_codes(signed, tmp_path: Path) -> None:
+    receipt, key = signed
+    good, bad = tmp_path / "good.json", tmp_path / "bad.json"
+    good.write_text(json.dumps(receipt))
+    receipt["payload"]["classes"] = [4]
+    bad.write_text(json.dumps(receipt))
+    other = tmp_path / "other"
+    load_or_create_key(other)
+    runner = CliRunner()
+
+    def verify(path: Path, pub: Path):
+        return runner.invoke(app, ["receipt", "verify", str(path), "--key", str(pub)])
+
+    ok = verify(good, key)
+    assert ok.exit_code == 0 and "valid: request abc123" in ok.output
+    for result, reason in (
+        (verify(bad, key), "invalid signature"),
+        (verify(good, other / PUBLIC_KEY_FILE), "another key"),
+        (verify(tmp_path / "missing.json", key), "cannot read receipt"),
+    ):
+        assert result.exit_code == 2
+        lines = result.output.strip().splitlines()
+        assert len(lines) == 1 and reason in lines[0]

@@ -1,0 +1,131 @@
+"""Signed receipts: proof, checkable offline, of what a committed request did.
+
+A receipt is a JSON object ``{"payload": {...}, "algorithm": "Ed25519",
+"key_id": ..., "signature": ...}``. The signature covers the canonical JSON of
+the payload (sorted keys, no spaces), so any change to any field, or a
+signature made by another key, fails :func:`verify_receipt`. What goes into
+the payload is the caller's business; this module only signs, verifies and
+keeps the key files.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from vfl.errors import VFLError
+
+__all__ = [
+    "ALGORITHM",
+    "PRIVATE_KEY_FILE",
+    "PUBLIC_KEY_FILE",
+    "ReceiptError",
+    "canonical_json",
+    "key_id",
+    "load_or_create_key",
+    "load_public_key",
+    "read_receipt",
+    "sign_receipt",
+    "verify_receipt",
+]
+
+ALGORITHM = "Ed25519"
+PRIVATE_KEY_FILE = "coordinator.key.pem"
+PUBLIC_KEY_FILE = "coordinator.pub.pem"
+
+
+class ReceiptError(VFLError):
+    """A receipt that is malformed, tampered with, or signed by another key."""
+
+
+def canonical_json(obj: Any) -> bytes:
+    """The one byte encoding that is signed: sorted keys, no whitespace, UTF-8."""
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def key_id(public_key: Ed25519PublicKey) -> str:
+    """Short fingerprint of a public key, so a receipt names the key that signed it."""
+    raw = public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    return hashlib.sha256(raw).hexdigest()[:16]
+
+
+def sign_receipt(payload: dict[str, Any], key: Ed25519PrivateKey) -> dict[str, Any]:
+    signature = key.sign(canonical_json(payload))
+    return {
+        "payload": payload,
+        "algorithm": ALGORITHM,
+        "key_id": key_id(key.public_key()),
+        "signature": base64.b64encode(signature).decode(),
+    }
+
+
+def verify_receipt(receipt: Any, public_key: Ed25519PublicKey) -> dict[str, Any]:
+    """Return the payload if ``receipt`` was signed by ``public_key`` and is unchanged."""
+    if not isinstance(receipt, dict) or not isinstance(receipt.get("payload"), dict):
+        raise ReceiptError("not a receipt: expected a JSON object with a 'payload' object")
+    if receipt.get("algorithm") != ALGORITHM:
+        raise ReceiptError(f"unsupported algorithm {receipt.get('algorithm')!r}")
+    if receipt.get("key_id") != key_id(public_key):
+        raise ReceiptError("receipt was signed by another key (key_id does not match)")
+    try:
+        signature = base64.b64decode(str(receipt.get("signature", "")), validate=True)
+        public_key.verify(signature, canonical_json(receipt["payload"]))
+    except (InvalidSignature, ValueError):
+        raise ReceiptError(
+            "invalid signature: the receipt was altered or not signed by this key"
+        ) from None
+    return receipt["payload"]
+
+
+def read_receipt(path: Path) -> Any:
+    try:
+        return json.loads(Path(path).read_text())
+    except (OSError, ValueError) as exc:
+        raise ReceiptError(f"cannot read receipt {path}: {exc}") from exc
+
+
+def load_or_create_key(state_dir: Path) -> Ed25519PrivateKey:
+    """The coordinator's signing key in ``state_dir``; made (mode 0600) on first use.
+
+    The public half is written next to it as PEM for verifiers.
+    """
+    state_dir = Path(state_dir)
+    private_path = state_dir / PRIVATE_KEY_FILE
+    if private_path.exists():
+        key = serialization.load_pem_private_key(private_path.read_bytes(), password=None)
+        if not isinstance(key, Ed25519PrivateKey):
+            raise ReceiptError(f"{private_path} is not an Ed25519 private key")
+    else:
+        state_dir.mkdir(parents=True, exist_ok=True)
+        key = Ed25519PrivateKey.generate()
+        pem = key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+        fd = os.open(private_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(pem)
+    public_pem = key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    (state_dir / PUBLIC_KEY_FILE).write_bytes(public_pem)
+    return key
+
+
+def load_public_key(path: Path) -> Ed25519PublicKey:
+    try:
+        key = serialization.load_pem_public_key(Path(path).read_bytes())
+    except (OSError, ValueError) as exc:
+        raise ReceiptError(f"cannot read public key {path}: {exc}") from exc
+    if not isinstance(key, Ed25519PublicKey):
+        raise ReceiptError(f"{path} is not an Ed25519 public key")
+    return key
