@@ -184,6 +184,8 @@ class RequestRunner:
             self.running = request_id
             try:
                 self._run(record, work)
+            except Exception:  # the journal could not be written: keep serving, say so
+                log.exception("request %s: its outcome could not be journaled", request_id)
             finally:
                 self.running = ""
 

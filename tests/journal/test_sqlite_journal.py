@@ -6,7 +6,15 @@ import sqlite3
 import threading
 from pathlib import Path
 
-from parties.journal import JOURNAL_FILE, RESTART_REASON, SqliteJournal, recover_unfinished
+import pytest
+
+from parties.journal import (
+    JOURNAL_FILE,
+    RESTART_REASON,
+    JournalError,
+    SqliteJournal,
+    recover_unfinished,
+)
 from parties.requests import MemoryJournal
 from vfl.grpc.records import RequestRecord
 
@@ -88,3 +96,10 @@ def test_recovery_aborts_unfinished_rows_and_names_parties_not_back(tmp_path: Pa
     assert "not at the pre-request digest: p0" in run.error
     assert run.digests_before == {"p0": "x", "active": "y"} and run.finished_at > 0
     assert recover_unfinished(journal, restore, dict) == []  # nothing left to recover
+
+
+def test_an_unusable_journal_path_is_one_clear_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("")
+    with pytest.raises(JournalError, match="cannot open the request journal"):
+        SqliteJournal(blocker / JOURNAL_FILE)
