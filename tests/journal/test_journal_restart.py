@@ -55,12 +55,16 @@ def party_states(passives: dict[str, str], certs: Path) -> dict[str, tuple[int, 
 def test_sigkilled_coordinator_aborts_on_restart_and_keeps_the_row(
     passives, certs, tmp_path
 ) -> None:
-    # Prepare: a long train running (every party holds its snapshot), an unlearn queued behind it.
+    # Prepare: one committed train; then an unlearn request (retrain: 20 epochs, so it is
+    # surely mid-request when killed; every party holds its snapshot) and one queued behind it.
     with ExitStack() as stack:
         server, client = start_active(stack, passives, certs, tmp_path)
+        trained = client.submit_train(1, idempotency_key="train-1")
+        final = [e for e in client.watch(trained.id) if isinstance(e, RequestRecord)][-1]
+        assert final.status == "committed", final.error
         before = {p.party_id: (p.version, p.digest) for p in client.status().parties}
-        running = client.submit_train(500, idempotency_key="long-train")
-        queued = client.submit_unlearn([3], "luv", idempotency_key="forget-3")
+        running = client.submit_unlearn([3], "retrain", idempotency_key="forget-3")
+        queued = client.submit_unlearn([5], "luv", idempotency_key="forget-5")
         events = client.watch(running.id)
         next(e for e in events if not isinstance(e, RequestRecord))  # it is mid-request
         # Execute: no chance to clean up.
@@ -70,40 +74,39 @@ def test_sigkilled_coordinator_aborts_on_restart_and_keeps_the_row(
 
     with ExitStack() as stack:
         _, client = start_active(stack, passives, certs, tmp_path)
-        # Assert: both rows aborted with the reason; every party back at its pre-request state.
+        # Assert: both unfinished rows aborted with the reason; every party back where it was.
         rows = {r.id: r for r in client.list()}
-        assert list(rows) == [running.id, queued.id]
-        for row in rows.values():
-            assert row.status == "aborted" and row.error == RESTART_REASON
+        assert list(rows) == [trained.id, running.id, queued.id]
+        assert rows[trained.id].status == "committed"
+        for rid in (running.id, queued.id):
+            assert rows[rid].status == "aborted" and rows[rid].error == RESTART_REASON
         assert rows[running.id].digests_before == {p: d for p, (_, d) in before.items()}
         assert rows[running.id].digests_after == rows[running.id].digests_before
         status = {p.party_id: (p.version, p.digest) for p in client.status().parties}
         assert status == before
         assert party_states(passives, certs) == {p: before[p] for p in passives}
-        # The journal row is intact: what was submitted is still there, under the same keys.
-        assert (rows[queued.id].kind, rows[queued.id].classes, rows[queued.id].method) == (
-            "unlearn", [3], "luv",
-        )  # fmt: skip
-        assert rows[running.id].epochs == 500
+        # The journal rows are intact: what was submitted is still there, under the same keys.
+        kept = [(r.kind, r.classes, r.method, r.idempotency_key) for r in rows.values()]
+        assert kept == [
+            ("train", [], "", "train-1"),
+            ("unlearn", [3], "retrain", "forget-3"),
+            ("unlearn", [5], "luv", "forget-5"),
+        ]
         assert rows[running.id].created_at == running.created_at
-        assert client.submit_unlearn([3], "luv", idempotency_key="forget-3").id == queued.id
+        assert rows[running.id].started_at > 0
+        assert client.submit_unlearn([3], "retrain", idempotency_key="forget-3").id == running.id
 
-        # The restarted coordinator works: a new request commits and gets a verifiable receipt.
-        fresh = client.submit_train(1)
-        final = [e for e in client.watch(fresh.id) if isinstance(e, RequestRecord)][-1]
-        assert final.status == "committed", final.error
-        state = tmp_path / "state"
-        out = tmp_path / "receipt.json"
-        runner = CliRunner()
-        export = ["receipt", "export", fresh.id, "--state-dir", str(state), "--out", str(out)]
-        assert runner.invoke(app, export).exit_code == 0
-        verify = runner.invoke(
-            app, ["receipt", "verify", str(out), "--key", str(state / PUBLIC_KEY_FILE)]
-        )
-        assert verify.exit_code == 0 and fresh.id in verify.output
-        no_receipt = runner.invoke(app, [*export[:2], running.id, *export[3:]])
-        assert no_receipt.exit_code == 2 and "aborted" in no_receipt.output
-
-    journal = SqliteJournal(tmp_path / "state" / JOURNAL_FILE)
-    assert [r.status for r in journal.all()] == ["aborted", "aborted", "committed"]
+    # The committed train's receipt survives the crash and verifies; aborted rows have none.
+    state, out = tmp_path / "state", tmp_path / "receipt.json"
+    runner = CliRunner()
+    export = ["receipt", "export", trained.id, "--state-dir", str(state), "--out", str(out)]
+    assert runner.invoke(app, export).exit_code == 0
+    verify = runner.invoke(
+        app, ["receipt", "verify", str(out), "--key", str(state / PUBLIC_KEY_FILE)]
+    )
+    assert verify.exit_code == 0 and trained.id in verify.output
+    no_receipt = runner.invoke(app, [*export[:2], running.id, *export[3:]])
+    assert no_receipt.exit_code == 2 and "aborted" in no_receipt.output
+    journal = SqliteJournal(state / JOURNAL_FILE)
+    assert [r.status for r in journal.all()] == ["committed", "aborted", "aborted"]
     journal.close()
