@@ -1,4 +1,4 @@
-"""Reuse the gRPC area's fixtures (one CA, a real passive server per party) without copying them."""
+"""Reuse the gRPC area's certificate fixture (one CA for every identity) without copying it."""
 
 from __future__ import annotations
 
@@ -14,4 +14,3 @@ sys.modules[_spec.name] = _grpc  # dataclasses look their module up there
 _spec.loader.exec_module(_grpc)  # also puts the repository root on sys.path for `parties`
 
 certs = _grpc.certs
-passives = _grpc.passives

@@ -1,8 +1,9 @@
-"""SIGKILL the coordinator mid-request, restart it on the same state dir: every party is back."""
+"""SIGKILL the coordinator (and a passive party) mid-request, restart: every party is back."""
 
 from __future__ import annotations
 
 import signal
+from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from parties.journal import JOURNAL_FILE, RESTART_REASON, SqliteJournal
 from vfl.cli.app import app
 from vfl.federation import FederationSpec
 from vfl.grpc.client import GrpcPassiveClient
-from vfl.grpc.local import LOOPBACK, federation_args, tls_args
+from vfl.grpc.local import LOOPBACK, federation_args, spawn_passive, tls_args
 from vfl.grpc.operator import CoordinatorClient
 from vfl.grpc.processes import ChildServer, serve_command, spawned
 from vfl.grpc.records import RequestRecord
@@ -40,6 +41,19 @@ def start_active(
     return server, client
 
 
+@pytest.fixture
+def parties() -> Iterator[ExitStack]:
+    """Holds this test's passive party processes; they are stopped when it ends."""
+    with ExitStack() as stack:
+        yield stack
+
+
+def start_passive(stack: ExitStack, party_id: str, certs: Path, workdir: Path) -> ChildServer:
+    """``vfl serve passive`` persisting its commits to ``workdir/<party_id>``."""
+    extra = ["--state-dir", str(workdir / party_id)]
+    return spawn_passive(stack, SPEC, party_id, certs, workdir, extra)
+
+
 def party_states(passives: dict[str, str], certs: Path) -> dict[str, tuple[int, str]]:
     """Each passive party's (version, digest), asked directly, not through the coordinator."""
     out = {}
@@ -53,16 +67,19 @@ def party_states(passives: dict[str, str], certs: Path) -> dict[str, tuple[int, 
 
 @pytest.mark.slow
 def test_sigkilled_coordinator_aborts_on_restart_and_keeps_the_row(
-    passives, certs, tmp_path
+    parties: ExitStack, certs, tmp_path
 ) -> None:
     # Prepare: one committed train; then an unlearn request (retrain: 20 epochs, so it is
     # surely mid-request when killed; every party holds its snapshot) and one queued behind it.
+    children = {p: start_passive(parties, p, certs, tmp_path) for p in SPEC.party_ids()}
+    passives = {p: f"{LOOPBACK}:{c.port()}" for p, c in children.items()}
     with ExitStack() as stack:
         server, client = start_active(stack, passives, certs, tmp_path)
         trained = client.submit_train(1, idempotency_key="train-1")
         final = [e for e in client.watch(trained.id) if isinstance(e, RequestRecord)][-1]
         assert final.status == "committed", final.error
         before = {p.party_id: (p.version, p.digest) for p in client.status().parties}
+        assert {v for v, _ in before.values()} == {1}  # a restart must not fall back to 0
         running = client.submit_unlearn([3], "retrain", idempotency_key="forget-3")
         queued = client.submit_unlearn([5], "luv", idempotency_key="forget-5")
         events = client.watch(running.id)
@@ -70,7 +87,14 @@ def test_sigkilled_coordinator_aborts_on_restart_and_keeps_the_row(
         # Execute: no chance to clean up.
         server.proc.send_signal(signal.SIGKILL)
         server.proc.wait(30)
-    assert party_states(passives, certs) != {p: before[p] for p in passives}  # mid-request weights
+    # passive-1 dies too and comes back from its last committed checkpoint, without a snapshot
+    children["passive-1"].proc.send_signal(signal.SIGKILL)
+    children["passive-1"].proc.wait(30)
+    restarted = start_passive(parties, "passive-1", certs, tmp_path)
+    passives["passive-1"] = f"{LOOPBACK}:{restarted.port()}"
+    now = party_states(passives, certs)
+    assert now["passive-0"] != before["passive-0"]  # mid-request weights, snapshot held
+    assert now["passive-1"] == before["passive-1"]
 
     with ExitStack() as stack:
         _, client = start_active(stack, passives, certs, tmp_path)
