@@ -46,11 +46,11 @@ class UnlearnConfig(BaseModel):
     optimizer: Literal["sgd", "adam"] = "adam"
     lr: float = Field(5e-3, gt=0, le=10)
     momentum: float = Field(0.9, ge=0, lt=1)
-    bottom_lr_scale: float = Field(1.0, ge=0, le=10, description="passive lr = lr * this")
+    bottom_lr_scale: float = Field(0.1, ge=0, le=10, description="passive lr = lr * this")
     ce_cap: float = Field(2.0, gt=0, description="ascent stops per sample past this CE")
     entropy_weight: float = Field(0.5, ge=0, description="also raise prediction entropy")
     forget_target: float = Field(0.0, ge=0, le=1, description="stop at this forget-class acc")
-    patience: int = Field(0, ge=0, description="epochs to keep going once the target is met")
+    patience: int = Field(1, ge=0, description="epochs to keep going once the target is met")
     check_per_class: int = Field(
         20, ge=1, description="held-out retained samples per class that gauge collateral damage"
     )
