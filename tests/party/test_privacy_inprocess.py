@@ -74,10 +74,16 @@ def test_passive_parties_see_no_labels_during_training_and_unlearning(
 
 
 def test_tokens_do_not_encode_the_request(trained, digits) -> None:
-    """Snapshot tokens are chosen by the caller; the simulation uses a fixed word."""
+    """No snapshot token a passive party sees during a request names the forgotten class."""
     from vfl.simulation import ORIGINAL
 
-    assert not any(ch.isdigit() for ch in ORIGINAL)
+    co, clients = trained
+    co.snapshot(ORIGINAL)
+    get_method("luv").run(UnlearningContext(co, [7], UnlearnConfig(epochs=3), FAST_TRAIN, 0))
+    co.restore(ORIGINAL)
+    tokens = {c.args["token"] for c in clients[0].calls if "token" in c.args}
+    assert ORIGINAL in tokens and len(tokens) >= 2
+    assert not any(ch.isdigit() for token in tokens for ch in token)
 
 
 def test_gradients_and_ids_are_all_a_passive_party_gets_during_luv(trained) -> None:
