@@ -82,6 +82,7 @@ class Request(_message.Message):
         "digests_after",
         "epochs",
         "idempotency_key",
+        "receipt",
     )
     class DigestsBeforeEntry(_message.Message):
         __slots__ = ("key", "value")
@@ -114,6 +115,7 @@ class Request(_message.Message):
     DIGESTS_AFTER_FIELD_NUMBER: _ClassVar[int]
     EPOCHS_FIELD_NUMBER: _ClassVar[int]
     IDEMPOTENCY_KEY_FIELD_NUMBER: _ClassVar[int]
+    RECEIPT_FIELD_NUMBER: _ClassVar[int]
     id: str
     kind: str
     status: str
@@ -129,6 +131,7 @@ class Request(_message.Message):
     digests_after: _containers.ScalarMap[str, str]
     epochs: int
     idempotency_key: str
+    receipt: bytes
     def __init__(
         self,
         id: _Optional[str] = ...,
@@ -146,6 +149,7 @@ class Request(_message.Message):
         digests_after: _Optional[_Mapping[str, str]] = ...,
         epochs: _Optional[int] = ...,
         idempotency_key: _Optional[str] = ...,
+        receipt: _Optional[bytes] = ...,
     ) -> None: ...
 
 class RequestId(_message.Message):
