@@ -10,6 +10,7 @@ import torch.nn.functional as F
 from vfl.data.base import LabelShard
 from vfl.party.active import ActiveParty
 from vfl.unlearning import all_pairs_plan, mix, mixup_objective, partner_plan
+from vfl.unlearning.mixup import mixed_logits
 
 
 def test_all_pairs_plan_covers_every_within_class_pair_once_per_lambda() -> None:
@@ -84,3 +85,18 @@ def test_mix_is_vectorised_per_party() -> None:
     mixed = mix(e, plan)[0]
     assert mixed.shape == (3, 2)
     torch.testing.assert_close(mixed[0], (e[0][0] + e[0][1]) / 2)
+
+
+@pytest.mark.parametrize("parties", [1, 3])
+def test_mixing_after_the_first_layer_gives_the_logits_of_the_mixed_embeddings(
+    parties: int,
+) -> None:
+    torch.manual_seed(0)
+    top = ActiveParty(
+        LabelShard(np.arange(2), np.arange(2, 3), np.array([0, 1, 1]), 2), [4] * parties, 8
+    ).model
+    embeddings = [torch.randn(6, 4) for _ in range(parties)]
+    plan = partner_plan(torch.tensor([0, 0, 0, 1, 1, 1]), 1.0, np.random.default_rng(0))
+    want = top(mix(embeddings, plan))
+    torch.testing.assert_close(mixed_logits(top, embeddings, plan), want)
+    assert not torch.allclose(want, top(embeddings))  # the plan does mix

@@ -53,7 +53,7 @@ from vfl.party.optim import UpdateConfig
 from vfl.progress import ProgressEvent
 from vfl.unlearning.base import UnlearningContext, UnlearningMethod, register_method
 from vfl.unlearning.fewshot import FORGET_SALT, PLAN_SALT, RECOVERY_SALT
-from vfl.unlearning.mixup import MixPlan, all_pairs_plan, mix, partner_plan
+from vfl.unlearning.mixup import MixPlan, all_pairs_plan, mixed_logits, partner_plan
 from vfl.unlearning.objectives import mixup_objective
 
 __all__ = ["HiddenLUV", "HidingConfig", "combined_objective", "cover_batches", "margin_forget"]
@@ -80,7 +80,7 @@ def margin_forget(plan: MixPlan, margin: float) -> Objective:
     """
 
     def objective(top: nn.Module, embeddings: list[torch.Tensor]) -> torch.Tensor:
-        logits = top(mix(embeddings, plan))
+        logits = mixed_logits(top, embeddings, plan)
         true = logits.gather(1, plan.labels.unsqueeze(1)).squeeze(1)
         is_true = F.one_hot(plan.labels, logits.shape[1]).bool()
         other = logits.masked_fill(is_true, float("-inf")).max(1).values

@@ -14,8 +14,11 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
+from torch import nn
 
-__all__ = ["MixPlan", "all_pairs_plan", "mix", "mixing_matrix", "partner_plan"]
+from vfl.models.top import TopModel
+
+__all__ = ["MixPlan", "all_pairs_plan", "mix", "mixed_logits", "mixing_matrix", "partner_plan"]
 
 
 @dataclass(frozen=True)
@@ -70,7 +73,7 @@ def partner_plan(labels: torch.Tensor, alpha: float, rng: np.random.Generator) -
 
 
 def mixing_matrix(plan: MixPlan, n: int) -> torch.Tensor:
-    """The ``[len(plan), n]`` matrix ``M`` with ``mixed = M @ E``.
+    """The ``[len(plan), n]`` matrix ``M`` with ``mixed = M @ E``; every row sums to one.
 
     A matmul rather than a gather: its backward (``M.T @ grad``) sums in a fixed
     order, so the gradients a party receives are bit-for-bit reproducible.
@@ -86,3 +89,15 @@ def mix(embeddings: Sequence[torch.Tensor], plan: MixPlan) -> list[torch.Tensor]
     """Apply ``plan`` to each party's embedding matrix (differentiable in ``embeddings``)."""
     m = mixing_matrix(plan, embeddings[0].shape[0])
     return [m @ e for e in embeddings]
+
+
+def mixed_logits(top: nn.Module, embeddings: Sequence[torch.Tensor], plan: MixPlan) -> torch.Tensor:
+    """The top model's logits for the virtual samples of ``plan``.
+
+    A :class:`~vfl.models.top.TopModel` mixes after its first affine layer (same
+    result, far fewer FLOPs); any other module gets the mixed embeddings.
+    """
+    m = mixing_matrix(plan, embeddings[0].shape[0])
+    if isinstance(top, TopModel):
+        return top(embeddings, mixing=m)
+    return top([m @ e for e in embeddings])
