@@ -15,10 +15,13 @@ import argparse
 import json
 import statistics
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from vfl.coordinator import TrainConfig
+from vfl.coordinator import Coordinator, TrainConfig
 from vfl.federation import FederationSpec
 from vfl.metrics import evaluate
 from vfl.seeding import derive_seed
@@ -30,7 +33,20 @@ METHODS = ["retrain", "finetune", "gradient-ascent", "random-label", "mixup-asce
 COLUMNS = ("retain_acc", "forget_acc", "mia")
 
 
-def run_seed(args: argparse.Namespace, seed: int) -> list[dict[str, Any]]:
+@dataclass(frozen=True)
+class Trained:
+    """A federation trained on every class, and the request to run against it."""
+
+    co: Coordinator
+    classes: list[int]
+    train: TrainConfig
+    seed: int
+    seconds: float
+
+
+@contextmanager
+def trained_federation(args: argparse.Namespace, seed: int) -> Iterator[Trained]:
+    """Open the federation ``args`` describe and train it once for ``seed``."""
     spec = FederationSpec(
         dataset=args.dataset, data_dir=args.data_dir, parties=args.parties, seed=seed
     )
@@ -39,15 +55,19 @@ def run_seed(args: argparse.Namespace, seed: int) -> list[dict[str, Any]]:
     train = TrainConfig(
         epochs=args.epochs or default_epochs(data.n_train), batch_size=args.batch_size
     )
-    unlearn = UnlearnConfig(forget_samples=args.forget_samples, recovery_per_class=args.recovery)
-    rows = []
     with open_federation(args.transport, spec, data) as co:
         start = time.perf_counter()
         co.train(data.train_ids, train, derive_seed(seed, "train-order"))
+        yield Trained(co, classes, train, seed, time.perf_counter() - start)
+
+
+def run_seed(args: argparse.Namespace, seed: int) -> list[dict[str, Any]]:
+    unlearn = UnlearnConfig(forget_samples=args.forget_samples, recovery_per_class=args.recovery)
+    rows = []
+    with trained_federation(args, seed) as fed:
+        co, classes, train = fed.co, fed.classes, fed.train
         original = evaluate(co, co.active.labels, classes).as_dict()
-        rows.append(
-            {"seed": seed, "method": "original", **original, "seconds": time.perf_counter() - start}
-        )
+        rows.append({"seed": seed, "method": "original", **original, "seconds": fed.seconds})
         co.snapshot("original")
         for method in args.methods:
             result = unlearn_and_evaluate(co, method, classes, unlearn, train, seed)
@@ -98,9 +118,10 @@ def markdown(summary: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-def main() -> None:
+def parser(doc: str | None) -> argparse.ArgumentParser:
+    """The options every unlearning benchmark shares (federation, training, request)."""
     p = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+        description=doc, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     p.add_argument("--dataset", default="digits")
     p.add_argument("--data-dir", type=Path)
@@ -113,6 +134,11 @@ def main() -> None:
     p.add_argument("--forget-samples", type=int, default=UnlearnConfig().forget_samples)
     p.add_argument("--recovery", type=int, default=UnlearnConfig().recovery_per_class)
     p.add_argument("--transport", default="inprocess")
+    return p
+
+
+def main() -> None:
+    p = parser(__doc__)
     p.add_argument("--out", type=Path)
     args = p.parse_args()
     if "retrain" in args.methods:  # retrain first: the gap column needs it
