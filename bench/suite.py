@@ -22,7 +22,15 @@ from unlearning import markdown, run_seed, summarise
 
 from vfl.unlearning import UnlearnConfig
 
-ALL_METHODS = ["retrain", "finetune", "gradient-ascent", "random-label", "mixup-ascent", "luv"]
+ALL_METHODS = [
+    "retrain",
+    "finetune",
+    "gradient-ascent",
+    "random-label",
+    "boundary-shrink",
+    "mixup-ascent",
+    "luv",
+]
 
 
 def table(args: argparse.Namespace, name: str, **overrides: object) -> str:

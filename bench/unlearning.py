@@ -29,7 +29,15 @@ from vfl.simulation import default_epochs, unlearn_and_evaluate
 from vfl.transport import open_federation
 from vfl.unlearning import UnlearnConfig, validate_classes
 
-METHODS = ["retrain", "finetune", "gradient-ascent", "random-label", "mixup-ascent", "luv"]
+METHODS = [
+    "retrain",
+    "finetune",
+    "gradient-ascent",
+    "random-label",
+    "boundary-shrink",
+    "mixup-ascent",
+    "luv",
+]
 COLUMNS = ("retain_acc", "forget_acc", "mia")
 
 

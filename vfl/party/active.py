@@ -78,6 +78,19 @@ class ActiveParty(VersionedModel):
             ]
             return StepResult(float(loss.detach()), grads)
 
+    def embedding_gradients(
+        self, embeddings: Sequence[torch.Tensor], objective: Objective
+    ) -> list[torch.Tensor]:
+        """d(objective)/d(each embedding) with the top model left as it is (no step).
+
+        For attacks in embedding space, such as boundary shrinking's search for
+        each sample's nearest wrong class.
+        """
+        with self._lock:
+            leaves = [e.detach().requires_grad_(True) for e in embeddings]
+            self.model.eval()
+            return list(torch.autograd.grad(objective(self.model, leaves), leaves))
+
     def logits(self, embeddings: Sequence[torch.Tensor]) -> torch.Tensor:
         with self._lock, torch.no_grad():
             self.model.eval()

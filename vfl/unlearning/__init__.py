@@ -1,5 +1,6 @@
 """Unlearning methods (LUV and baselines) behind one registry."""
 
+from vfl.unlearning import boundary as _boundary  # noqa: F401  (registers boundary-shrink)
 from vfl.unlearning import fewshot as _fewshot  # noqa: F401  (registers methods)
 from vfl.unlearning import hiding as _hiding  # noqa: F401  (registers luv-hidden)
 from vfl.unlearning import retraining as _retraining  # noqa: F401

@@ -28,7 +28,7 @@ from vfl.unlearning.base import UnlearnConfig, UnlearningContext, UnlearningMeth
 from vfl.unlearning.mixup import MixPlan, all_pairs_plan, partner_plan
 from vfl.unlearning.objectives import identity_plan, mixup_objective
 
-__all__ = ["LUV", "GradientAscent", "MixupAscent", "RandomLabel"]
+__all__ = ["LUV", "FewShotMethod", "FewShotSets", "GradientAscent", "MixupAscent", "RandomLabel"]
 
 FORGET_SALT, RECOVERY_SALT, PLAN_SALT = 1, 2, 3
 EPOCH_TOKEN = "unlearn-epoch"
@@ -41,15 +41,16 @@ class FewShotMethod(UnlearningMethod):
     use_recovery = False
 
     def forget_objective(
-        self, ctx: UnlearningContext, labels: torch.Tensor, rng: np.random.Generator
+        self, ctx: UnlearningContext, sets: FewShotSets, rng: np.random.Generator
     ) -> Objective:
+        """The forget step's loss, built once per request from the few-shot sets."""
         raise NotImplementedError
 
     def run(self, ctx: UnlearningContext) -> None:
         cfg, co = ctx.config, ctx.coordinator
-        sets = _FewShotSets.draw(ctx, self.use_recovery)
+        sets = FewShotSets.draw(ctx, self.use_recovery)
         rng = ctx.rng(PLAN_SALT)
-        forget_objective = self.forget_objective(ctx, sets.forget_labels, rng)
+        forget_objective = self.forget_objective(ctx, sets, rng)
         lr = cfg.lr
         _configure(co, cfg, lr)
         _, baseline = sets.measure(co)
@@ -82,7 +83,7 @@ class FewShotMethod(UnlearningMethod):
     def _epoch(
         self,
         ctx: UnlearningContext,
-        sets: _FewShotSets,
+        sets: FewShotSets,
         forget_objective: Objective,
         rng: np.random.Generator,
     ) -> None:
@@ -112,7 +113,7 @@ def _configure(co: Coordinator, cfg: UnlearnConfig, lr: float) -> None:
 
 
 @dataclass(frozen=True)
-class _FewShotSets:
+class FewShotSets:
     """The training samples one request touches, all chosen by the active party.
 
     Two held-out gauges that no step trains on: ``check`` (a few retained samples
@@ -130,7 +131,7 @@ class _FewShotSets:
     labels: LabelShard
 
     @classmethod
-    def draw(cls, ctx: UnlearningContext, use_recovery: bool) -> _FewShotSets:
+    def draw(cls, ctx: UnlearningContext, use_recovery: bool) -> FewShotSets:
         cfg, labels = ctx.config, ctx.labels
         smallest = min(labels.train_ids_of([c]).size for c in ctx.classes)
         n_forget_check = max(0, min(cfg.check_per_class, smallest - cfg.forget_samples))
@@ -187,9 +188,9 @@ class LUV(FewShotMethod):
     use_recovery = True
 
     def forget_objective(
-        self, ctx: UnlearningContext, labels: torch.Tensor, rng: np.random.Generator
+        self, ctx: UnlearningContext, sets: FewShotSets, rng: np.random.Generator
     ) -> Objective:
-        return _ascent(ctx, all_pairs_plan(labels, ctx.config.lambdas))
+        return _ascent(ctx, all_pairs_plan(sets.forget_labels, ctx.config.lambdas))
 
 
 @register_method
@@ -209,9 +210,9 @@ class GradientAscent(FewShotMethod):
     summary = "gradient ascent on the few-shot forget samples (no mixup, no recovery)"
 
     def forget_objective(
-        self, ctx: UnlearningContext, labels: torch.Tensor, rng: np.random.Generator
+        self, ctx: UnlearningContext, sets: FewShotSets, rng: np.random.Generator
     ) -> Objective:
-        return _ascent(ctx, identity_plan(labels))
+        return _ascent(ctx, identity_plan(sets.forget_labels))
 
 
 @register_method
@@ -222,8 +223,9 @@ class RandomLabel(FewShotMethod):
     summary = "train the few-shot forget samples toward random other classes"
 
     def forget_objective(
-        self, ctx: UnlearningContext, labels: torch.Tensor, rng: np.random.Generator
+        self, ctx: UnlearningContext, sets: FewShotSets, rng: np.random.Generator
     ) -> Objective:
         retained = np.asarray(ctx.retained_classes())
-        wrong = torch.from_numpy(rng.choice(retained, size=labels.numel()).astype(np.int64))
+        n = sets.forget_labels.numel()
+        wrong = torch.from_numpy(rng.choice(retained, size=n).astype(np.int64))
         return mixup_objective(identity_plan(wrong), ascent=False)
