@@ -55,12 +55,8 @@ def curve(fed: Trained, method: str, cfg: UnlearnConfig) -> list[dict[str, float
     return points
 
 
-def main() -> None:
-    p = parser(__doc__)
-    p.set_defaults(methods=ABLATION, seeds=[0])
-    p.add_argument("--out", type=Path, help="JSON of every curve")
-    p.add_argument("--plot", type=Path, help="PNG: one panel per stopping rule")
-    args: argparse.Namespace = p.parse_args()
+def run_curves(args: argparse.Namespace, json_path: Path | None, png_path: Path | None) -> None:
+    """Train once (first seed), record every method under both stopping rules, write files."""
     base = UnlearnConfig(forget_samples=args.forget_samples, recovery_per_class=args.recovery)
     rules = {
         "default stopping rule": base,
@@ -80,10 +76,19 @@ def main() -> None:
                     f"retained {last['retain_acc']:.2%}  forgotten {last['forget_acc']:.2%}"
                 )
     title = f"{args.dataset}, forgetting {fed.classes}, seed {args.seeds[0]}"
-    if args.out:
-        write_json(args.out, {"title": title, "curves": curves})
-    if args.plot:
-        plot_curves(args.plot, curves, title)
+    if json_path:
+        write_json(json_path, {"title": title, "curves": curves})
+    if png_path:
+        plot_curves(png_path, curves, title)
+
+
+def main() -> None:
+    p = parser(__doc__)
+    p.set_defaults(methods=ABLATION, seeds=[0])
+    p.add_argument("--out", type=Path, help="JSON of every curve")
+    p.add_argument("--plot", type=Path, help="PNG: one column per stopping rule")
+    args = p.parse_args()
+    run_curves(args, args.out, args.plot)
 
 
 if __name__ == "__main__":

@@ -1,10 +1,11 @@
 """The paper-style benchmark suite: tables 1-5 of BENCHMARKS.md in one command.
 
     python bench/suite.py --quick                  # digits, 1 seed: a few minutes on 2 cores
-    python bench/suite.py --data-dir ../shared/data/mnist   # + MNIST, 3 seeds (about an hour)
+    python bench/suite.py --data-dir ../shared/data/mnist   # + MNIST, 3 seeds (see BENCHMARKS.md)
 
 Each table reuses ``bench/unlearning.py``: train once per seed, run every method
-from the same snapshot. Table 6 (transport) is ``bench/transport.py``. Results
+from the same snapshot; the accuracy-per-epoch plot reuses ``bench/curves.py``.
+Table 6 (transport) is ``bench/transport.py``. Results
 are printed as Markdown and saved under ``--out`` (one JSON per table).
 """
 
@@ -18,6 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from curves import ABLATION, run_curves
 from unlearning import markdown, run_seed, summarise
 
 from vfl.unlearning import UnlearnConfig
@@ -61,6 +63,10 @@ def suite(args: argparse.Namespace, dataset: str, data_dir: Path | None) -> list
     for n_rec in (1, 5):
         out.append(f"\n### 4. {n_rec} recovery samples per class\n")
         out.append(table(args, f"{dataset}-recovery{n_rec}", **base, **batch, recovery=n_rec))
+    png = args.out / f"{dataset}-curves.png"
+    ns = argparse.Namespace(**{**vars(args), **base, **batch, "methods": ABLATION})
+    run_curves(ns, args.out / f"{dataset}-curves.json", png)
+    out.append(f"\n### Accuracy across unlearning epochs: `{png}`\n")
     return out
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import stat
 from pathlib import Path
 
 import pytest
@@ -26,3 +28,13 @@ def test_curves_are_written_as_one_png_with_a_column_per_setting(tmp_path: Path)
 def test_an_unwritable_target_is_one_clear_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="does not exist"):
         plot_curves(tmp_path / "missing" / "curves.png", {"default": {"luv": POINTS}}, "t")
+
+
+def test_written_files_get_the_usual_permissions_not_mkstemps_0600(tmp_path: Path) -> None:
+    out = tmp_path / "curves.png"
+    old = os.umask(0o022)
+    try:
+        plot_curves(out, {"default": {"luv": POINTS}}, "t")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(out.stat().st_mode) == 0o644
