@@ -11,17 +11,15 @@ die with this process (``PR_SET_PDEATHSIG``) if it is killed.
 
 from __future__ import annotations
 
-import ctypes
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager, suppress
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 from vfl.coordinator import Coordinator
@@ -32,6 +30,7 @@ from vfl.flower.client import FlowerTransportError
 from vfl.flower.crypto import generate_keypair
 from vfl.flower.runtime import hosted_serverapp
 from vfl.flower.server_app import ACTIVE, ActiveKeys, open_grid_federation
+from vfl.processes import child_env, log_tail, start_child, stop_children
 
 __all__ = ["APP_DIR", "LocalDeployment", "local_flower_federation"]
 
@@ -47,11 +46,6 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _die_with_parent() -> None:  # runs in the child between fork and exec
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-
-
 def _executable(name: str) -> str:
     beside = Path(sys.executable).parent / name
     found = str(beside) if beside.exists() else shutil.which(name)
@@ -60,40 +54,23 @@ def _executable(name: str) -> str:
     return found
 
 
-def _signal_group(proc: subprocess.Popen[bytes], sig: signal.Signals) -> None:
-    with suppress(ProcessLookupError, PermissionError):
-        os.killpg(proc.pid, sig)
-
-
 class LocalDeployment:
     """The processes of one local deployment, their logs, and their teardown."""
 
     def __init__(self, root: Path) -> None:
         self.root = root
         self.env = {
-            **os.environ,
+            **child_env(),  # idle OpenMP threads sleep: parties share the cores
             "FLWR_HOME": str(root / "flwr-home"),
             "FLWR_TELEMETRY_ENABLED": "0",
             "FLWR_DISABLE_UPDATE_CHECK": "1",
             "PYTHONUNBUFFERED": "1",
-            # idle OpenMP threads sleep instead of spinning: parties share the cores
-            "OMP_WAIT_POLICY": "PASSIVE",
         }
         self._procs: list[tuple[str, subprocess.Popen[bytes]]] = []
 
     def start(self, name: str, argv: list[str]) -> None:
-        log = (self.root / f"{name}.log").open("wb")
-        proc = subprocess.Popen(
-            argv,
-            cwd=self.root,
-            env=self.env,
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-            preexec_fn=_die_with_parent,
-        )
-        log.close()
+        log = self.root / f"{name}.log"
+        proc = start_child(argv, log, env=self.env, cwd=self.root, die_with_parent=True)
         self._procs.append((name, proc))
 
     def check(self) -> None:
@@ -105,9 +82,7 @@ class LocalDeployment:
                 )
 
     def log_tail(self, name: str, lines: int = 15) -> str:
-        path = self.root / f"{name}.log"
-        text = path.read_text(errors="replace") if path.exists() else ""
-        return "\n".join(text.splitlines()[-lines:])
+        return log_tail(self.root / f"{name}.log", lines)
 
     def wait_for_port(self, port: int, timeout: float = STARTUP_TIMEOUT) -> None:
         deadline = time.monotonic() + timeout
@@ -122,16 +97,7 @@ class LocalDeployment:
 
     def stop(self) -> None:
         """SIGTERM every process group, newest first; SIGKILL what is left after 5 s."""
-        for _name, proc in reversed(self._procs):
-            _signal_group(proc, signal.SIGTERM)
-        deadline = time.monotonic() + 5
-        for _name, proc in self._procs:
-            try:
-                proc.wait(max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                _signal_group(proc, signal.SIGKILL)
-                proc.wait()
-            _signal_group(proc, signal.SIGKILL)  # stragglers the leader left behind
+        stop_children([proc for _name, proc in reversed(self._procs)], grace=5)
 
     def submit_run(self, link_port: int) -> None:
         """``flwr run`` the vfl app against this SuperLink (creates the ServerApp task)."""

@@ -2,14 +2,15 @@
 
 A child binds port 0 (the OS picks a free port) and writes the port to a
 ready file; :func:`spawned` waits for that file, yields the port, and on exit
--- normal, exception or Ctrl-C -- sends SIGTERM, waits, then SIGKILLs. The
-child runs in its own session so a terminal's Ctrl-C reaches only us, and it
-exits by itself if we die (``--exit-with-parent``).
+-- normal, exception or Ctrl-C -- sends SIGTERM, waits, then SIGKILLs (see
+:mod:`vfl.processes`, shared with the Flower launcher). The child runs in its
+own session so a terminal's Ctrl-C reaches only us, and it exits by itself if
+we die (``--exit-with-parent``).
 """
 
 from __future__ import annotations
 
-import os
+import signal
 import subprocess
 import sys
 import time
@@ -20,6 +21,7 @@ from pathlib import Path
 
 import grpc
 from vfl.grpc.errors import PartyUnavailableError
+from vfl.processes import child_env, log_tail, signal_group, start_child, stop_children
 
 __all__ = ["ChildServer", "serve_command", "spawned", "stop_process", "terminate_all"]
 
@@ -27,20 +29,6 @@ __all__ = ["ChildServer", "serve_command", "spawned", "stop_process", "terminate
 def serve_command(*args: str) -> list[str]:
     """``vfl serve ARGS`` run by this interpreter (works without the console script)."""
     return [sys.executable, "-m", "vfl.cli.serve", *args]
-
-
-def child_env() -> dict[str, str]:
-    """Our environment, with OpenMP threads that sleep instead of spinning when idle.
-
-    Party processes on one host take turns on the same cores; spinning OpenMP
-    workers (the default) made loopback training ~10x slower on 2 cores.
-    """
-    return {"OMP_WAIT_POLICY": "PASSIVE", **os.environ}
-
-
-def _tail(path: Path, lines: int = 15) -> str:
-    text = path.read_text(errors="replace") if path.exists() else ""
-    return "\n".join(text.strip().splitlines()[-lines:])
 
 
 @dataclass
@@ -61,50 +49,44 @@ class ChildServer:
             if self.proc.poll() is not None:
                 raise PartyUnavailableError(
                     f"{self.name} exited with code {self.proc.returncode} before serving:\n"
-                    + _tail(self.log),
+                    + log_tail(self.log),
                     grpc.StatusCode.UNAVAILABLE,
                 )
             time.sleep(0.05)
         raise PartyUnavailableError(
-            f"{self.name} not ready after {self.timeout:.0f}s:\n{_tail(self.log)}",
+            f"{self.name} not ready after {self.timeout:.0f}s:\n{log_tail(self.log)}",
             grpc.StatusCode.UNAVAILABLE,
         )
 
 
 def stop_process(proc: subprocess.Popen, grace: float = 15.0) -> None:
     """SIGTERM, wait up to ``grace`` seconds, then SIGKILL."""
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(grace)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+    stop_children([proc], grace)
 
 
 def terminate_all(children: list[ChildServer]) -> None:
     """SIGTERM every child at once, so their shutdowns overlap (each exit then just waits)."""
     for child in children:
         if child.proc.poll() is None:
-            child.proc.terminate()
+            signal_group(child.proc, signal.SIGTERM)
 
 
 @contextmanager
 def spawned(
-    command: list[str], workdir: Path, name: str, timeout: float = 120.0
+    command: list[str],
+    workdir: Path,
+    name: str,
+    timeout: float = 120.0,
+    threads: int | None = None,
 ) -> Iterator[ChildServer]:
-    """Start ``command --ready-file F --exit-with-parent``; stop it when the block exits."""
+    """Start ``command --ready-file F --exit-with-parent``; stop it when the block exits.
+
+    ``threads`` caps the child's torch/OpenMP threads (see :func:`vfl.processes.child_env`).
+    """
     ready, log = workdir / f"{name}.port", workdir / f"{name}.log"
     ready.unlink(missing_ok=True)
-    with open(log, "ab") as log_fh:
-        proc = subprocess.Popen(
-            [*command, "--ready-file", str(ready), "--exit-with-parent"],
-            stdin=subprocess.DEVNULL,
-            stdout=log_fh,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-            env=child_env(),
-        )
+    argv = [*command, "--ready-file", str(ready), "--exit-with-parent"]
+    proc = start_child(argv, log, env=child_env(threads))
     try:
         yield ChildServer(name, proc, ready, log, timeout)
     finally:
