@@ -3,8 +3,11 @@
     python bench/suite.py --quick                  # digits, 1 seed: a few minutes on 2 cores
     python bench/suite.py --data-dir ../shared/data/mnist   # + MNIST, 3 seeds (see BENCHMARKS.md)
 
-Each table reuses ``bench/unlearning.py``: train once per seed, run every method
-from the same snapshot; the accuracy-per-epoch plot reuses ``bench/curves.py``.
+Each table reuses ``bench/unlearning.py``. Per seed and party count the federation
+is trained once and every table's methods run from that same snapshot; retraining
+is run once per set of forgotten classes and shared by the tables that ask for it
+(it does not depend on the few-shot settings). The accuracy-per-epoch plot reuses
+``bench/curves.py``.
 Table 6 (transport) is ``bench/transport.py``. Results
 are printed as Markdown and saved under ``--out`` (one JSON per table).
 """
@@ -20,7 +23,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from curves import ABLATION, run_curves
-from unlearning import markdown, run_seed, summarise
+from unlearning import Job, markdown, run_jobs, summarise
 
 from vfl.unlearning import UnlearnConfig
 
@@ -35,34 +38,53 @@ ALL_METHODS = [
 ]
 
 
-def table(args: argparse.Namespace, name: str, **overrides: object) -> str:
-    """Run one configuration over the seeds; save rows; return its Markdown table."""
-    ns = argparse.Namespace(**{**vars(args), **overrides})
-    rows = [row for seed in ns.seeds for row in run_seed(ns, seed)]
-    (args.out / f"{name}.json").write_text(json.dumps(rows, indent=1))
-    return markdown(summarise(rows))
+def jobs_for(args: argparse.Namespace) -> dict[int, list[Job]]:
+    """Tables 1, 2 and 4 share the 2-party model; table 3 needs one model per party count."""
+
+    def job(
+        name: str,
+        classes: tuple[int, ...] = (3,),
+        methods: tuple[str, ...] = ("retrain", "luv"),
+        **cfg: int,
+    ) -> Job:
+        settings = {"forget_samples": args.forget_samples, "recovery_per_class": args.recovery}
+        return Job(name, list(classes), UnlearnConfig(**{**settings, **cfg}), list(methods))
+
+    two = [job("methods", methods=tuple(ALL_METHODS))]
+    two += [job(f"classes{k}", classes=(3, 1, 7, 5)[:k]) for k in (2, 4)]
+    two += [job(f"forget{n}", forget_samples=n) for n in (10, 20, 80)]
+    two += [job(f"recovery{n}", recovery_per_class=n) for n in (1, 5)]
+    return {2: two, 4: [job("parties4")], 8: [job("parties8")]}
+
+
+TITLES = {
+    "methods": "1. Methods (forget class 3)",
+    "classes2": "2. Forgetting 2 classes [3, 1]",
+    "classes4": "2. Forgetting 4 classes [3, 1, 7, 5]",
+    "parties4": "3. 4 passive parties",
+    "parties8": "3. 8 passive parties",
+    "forget10": "4. 10 forget samples",
+    "forget20": "4. 20 forget samples",
+    "forget80": "4. 80 forget samples",
+    "recovery1": "4. 1 recovery sample per class",
+    "recovery5": "4. 5 recovery samples per class",
+}
 
 
 def suite(args: argparse.Namespace, dataset: str, data_dir: Path | None) -> list[str]:
+    """Every table for ``dataset``: rows as JSON under ``args.out``, Markdown returned."""
     base = {"dataset": dataset, "data_dir": data_dir}
     batch = {"batch_size": 128 if dataset != "digits" else 64}
-    out = [f"## {dataset}\n", "### 1. Methods (forget class 3)\n"]
-    out.append(table(args, f"{dataset}-methods", **base, **batch, methods=ALL_METHODS))
-    for k in (2, 4):
-        classes = [3, 1, 7, 5][:k]
-        out.append(f"\n### 2. Forgetting {k} classes {classes}\n")
-        out.append(table(args, f"{dataset}-classes{k}", **base, **batch, classes=classes))
-    for parties in (4, 8):
-        out.append(f"\n### 3. {parties} passive parties\n")
-        out.append(table(args, f"{dataset}-parties{parties}", **base, **batch, parties=parties))
-    for n_forget in (10, 20, 80):
-        out.append(f"\n### 4. {n_forget} forget samples\n")
-        out.append(
-            table(args, f"{dataset}-forget{n_forget}", **base, **batch, forget_samples=n_forget)
-        )
-    for n_rec in (1, 5):
-        out.append(f"\n### 4. {n_rec} recovery samples per class\n")
-        out.append(table(args, f"{dataset}-recovery{n_rec}", **base, **batch, recovery=n_rec))
+    rows: dict[str, list[dict]] = {name: [] for name in TITLES}
+    for seed in args.seeds:
+        for parties, jobs in jobs_for(args).items():
+            ns = argparse.Namespace(**{**vars(args), **base, **batch, "parties": parties})
+            for name, table_rows in run_jobs(ns, seed, jobs).items():
+                rows[name] += table_rows
+    out = [f"## {dataset}\n"]
+    for name, title in TITLES.items():
+        (args.out / f"{dataset}-{name}.json").write_text(json.dumps(rows[name], indent=1))
+        out += [f"\n### {title}\n", markdown(summarise(rows[name]))]
     png = args.out / f"{dataset}-curves.png"
     ns = argparse.Namespace(**{**vars(args), **base, **batch, "methods": ABLATION})
     run_curves(ns, args.out / f"{dataset}-curves.json", png)

@@ -11,9 +11,14 @@
 
 Both federations are open at once and measured in alternation (in-process,
 grpc, in-process, ...), so a noisy shared machine slows both alike; medians are
-reported. All processes share this machine's cores. OpenMP workers sleep when
-idle (``OMP_WAIT_POLICY=PASSIVE``, as the grpc launcher sets for its children)
-in every process, so they do not spin against one another.
+reported, with the load average before and after each part (other work on the
+machine shows up in p99 first). All processes share this machine's cores.
+OpenMP workers sleep when idle (``OMP_WAIT_POLICY=PASSIVE``, as the grpc
+launcher sets for its children) in every process, so they do not spin against
+one another; each grpc party process gets cores/K torch threads.
+
+The run ends with one side-by-side table (in-process | gRPC) of all three
+parts; ``--parts latency`` re-measures one part alone.
 """
 
 from __future__ import annotations
@@ -39,6 +44,7 @@ from vfl.transport import open_federation
 
 TRANSPORTS = ("inprocess", "grpc")
 BATCH = 128
+PARTS = ("epoch", "latency", "scaling")
 
 
 def alternate(
@@ -95,6 +101,63 @@ def summary(samples: dict[str, list[float]]) -> dict[str, dict[str, float]]:
     }
 
 
+def load() -> float:
+    return round(os.getloadavg()[0], 2)
+
+
+def measured(results: dict, key: str, run: Callable[[], object]) -> object:
+    """``run()`` stored under ``key``, with the 1-minute load average around it."""
+    before = load()
+    results[key] = run()
+    results.setdefault("load_average", {})[key] = [before, load()]
+    return results[key]
+
+
+def table(results: dict) -> str:
+    """The run's numbers side by side, as a markdown table."""
+    rows = [
+        "| measurement | in-process | gRPC + mTLS | gRPC / in-process |",
+        "|---|---:|---:|---:|",
+    ]
+
+    def row(name: str, stats: dict, key: str, unit: str) -> None:
+        a, b = stats["inprocess"][key], stats["grpc"][key]
+        rows.append(f"| {name} | {a:.2f} {unit} | {b:.2f} {unit} | {b / a:.2f}x |")
+
+    if "epoch_seconds" in results:
+        row(f"train epoch, K=2, MNIST CNN, batch {BATCH}", results["epoch_seconds"], "median", "s")
+    if "round_trip_ms" in results:
+        for key in ("p50", "p99"):
+            row(f"embed + backward 128x64, {key}", results["round_trip_ms"], key, "ms")
+    for k, stats in results.get("step_ms", {}).items():
+        row(f"training step, K={k} (median)", stats, "median", "ms")
+    return "\n".join([*rows, "", "targets: epoch ratio <= 1.25x; gRPC round trip p50 <= 2 ms"])
+
+
+def epoch_part(args: argparse.Namespace, mnist: FederationSpec, data: Dataset | None) -> dict:
+    assert data is not None
+    ids = data.train_ids[: args.train_samples]
+    return summary(alternate(mnist, data, args.epochs, lambda co: epoch_seconds(co, ids)))
+
+
+def latency_part(args: argparse.Namespace) -> dict:
+    digits = FederationSpec(dataset="digits", parties=1)
+    small = digits.load()
+    trips = alternate(digits, small, 3, lambda co: round_trips_ms(co, small, args.latency_iters))
+    return summary(trips)
+
+
+def scaling_part(args: argparse.Namespace, mnist: FederationSpec, data: Dataset | None) -> dict:
+    assert data is not None
+    out, rng = {}, np.random.default_rng(0)
+    for k in (int(x) for x in args.ks.split(",")):
+        spec = mnist.model_copy(update={"parties": k})
+        steps = alternate(spec, data, 3, lambda co: steps_ms(co, data, args.scaling_batches, rng))
+        out[k] = summary(steps)
+        print(f"K={k} ms per step: {out[k]}")
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", type=Path, required=True, help="MNIST IDX folder")
@@ -102,36 +165,27 @@ def main() -> None:
     parser.add_argument("--latency-iters", type=int, default=100, help="per round, 3 rounds")
     parser.add_argument("--scaling-batches", type=int, default=20, help="per round, 3 rounds")
     parser.add_argument("--ks", default="2,4,8")
+    parser.add_argument("--parts", default=",".join(PARTS), help="subset of " + ",".join(PARTS))
     parser.add_argument("--train-samples", type=int, default=None, help="smoke runs only")
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args()
+    parts = set(args.parts.split(","))
 
     mnist = FederationSpec(dataset="mnist", data_dir=args.data_dir, parties=2)
-    data = mnist.load()
-    ids = data.train_ids[: args.train_samples]
+    data = mnist.load() if parts & {"epoch", "scaling"} else None
     results: dict = {"cpus": os.cpu_count(), "torch_threads": torch.get_num_threads()}
+    if "epoch" in parts:
+        epochs = measured(results, "epoch_seconds", lambda: epoch_part(args, mnist, data))
+        results["epoch_ratio"] = epochs["grpc"]["median"] / epochs["inprocess"]["median"]
+        print(f"epoch s (K=2, MNIST CNN): {epochs}\n  ratio {results['epoch_ratio']:.3f}")
+    if "latency" in parts:
+        trips = measured(results, "round_trip_ms", lambda: latency_part(args))
+        print(f"embed+backward 128x64 round trip ms: {trips}")
+    if "scaling" in parts:
+        measured(results, "step_ms", lambda: scaling_part(args, mnist, data))
 
-    epochs = summary(alternate(mnist, data, args.epochs, lambda co: epoch_seconds(co, ids)))
-    ratio = epochs["grpc"]["median"] / epochs["inprocess"]["median"]
-    results["epoch_seconds"], results["epoch_ratio"] = epochs, ratio
-    print(f"epoch s (K=2, MNIST CNN, batch {BATCH}): {epochs}\n  ratio grpc/inprocess {ratio:.3f}")
-
-    digits = FederationSpec(dataset="digits", parties=1)
-    small = digits.load()
-    trips = summary(
-        alternate(digits, small, 3, lambda co: round_trips_ms(co, small, args.latency_iters))
-    )
-    results["round_trip_ms"] = trips
-    print(f"embed+backward 128x64 round trip ms: {trips}")
-
-    results["step_ms"] = {}
-    rng = np.random.default_rng(0)
-    for k in (int(x) for x in args.ks.split(",")):
-        spec = mnist.model_copy(update={"parties": k})
-        steps = alternate(spec, data, 3, lambda co: steps_ms(co, data, args.scaling_batches, rng))
-        results["step_ms"][k] = summary(steps)
-        print(f"K={k} ms per step: {results['step_ms'][k]}")
-
+    print(f"\n{table(results)}\n")
+    print(f"load average (1 min) before/after each part: {results['load_average']}")
     if args.json is not None:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(results, indent=2) + "\n")

@@ -59,7 +59,7 @@ def trained_federation(args: argparse.Namespace, seed: int) -> Iterator[Trained]
         dataset=args.dataset, data_dir=args.data_dir, parties=args.parties, seed=seed
     )
     data = spec.load()
-    classes = validate_classes(args.classes, data.num_classes)
+    classes = validate_classes(args.classes, data.num_classes)  # fail before training
     train = TrainConfig(
         epochs=args.epochs or default_epochs(data.n_train), batch_size=args.batch_size
     )
@@ -69,20 +69,62 @@ def trained_federation(args: argparse.Namespace, seed: int) -> Iterator[Trained]
         yield Trained(co, classes, train, seed, time.perf_counter() - start)
 
 
-def run_seed(args: argparse.Namespace, seed: int) -> list[dict[str, Any]]:
-    unlearn = UnlearnConfig(forget_samples=args.forget_samples, recovery_per_class=args.recovery)
-    rows = []
+@dataclass(frozen=True)
+class Job:
+    """One table's request against a trained federation: classes, settings, methods."""
+
+    name: str
+    classes: list[int]
+    unlearn: UnlearnConfig
+    methods: list[str]
+
+
+def run_jobs(
+    args: argparse.Namespace, seed: int, jobs: list[Job]
+) -> dict[str, list[dict[str, Any]]]:
+    """Train once for ``seed``, then run every job's methods from that same model.
+
+    Rows that do not depend on a job's few-shot settings -- the original model's
+    evaluation and retraining -- are computed once per set of classes and shared
+    by every job asking for those classes.
+    """
+    out: dict[str, list[dict[str, Any]]] = {}
+    shared: dict[tuple[str, tuple[int, ...]], dict[str, Any]] = {}
     with trained_federation(args, seed) as fed:
-        co, classes, train = fed.co, fed.classes, fed.train
-        original = evaluate(co, co.active.labels, classes).as_dict()
-        rows.append({"seed": seed, "method": "original", **original, "seconds": fed.seconds})
+        co = fed.co
         co.snapshot("original")
-        for method in args.methods:
-            result = unlearn_and_evaluate(co, method, classes, unlearn, train, seed)
-            rows.append({"seed": seed, "method": method, **result})
-            co.restore("original")
-            co.snapshot("original")
-    return rows
+        for job in jobs:
+            classes = validate_classes(job.classes, co.active.num_classes)
+            key = ("original", tuple(classes))
+            if key not in shared:
+                original = evaluate(co, co.active.labels, classes).as_dict()
+                shared[key] = {
+                    "seed": seed,
+                    "method": "original",
+                    **original,
+                    "seconds": fed.seconds,
+                }
+            rows = [shared[key]]
+            for method in job.methods:
+                key = (method, tuple(classes))
+                if key not in shared:
+                    result = unlearn_and_evaluate(co, method, classes, job.unlearn, fed.train, seed)
+                    co.restore("original")
+                    co.snapshot("original")
+                    row = {"seed": seed, "method": method, **result}
+                    if method != "retrain":  # only retraining ignores the few-shot settings
+                        rows.append(row)
+                        continue
+                    shared[key] = row
+                rows.append(shared[key])
+            out[job.name] = rows
+    return out
+
+
+def run_seed(args: argparse.Namespace, seed: int) -> list[dict[str, Any]]:
+    """Every method of ``args.methods`` on ``args.classes``, from one trained model."""
+    unlearn = UnlearnConfig(forget_samples=args.forget_samples, recovery_per_class=args.recovery)
+    return run_jobs(args, seed, [Job("main", args.classes, unlearn, args.methods)])["main"]
 
 
 def summarise(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
