@@ -29,7 +29,7 @@ from vfl.grpc.client import GrpcPassiveClient
 from vfl.grpc.errors import RemoteProtocolError, UnknownRequestError, rpc_boundary
 from vfl.grpc.proto import coordinator_pb2 as cpb
 from vfl.grpc.proto import coordinator_pb2_grpc as cpb_grpc
-from vfl.grpc.records import PartyStatus, RequestRecord, StatusReport
+from vfl.grpc.records import PartyStatus, RequestRecord, StatusReport, receipt_to_wire
 from vfl.grpc.server import NetworkConfig, RunningServer, run_until_signal, start_server
 from vfl.grpc.tls import PeerGuard, is_operator
 from vfl.metrics import accuracy, evaluate
@@ -191,7 +191,14 @@ class CoordinatorServicer(cpb_grpc.CoordinatorServicer):
 
     @rpc_boundary
     def GetRequest(self, request: cpb.RequestId, context: grpc.ServicerContext) -> cpb.Request:
-        return serde.request_to_proto(self._get(request.id))
+        reply = serde.request_to_proto(self._get(request.id))
+        reply.receipt = receipt_to_wire(self._receipt(request.id))
+        return reply
+
+    def _receipt(self, request_id: str) -> dict[str, Any] | None:
+        """Only the durable journal signs (it holds the key); an in-memory one has no receipts."""
+        journal = self._server.runner.journal
+        return journal.receipt(request_id) if isinstance(journal, SqliteJournal) else None
 
     def _get(self, request_id: str) -> RequestRecord:
         record = self._server.runner.journal.get(request_id)

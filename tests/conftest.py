@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,9 @@ import pytest
 from vfl.coordinator import Coordinator, TrainConfig
 from vfl.data import Dataset
 from vfl.federation import FederationSpec, build_active_party, build_passive_party
+from vfl.grpc.local import LOOPBACK, federation_args, tls_args
+from vfl.grpc.processes import ChildServer, serve_command, spawned
+from vfl.grpc.tls import TLSConfig
 from vfl.party import InProcessClient, RecordingClient
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -68,3 +72,26 @@ def trained(
 def clients_calls_reset(clients: list[RecordingClient]) -> None:
     for c in clients:
         c.calls.clear()
+
+
+def _spawn_active(
+    stack: ExitStack,
+    spec: FederationSpec,
+    passives: dict[str, str],
+    certs: Path,
+    workdir: Path,
+    *extra: str,
+) -> ChildServer:
+    """``vfl serve active`` on a free port with ``workdir/state`` (SQLite journal, receipts)."""
+    command = serve_command(
+        "active", "--listen", f"{LOOPBACK}:0", "--state-dir", str(workdir / "state"),
+        *[arg for p, target in passives.items() for arg in ("--passive", f"{p}={target}")],
+        *federation_args(spec), *tls_args(TLSConfig(certs=certs, identity="active")), *extra,
+    )  # fmt: skip
+    return stack.enter_context(spawned(command, workdir, "active"))
+
+
+@pytest.fixture(scope="session")
+def spawn_active() -> Callable[..., ChildServer]:
+    """Starts real active party processes; shared so test areas do not each copy it."""
+    return _spawn_active

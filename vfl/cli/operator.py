@@ -16,6 +16,19 @@ import typer
 from rich.table import Table
 
 from vfl.cli.errors import fail, friendly_errors
+from vfl.cli.options import (
+    DEFAULT_COORDINATOR,
+    CertsOpt,
+    CoordinatorOpt,
+    IdempotencyKeyOpt,
+    IdentityOpt,
+    OperatorInsecureOpt,
+    PrintJsonOpt,
+    QuietOpt,
+    RequestIdArg,
+    WaitOpt,
+)
+from vfl.cli.receipt import write_receipt
 from vfl.cli.render import console, progress_bars, results_table
 from vfl.grpc.operator import CoordinatorClient
 from vfl.grpc.records import RequestRecord
@@ -23,21 +36,6 @@ from vfl.grpc.tls import TLSConfig
 from vfl.unlearning import method_names
 
 __all__ = ["requests_app", "status", "train", "unlearn"]
-
-Coordinator = Annotated[
-    str, typer.Option(envvar="VFL_COORDINATOR", help="HOST:PORT of the active party.")
-]
-Certs = Annotated[
-    Path | None, typer.Option(envvar="VFL_CERTS", help="Folder made by `vfl certs init`.")
-]
-Identity = Annotated[str, typer.Option(envvar="VFL_IDENTITY", help="Your operator identity.")]
-Insecure = Annotated[bool, typer.Option(help="Plaintext: local development only.")]
-Wait = Annotated[bool, typer.Option(help="Follow the request until it ends.")]
-Quiet = Annotated[bool, typer.Option(help="No progress bars.")]
-AsJson = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
-Key = Annotated[str, typer.Option(help="Idempotency key: resubmitting returns the same request.")]
-
-DEFAULT_COORDINATOR = "127.0.0.1:50050"
 
 
 def _client(
@@ -74,13 +72,13 @@ def _finish(
 @friendly_errors
 def train(
     epochs: Annotated[int, typer.Option(help="Training epochs.", min=1)] = 5,
-    coordinator: Coordinator = DEFAULT_COORDINATOR,
-    certs: Certs = None,
-    identity: Identity = "",
-    insecure: Insecure = False,
-    idempotency_key: Key = "",
-    wait: Wait = False,
-    quiet: Quiet = False,
+    coordinator: CoordinatorOpt = DEFAULT_COORDINATOR,
+    certs: CertsOpt = None,
+    identity: IdentityOpt = "",
+    insecure: OperatorInsecureOpt = False,
+    idempotency_key: IdempotencyKeyOpt = "",
+    wait: WaitOpt = False,
+    quiet: QuietOpt = False,
 ) -> None:
     """Train the federation (committed on every party when it succeeds)."""
     with _client(coordinator, certs, identity, insecure) as client:
@@ -95,13 +93,13 @@ def unlearn(
         list[int], typer.Option("--class", help="Class to forget; repeat for several.")
     ],
     method: Annotated[str, typer.Option(help=f"One of: {', '.join(method_names())}.")] = "luv",
-    coordinator: Coordinator = DEFAULT_COORDINATOR,
-    certs: Certs = None,
-    identity: Identity = "",
-    insecure: Insecure = False,
-    idempotency_key: Key = "",
-    wait: Wait = False,
-    quiet: Quiet = False,
+    coordinator: CoordinatorOpt = DEFAULT_COORDINATOR,
+    certs: CertsOpt = None,
+    identity: IdentityOpt = "",
+    insecure: OperatorInsecureOpt = False,
+    idempotency_key: IdempotencyKeyOpt = "",
+    wait: WaitOpt = False,
+    quiet: QuietOpt = False,
 ) -> None:
     """Forget classes on every party: all commit, or all are restored."""
     with _client(coordinator, certs, identity, insecure) as client:
@@ -146,11 +144,11 @@ requests_app = typer.Typer(help="Inspect train and unlearn requests.", no_args_i
 @requests_app.command("list")
 @friendly_errors
 def list_requests(
-    coordinator: Coordinator = DEFAULT_COORDINATOR,
-    certs: Certs = None,
-    identity: Identity = "",
-    insecure: Insecure = False,
-    as_json: AsJson = False,
+    coordinator: CoordinatorOpt = DEFAULT_COORDINATOR,
+    certs: CertsOpt = None,
+    identity: IdentityOpt = "",
+    insecure: OperatorInsecureOpt = False,
+    as_json: PrintJsonOpt = False,
 ) -> None:
     """All requests, oldest first (queued ones included)."""
     with _client(coordinator, certs, identity, insecure) as client:
@@ -164,16 +162,22 @@ def list_requests(
 @requests_app.command("show")
 @friendly_errors
 def show_request(
-    request_id: Annotated[str, typer.Argument(help="The request id.")],
-    coordinator: Coordinator = DEFAULT_COORDINATOR,
-    certs: Certs = None,
-    identity: Identity = "",
-    insecure: Insecure = False,
-    as_json: AsJson = False,
+    request_id: RequestIdArg,
+    coordinator: CoordinatorOpt = DEFAULT_COORDINATOR,
+    certs: CertsOpt = None,
+    identity: IdentityOpt = "",
+    insecure: OperatorInsecureOpt = False,
+    as_json: PrintJsonOpt = False,
+    receipt: Annotated[
+        Path | None,
+        typer.Option(help="Also write its signed receipt here (JSON); committed requests only."),
+    ] = None,
 ) -> None:
     """One request with its metrics and per-party digests before and after."""
     with _client(coordinator, certs, identity, insecure) as client:
-        record = client.get(request_id)
+        record, signed = client.get_with_receipt(request_id)
+        if receipt is not None:
+            write_receipt(receipt, record.id, record.status, signed)
         dataset = "" if as_json else client.status().dataset
     if as_json:
         typer.echo(json.dumps(record.model_dump(), indent=2))
@@ -187,11 +191,11 @@ def show_request(
 
 @friendly_errors
 def status(
-    coordinator: Coordinator = DEFAULT_COORDINATOR,
-    certs: Certs = None,
-    identity: Identity = "",
-    insecure: Insecure = False,
-    as_json: AsJson = False,
+    coordinator: CoordinatorOpt = DEFAULT_COORDINATOR,
+    certs: CertsOpt = None,
+    identity: IdentityOpt = "",
+    insecure: OperatorInsecureOpt = False,
+    as_json: PrintJsonOpt = False,
 ) -> None:
     """Every party's reachability, model version and digest; the running request."""
     with _client(coordinator, certs, identity, insecure) as client:

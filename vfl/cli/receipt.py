@@ -1,25 +1,43 @@
 """``vfl receipt export|verify``: get a committed request's signed receipt, and check one.
 
 ``export`` reads the coordinator's journal file, so it runs where the active
-party's ``--state-dir`` is. ``verify`` needs only the receipt and the
-coordinator's public key (``coordinator.pub.pem`` in that state dir).
+party's ``--state-dir`` is; ``vfl requests show ID --receipt FILE`` fetches the
+same receipt over the operator API, from anywhere. Both write the file with
+:func:`write_receipt`, so the two files are byte-identical. ``verify`` needs
+only the receipt and the coordinator's public key (``coordinator.pub.pem`` in
+that state dir).
 """
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from vfl.cli.errors import friendly_errors
+from vfl.cli.options import RequestIdArg
 from vfl.errors import VFLError
 from vfl.receipts import load_public_key, read_receipt, verify_receipt
+from vfl.report import write_atomic
 
-__all__ = ["receipt_app"]
+__all__ = ["receipt_app", "write_receipt"]
 
 receipt_app = typer.Typer(help="Signed receipts of committed requests.", no_args_is_help=True)
+
+
+def write_receipt(out: Path, request_id: str, status: str, receipt: dict[str, Any] | None) -> None:
+    """Write ``receipt`` to ``out`` atomically, or say why the request has none."""
+    if receipt is None:
+        why = (
+            "only committed requests have receipts"
+            if status != "committed"
+            else "the coordinator keeps no journal to sign with (start it with --state-dir)"
+        )
+        raise VFLError(f"request {request_id} is {status}: no receipt; {why}")
+    text = json.dumps(receipt, indent=2, sort_keys=True) + "\n"
+    write_atomic(out, lambda fh: fh.write(text.encode()))
 
 
 @receipt_app.command("verify")
@@ -40,11 +58,11 @@ def verify(
 @receipt_app.command("export")
 @friendly_errors
 def export(
-    request_id: Annotated[str, typer.Argument(help="The request id.")],
+    request_id: RequestIdArg,
     state_dir: Annotated[Path, typer.Option(help="The active party's --state-dir.")],
     out: Annotated[Path, typer.Option(help="Where to write the receipt (JSON).")],
 ) -> None:
-    """Write the signed receipt of a committed request."""
+    """Write the signed receipt of a committed request (on the coordinator's host)."""
     from parties.journal import JOURNAL_FILE, SqliteJournal
 
     path = state_dir / JOURNAL_FILE
@@ -57,9 +75,5 @@ def export(
         journal.close()
     if record is None:
         raise VFLError(f"no request {request_id!r} in {path}")
-    if receipt is None:
-        raise VFLError(
-            f"request {request_id} is {record.status}: only committed requests have receipts"
-        )
-    out.write_text(json.dumps(receipt, indent=2, sort_keys=True) + "\n")
+    write_receipt(out, request_id, record.status, receipt)
     typer.echo(str(out))

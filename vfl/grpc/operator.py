@@ -14,7 +14,7 @@ from vfl.grpc import serde
 from vfl.grpc.errors import from_rpc_error
 from vfl.grpc.proto import coordinator_pb2 as cpb
 from vfl.grpc.proto.coordinator_pb2_grpc import CoordinatorStub
-from vfl.grpc.records import RequestRecord, StatusReport
+from vfl.grpc.records import RequestRecord, StatusReport, receipt_from_wire
 from vfl.grpc.server import grpc_options
 from vfl.grpc.tls import TLSConfig
 from vfl.progress import ProgressEvent
@@ -57,7 +57,12 @@ class CoordinatorClient:
         return serde.request_from_proto(self._call("SubmitUnlearn", request))
 
     def get(self, request_id: str) -> RequestRecord:
-        return serde.request_from_proto(self._call("GetRequest", cpb.RequestId(id=request_id)))
+        return self.get_with_receipt(request_id)[0]
+
+    def get_with_receipt(self, request_id: str) -> tuple[RequestRecord, dict[str, Any] | None]:
+        """The request and its signed receipt (``None`` unless it committed with a journal)."""
+        reply = self._call("GetRequest", cpb.RequestId(id=request_id))
+        return serde.request_from_proto(reply), receipt_from_wire(reply.receipt)
 
     def list(self) -> list[RequestRecord]:
         reply = self._call("ListRequests", cpb.ListRequestsRequest())

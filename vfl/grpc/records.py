@@ -2,17 +2,31 @@
 
 The active party keeps :class:`RequestRecord`\\ s in a journal; operators get
 the same records back through :mod:`vfl.grpc.operator`. Conversion to and from
-protobuf lives in :mod:`vfl.grpc.serde`.
+protobuf lives in :mod:`vfl.grpc.serde`, except the ``Request.receipt`` bytes,
+which only ``GetRequest`` fills: :func:`receipt_to_wire` and
+:func:`receipt_from_wire` map them, so the server and the client agree on one
+encoding.
 """
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-__all__ = ["TERMINAL", "PartyStatus", "RequestRecord", "RequestStatus", "StatusReport"]
+from vfl.receipts import ReceiptError, canonical_json
+
+__all__ = [
+    "TERMINAL",
+    "PartyStatus",
+    "RequestRecord",
+    "RequestStatus",
+    "StatusReport",
+    "receipt_from_wire",
+    "receipt_to_wire",
+]
 
 RequestStatus = Literal["queued", "running", "committed", "aborted"]
 TERMINAL: frozenset[str] = frozenset({"committed", "aborted"})
@@ -56,3 +70,21 @@ class StatusReport(BaseModel):
     parties: list[PartyStatus]
     running: str = ""
     queued: int = 0
+
+
+def receipt_to_wire(receipt: dict[str, Any] | None) -> bytes:
+    """A signed receipt as ``Request.receipt``: its canonical JSON, or empty for none."""
+    return b"" if receipt is None else canonical_json(receipt)
+
+
+def receipt_from_wire(data: bytes) -> dict[str, Any] | None:
+    """The receipt in ``Request.receipt`` (``None`` when empty); not verified here."""
+    if not data:
+        return None
+    try:
+        receipt = json.loads(data)
+    except ValueError as exc:
+        raise ReceiptError(f"the coordinator sent a receipt that is not JSON: {exc}") from None
+    if not isinstance(receipt, dict):
+        raise ReceiptError("the coordinator sent a receipt that is not a JSON object")
+    return receipt
