@@ -17,7 +17,7 @@ from typing import Any
 import grpc
 from pydantic import BaseModel, ConfigDict, Field
 
-from parties.journal import SqliteJournal, recover_unfinished
+from parties.journal import SqliteJournal, recover
 from parties.requests import MemoryJournal, RequestJournal, RequestRunner
 from parties.store import CheckpointStore
 from vfl.coordinator import Coordinator, TrainConfig
@@ -26,7 +26,7 @@ from vfl.errors import ConfigError, VFLError
 from vfl.federation import FederationSpec, build_active_party
 from vfl.grpc import serde
 from vfl.grpc.client import GrpcPassiveClient
-from vfl.grpc.errors import RemoteProtocolError, UnknownRequestError, rpc_boundary
+from vfl.grpc.errors import UnknownRequestError, rpc_boundary
 from vfl.grpc.proto import coordinator_pb2 as cpb
 from vfl.grpc.proto import coordinator_pb2_grpc as cpb_grpc
 from vfl.grpc.records import PartyStatus, RequestRecord, StatusReport, receipt_to_wire
@@ -82,25 +82,11 @@ class ActiveServer:
         self.store = CheckpointStore(cfg.state_dir, "active")
         self.store.load_into(self.co.active)
         journal = journal or _default_journal(cfg.state_dir)
-        for record in recover_unfinished(journal, self._restore_everywhere, self.co.digests):
+        for record in recover(journal, self.co):  # rolls decided requests forward, aborts others
             log.warning("request %s: %s", record.id, record.error)
-        self.runner = RequestRunner(self.co, journal, lambda: self.store.save(self.co.active))
-
-    def _restore_everywhere(self, token: str) -> list[str]:
-        """Restore ``token`` on every passive party that still holds it; return the problems.
-
-        A party answering "no snapshot" restarted and already runs its last
-        committed checkpoint; this process's own model was loaded from disk.
-        """
-        problems = []
-        for client in self.co.clients:
-            try:
-                client.restore(token)
-            except RemoteProtocolError:
-                pass
-            except VFLError as exc:
-                problems.append(f"restoring {client.party_id} failed: {exc}")
-        return problems
+        self.runner = RequestRunner(  # commits write through the store
+            self.co, journal, lambda: None, enforce_versions=cfg.state_dir is not None
+        )
 
     @property
     def labels(self) -> LabelShard:
@@ -219,6 +205,14 @@ class CoordinatorServicer(cpb_grpc.CoordinatorServicer):
     ) -> cpb.StatusResponse:
         return serde.status_to_proto(self._server.status())
 
+    @rpc_boundary
+    def Repair(
+        self, request: cpb.RepairRequest, context: grpc.ServicerContext
+    ) -> cpb.RepairResponse:
+        version = self._server.runner.repair()
+        parties = serde.status_to_proto(self._server.status()).parties
+        return cpb.RepairResponse(version=version, parties=parties)
+
     def Watch(
         self, request: cpb.RequestId, context: grpc.ServicerContext
     ) -> Iterator[cpb.RequestEvent]:
@@ -242,6 +236,8 @@ def start(cfg: ActiveServerConfig) -> tuple[ActiveServer, RunningServer]:
         lambda server: cpb_grpc.add_CoordinatorServicer_to_server(servicer, server),
         PeerGuard(is_operator, "operator certificates"),
     )
+    host = cfg.network.listen.rpartition(":")[0]
+    active.runner.repair_command = f"vfl repair --coordinator {host}:{running.port}"
     return active, running
 
 

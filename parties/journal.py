@@ -5,6 +5,11 @@ Why SQLite: it is in the standard library, a write is durable once it returns
 race-free: two submissions with one key cannot both be inserted, whatever the
 timing. Committed rows carry the coordinator's signed receipt, written in the
 same statement as the status so a committed row never lacks one.
+
+The ``decision`` column is two-phase commit's internal phase: once every party
+has prepared, the runner writes each party's target ``[version, digest]``
+there, and from then on the request can only be rolled forward (the public
+status stays ``running`` until every party has committed).
 """
 
 from __future__ import annotations
@@ -18,11 +23,21 @@ from pathlib import Path
 from typing import Any
 
 from parties.receipts import ReceiptSigner
-from parties.requests import RequestJournal
-from vfl.errors import VFLError
+from parties.requests import Decision, RequestJournal
+from vfl.coordinator import Coordinator
+from vfl.errors import ProtocolError, VFLError
+from vfl.grpc.errors import RemoteProtocolError
 from vfl.grpc.records import RequestRecord
+from vfl.party.client import PassivePartyClient
 
-__all__ = ["JOURNAL_FILE", "RESTART_REASON", "JournalError", "SqliteJournal", "recover_unfinished"]
+__all__ = [
+    "JOURNAL_FILE",
+    "RESTART_REASON",
+    "JournalError",
+    "SqliteJournal",
+    "recover",
+    "recover_unfinished",
+]
 
 JOURNAL_FILE = "journal.sqlite3"
 
@@ -43,7 +58,8 @@ CREATE TABLE IF NOT EXISTS requests (
     digests_before  TEXT NOT NULL,          -- JSON {party: digest}
     digests_after   TEXT NOT NULL,
     error           TEXT NOT NULL,
-    receipt         TEXT                    -- JSON signed receipt, committed rows only
+    receipt         TEXT,                   -- JSON signed receipt, committed rows only
+    decision        TEXT                    -- JSON {party: [version, digest]} once decided
 )
 """
 _COLUMNS = (
@@ -122,6 +138,9 @@ class SqliteJournal:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=FULL")
             self._db.execute(_SCHEMA)
+            columns = {row["name"] for row in self._db.execute("PRAGMA table_info(requests)")}
+            if "decision" not in columns:  # a journal written before two-phase commit
+                self._db.execute("ALTER TABLE requests ADD COLUMN decision TEXT")
         except (OSError, sqlite3.Error) as exc:
             raise JournalError(f"cannot open the request journal {self.path}: {exc}") from exc
 
@@ -174,6 +193,17 @@ class SqliteJournal:
         rows = self._execute("SELECT receipt FROM requests WHERE id = ?", (request_id,))
         return json.loads(rows[0]["receipt"]) if rows and rows[0]["receipt"] else None
 
+    def decide(self, request_id: str, decision: Decision) -> None:
+        self._execute(
+            "UPDATE requests SET decision = ? WHERE id = ?", (json.dumps(decision), request_id)
+        )
+
+    def decision(self, request_id: str) -> Decision | None:
+        rows = self._execute("SELECT decision FROM requests WHERE id = ?", (request_id,))
+        if not rows or not rows[0]["decision"]:
+            return None
+        return {p: (int(v), str(d)) for p, (v, d) in json.loads(rows[0]["decision"]).items()}
+
     def close(self) -> None:
         with self._lock:
             self._db.close()
@@ -186,30 +216,99 @@ def recover_unfinished(
     journal: RequestJournal,
     restore: Callable[[str], list[str]],
     digests: Callable[[], dict[str, str]],
+    commit: Callable[[str], list[str]] | None = None,
 ) -> list[RequestRecord]:
-    """Abort every request a previous coordinator left ``queued`` or ``running``.
+    """Finish every request a previous coordinator left ``queued`` or ``running``.
 
-    ``restore(token)`` asks every party to go back to the request's snapshot
-    if it still holds one and returns the problems it met. A party that
-    restarted holds no snapshot and is already at its last committed
-    checkpoint, because parties persist only outermost commits. The row is
-    kept (only status, error, finish time and ``digests_after`` change); a
-    party whose digest differs from ``digests_before`` is named in the error.
+    A request whose commit decision was journaled is rolled FORWARD:
+    ``commit(token)`` asks every party to commit (a party that restarted
+    finds its prepared candidate on disk), and the row becomes ``committed``
+    once every party runs its decided digest. Any other unfinished request is
+    aborted: ``restore(token)`` asks every party to go back to the request's
+    snapshot (and drop its candidate); a party that restarted is already at
+    its last committed version. The row is kept (only status, error, finish
+    time and ``digests_after`` change); a party whose digest differs from
+    where it should be is named in the error.
     """
     recovered = []
     for record in (r for r in journal.all() if not r.done):
-        notes = restore(record.id) if record.status == "running" else []
+        decision = journal.decision(record.id) if commit is not None else None
+        if decision is not None and commit is not None:
+            notes = commit(record.id)
+            target = {party: digest for party, (_, digest) in decision.items()}
+        else:
+            notes = restore(record.id) if record.status == "running" else []
+            target = record.digests_before
         try:
             now = digests()
         except VFLError as exc:
             notes.append(f"reading digests failed: {exc}")
             now = {}
-        moved = sorted(p for p, d in record.digests_before.items() if now.get(p) != d)
-        if now and moved:
-            notes.append(f"not at the pre-request digest: {', '.join(moved)}")
-        record.status, record.finished_at = "aborted", time.time()
-        record.error = "; ".join([RESTART_REASON, *notes])
-        record.digests_after = now
+        moved = sorted(p for p, d in target.items() if now.get(p) != d)
+        record.finished_at, record.digests_after = time.time(), now
+        if decision is not None and now and not moved:
+            record.status, record.error = "committed", ""
+        elif decision is not None:
+            record.status = "running"  # decided: never abort; the next restart retries
+            record.error = "; ".join([RESTART_REASON, "commit pending", *notes])
+            if moved:
+                record.error += f"; not at the decided version: {', '.join(moved)}"
+        else:
+            if now and moved:
+                notes.append(f"not at the pre-request digest: {', '.join(moved)}")
+            record.status = "aborted"
+            record.error = "; ".join([RESTART_REASON, *notes])
         journal.put(record)
         recovered.append(record)
     return recovered
+
+
+def _on_every_passive(
+    co: Coordinator, doing: str, call: Callable[[PassivePartyClient], object]
+) -> list[str]:
+    """``call`` every passive party; return the problems.
+
+    A party that answers "no such snapshot or candidate" restarted (and is at
+    its last committed version) or already did it; the caller checks every
+    party's digest afterwards anyway.
+    """
+    problems = []
+    for client in co.clients:
+        try:
+            call(client)
+        except RemoteProtocolError:
+            pass
+        except VFLError as exc:
+            problems.append(f"{doing} {client.party_id} failed: {exc}")
+    return problems
+
+
+def _restore_everywhere(co: Coordinator, token: str) -> list[str]:
+    """Abort ``token`` everywhere; this process's own model was loaded from disk,
+    so only its prepared candidate (if any) is left to drop."""
+    problems = _on_every_passive(co, "restoring", lambda c: c.restore(token))
+    if co.active.durable is not None:
+        co.active.durable.discard(token)
+    return problems
+
+
+def _commit_everywhere(co: Coordinator, token: str) -> list[str]:
+    """Roll a decided request forward everywhere (the active party from its candidate on disk)."""
+    problems = _on_every_passive(co, "committing", lambda c: c.commit(token))
+    try:
+        co.active.commit(token)
+    except ProtocolError:  # committed before the crash
+        pass
+    except VFLError as exc:
+        problems.append(f"committing active failed: {exc}")
+    return problems
+
+
+def recover(journal: RequestJournal, co: Coordinator) -> list[RequestRecord]:
+    """:func:`recover_unfinished` over a coordinator's parties (what the active server runs)."""
+    return recover_unfinished(
+        journal,
+        lambda token: _restore_everywhere(co, token),
+        co.digests,
+        lambda token: _commit_everywhere(co, token),
+    )

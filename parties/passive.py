@@ -5,11 +5,19 @@ encodes the answer; :func:`~vfl.grpc.errors.rpc_boundary` turns errors into
 status codes. Every check happens before the party is touched, so a rejected
 request leaves the model exactly as it was. Only the active party's
 certificate may call it.
+
+Test hook (tests/transactions): with ``VFL_TEST_KILL_AT_TRAIN_EMBED=N`` the
+process SIGKILLs itself when its N-th training ``Embed`` arrives, so a test
+can kill a party at an exact round (e.g. LUV's forget step is a request's
+first training embed, its recovery step the second).
 """
 
 from __future__ import annotations
 
+import itertools
 import logging
+import os
+import signal
 from pathlib import Path
 
 import grpc
@@ -29,6 +37,8 @@ __all__ = ["PassiveServerConfig", "PassiveServicer", "serve", "start"]
 
 log = logging.getLogger(__name__)
 
+KILL_ENV = "VFL_TEST_KILL_AT_TRAIN_EMBED"
+
 
 class PassiveServerConfig(BaseModel):
     """Everything ``vfl serve passive`` takes."""
@@ -45,6 +55,8 @@ class PassiveServicer(pb_grpc.PassivePartyServicer):
     def __init__(self, party: PassiveParty, store: CheckpointStore) -> None:
         self._party = party
         self._store = store
+        self._train_embeds = itertools.count(1)
+        self._kill_at = int(os.environ.get(KILL_ENV, "0"))
 
     @rpc_boundary
     def Info(self, request: pb.InfoRequest, context: grpc.ServicerContext) -> pb.PartyInfo:
@@ -52,6 +64,8 @@ class PassiveServicer(pb_grpc.PassivePartyServicer):
 
     @rpc_boundary
     def Embed(self, request: pb.EmbedRequest, context: grpc.ServicerContext) -> pb.EmbedResponse:
+        if request.train and next(self._train_embeds) == self._kill_at:
+            os.kill(os.getpid(), signal.SIGKILL)  # the documented test hook
         embeddings = self._party.embed(serde.decode_ids(request.ids), request.train)
         return pb.EmbedResponse(embeddings=serde.encode_tensor(embeddings))
 
@@ -91,9 +105,21 @@ class PassiveServicer(pb_grpc.PassivePartyServicer):
 
     @rpc_boundary
     def Commit(self, request: pb.TokenRequest, context: grpc.ServicerContext) -> pb.CommitResponse:
-        version = self._party.commit(request.token)
-        self._store.save_if_settled(self._party)
+        version = self._party.commit(request.token)  # on disk (via the store) when it returns
         return pb.CommitResponse(version=version)
+
+    @rpc_boundary
+    def Prepare(
+        self, request: pb.TokenRequest, context: grpc.ServicerContext
+    ) -> pb.PrepareResponse:
+        version, digest = self._party.prepare(request.token)
+        return pb.PrepareResponse(version=version, digest=digest)
+
+    @rpc_boundary
+    def Rollback(
+        self, request: pb.RollbackRequest, context: grpc.ServicerContext
+    ) -> pb.CommitResponse:
+        return pb.CommitResponse(version=self._party.rollback(request.version))
 
 
 def start(cfg: PassiveServerConfig) -> RunningServer:

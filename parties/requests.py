@@ -1,28 +1,54 @@
 """Requests at the active party: a journal, and one worker that runs them in order.
 
-Every request is all-or-nothing across parties: the worker snapshots every
-party under the request id, does the work, then commits everywhere (each party
-persists its new version) or, on any error or shutdown, restores everywhere.
-The journal is an interface so a durable one (SQLite, two-phase commit,
-receipts) can replace :class:`MemoryJournal` without touching the worker or
-the servicer.
+Every request is all-or-nothing across parties, by two-phase commit:
+
+1. every party must be at one version (else the request is refused: ``vfl repair``);
+2. snapshot every party under the request id, and do the work;
+3. prepare: every party durably writes its candidate next version;
+4. the decision (each party's target version and digest) is journaled durably;
+5. commit everywhere; a party that is down is retried until it is back.
+
+A failure before the decision restores everywhere (candidates are dropped)
+and aborts; after the decision the request only goes forward, here or, if
+the coordinator dies, in restart recovery. The journal is an interface so a
+durable one (``SqliteJournal``) can replace :class:`MemoryJournal` without
+touching the worker or the servicer.
+
+Test hook (tests/transactions): with ``VFL_TEST_PAUSE_AT=DIR`` the worker
+pauses at ``POINT`` when a test has created ``DIR/POINT.armed`` (``prepared``:
+every party prepared, nothing journaled; ``decided``: the decision journaled,
+nothing committed). It disarms, creates ``DIR/POINT.reached`` and waits for
+``DIR/POINT.go``, so a test can kill a process at that exact point.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import queue
 import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any, Protocol
 
 from vfl.errors import VFLError
 from vfl.grpc.records import RequestRecord
 from vfl.progress import ProgressEvent
 
-__all__ = ["MemoryJournal", "RequestAborted", "RequestJournal", "RequestRunner", "Work"]
+__all__ = [
+    "PAUSE_ENV",
+    "Decision",
+    "MemoryJournal",
+    "RequestAborted",
+    "RequestJournal",
+    "RequestRunner",
+    "VersionMismatchError",
+    "Work",
+    "check_versions",
+]
 
 log = logging.getLogger(__name__)
 
@@ -30,8 +56,44 @@ Work = Callable[[RequestRecord, Callable[[ProgressEvent], None]], dict[str, Any]
 """``work(record, progress) -> metrics after``; may fill ``record.before``."""
 
 
+Decision = dict[str, tuple[int, str]]
+"""``{party: (version, digest)}`` every party commits to once the decision is journaled."""
+
+PAUSE_ENV = "VFL_TEST_PAUSE_AT"
+REPAIR_HINT = "vfl repair --coordinator HOST:PORT"
+
+
 class RequestAborted(VFLError):
     """The request was stopped before it finished; every party was restored."""
+
+
+class VersionMismatchError(VFLError):
+    """The parties are not all at one model version: requests are refused until a repair."""
+
+
+def check_versions(versions: dict[str, int], repair: str = REPAIR_HINT) -> None:
+    """Raise :class:`VersionMismatchError` naming every party's version and the fix."""
+    if len(set(versions.values())) <= 1:
+        return
+    listed = ", ".join(f"{party} at v{version}" for party, version in versions.items())
+    raise VersionMismatchError(
+        f"the parties are at different model versions ({listed}); run `{repair}` to roll "
+        f"every party back to the newest version all of them hold (v{min(versions.values())})"
+    )
+
+
+def _test_pause(point: str) -> None:
+    """The documented test hook (see the module docstring); a no-op unless the variable is set."""
+    folder = os.environ.get(PAUSE_ENV)
+    if not folder or not (armed := Path(folder) / f"{point}.armed").exists():
+        return
+    armed.unlink()
+    log.warning("test hook: paused at %s", point)
+    (Path(folder) / f"{point}.reached").touch()
+    go = Path(folder) / f"{point}.go"
+    while not go.exists():
+        time.sleep(0.05)
+    go.unlink()
 
 
 class RequestJournal(Protocol):
@@ -45,6 +107,11 @@ class RequestJournal(Protocol):
     def get(self, request_id: str) -> RequestRecord | None: ...
     def find_key(self, key: str) -> RequestRecord | None: ...
     def all(self) -> list[RequestRecord]: ...
+    def decide(self, request_id: str, decision: Decision) -> None:
+        """Durably record the commit decision: from here on the request only goes forward."""
+        ...
+
+    def decision(self, request_id: str) -> Decision | None: ...
 
 
 class MemoryJournal:
@@ -52,7 +119,16 @@ class MemoryJournal:
 
     def __init__(self) -> None:
         self._records: dict[str, RequestRecord] = {}
+        self._decisions: dict[str, Decision] = {}
         self._lock = threading.Lock()
+
+    def decide(self, request_id: str, decision: Decision) -> None:
+        with self._lock:
+            self._decisions[request_id] = dict(decision)
+
+    def decision(self, request_id: str) -> Decision | None:
+        with self._lock:
+            return self._decisions.get(request_id)
 
     def put(self, record: RequestRecord) -> None:
         with self._lock:
@@ -89,7 +165,22 @@ class Transaction(Protocol):
     def snapshot(self, token: str) -> None: ...
     def restore(self, token: str) -> None: ...
     def commit(self, token: str) -> list[int]: ...
+    def prepare(self, token: str) -> Decision: ...
     def digests(self) -> dict[str, str]: ...
+    def versions(self) -> dict[str, int]: ...
+    def rollback(self, version: int) -> None: ...
+
+
+def _message(exc: Exception) -> str:
+    return str(exc) if isinstance(exc, VFLError) else f"{type(exc).__name__}: {exc}"
+
+
+def _at(parties: Transaction, decision: Decision) -> bool:
+    """Whether every party already runs its decided version (e.g. it committed, then restarted)."""
+    try:
+        return parties.digests() == {party: digest for party, (_, digest) in decision.items()}
+    except Exception:  # a party still down
+        return False
 
 
 def _is_final(event: ProgressEvent | RequestRecord) -> bool:
@@ -99,21 +190,33 @@ def _is_final(event: ProgressEvent | RequestRecord) -> bool:
 class RequestRunner:
     """Queues requests and runs them one at a time on a worker thread.
 
+    With ``enforce_versions`` (the default; the active server turns it off when
+    it keeps no checkpoints, since its model then restarts at version 0 while
+    the passive parties keep theirs) a request is refused unless every party
+    is at one version.
+
     Watchers get a request's progress events and status changes as they
     happen (:meth:`watch`); a shutdown aborts the running request at its next
     progress event and aborts everything still queued.
     """
 
     def __init__(
-        self, parties: Transaction, journal: RequestJournal, on_commit: Callable[[], None]
+        self,
+        parties: Transaction,
+        journal: RequestJournal,
+        on_commit: Callable[[], None],
+        enforce_versions: bool = True,
     ) -> None:
         self._parties = parties
+        self._enforce_versions = enforce_versions
         self.journal = journal
         self._on_commit = on_commit
         self._queue: queue.Queue[tuple[str, Work] | None] = queue.Queue()
         self._events: dict[str, list[ProgressEvent | RequestRecord]] = {}
         self._changed = threading.Condition()
         self._stopping = threading.Event()
+        self._busy = threading.Lock()  # held while a request runs; a repair needs it too
+        self.repair_command = REPAIR_HINT
         self.running = ""
         self._worker = threading.Thread(target=self._loop, name="vfl-requests", daemon=True)
         self._worker.start()
@@ -127,6 +230,7 @@ class RequestRunner:
                 return existing
         if self._stopping.is_set():
             raise RequestAborted("the coordinator is shutting down; submit again after restart")
+        self._refuse_split_versions()
         record = record.model_copy(update={"id": record.id or uuid.uuid4().hex[:12]})
         stored = self.journal.add(record)  # atomic: a concurrent duplicate key loses here
         if stored.id != record.id:
@@ -134,6 +238,35 @@ class RequestRunner:
         self._publish(record)
         self._queue.put((record.id, work))
         return record
+
+    def _refuse_split_versions(self) -> None:
+        """Refuse a request up front when the parties disagree on their version.
+
+        A party that cannot be reached is left to the worker, which aborts the
+        request with that party's error.
+        """
+        if not self._enforce_versions:
+            return
+        try:
+            versions = self._parties.versions()
+        except VFLError:
+            return
+        check_versions(versions, self.repair_command)
+
+    def repair(self) -> int:
+        """Roll every party back to the newest version all of them hold; return it.
+
+        Parties keep their last few versions, so the lowest current version is
+        held by every party unless one fell back further than that (then the
+        rollback names the party and what it holds).
+        """
+        with self.exclusive():
+            versions = self._parties.versions()
+            target = min(versions.values())
+            if len(set(versions.values())) > 1:
+                log.warning("repair: rolling every party back to v%d (were %s)", target, versions)
+                self._parties.rollback(target)
+            return target
 
     def queued(self) -> int:
         return self._queue.qsize()
@@ -181,13 +314,14 @@ class RequestRunner:
             if self._stopping.is_set():
                 self._finish(record, "aborted", "the coordinator shut down before it ran")
                 continue
-            self.running = request_id
-            try:
-                self._run(record, work)
-            except Exception:  # the journal could not be written: keep serving, say so
-                log.exception("request %s: its outcome could not be journaled", request_id)
-            finally:
-                self.running = ""
+            with self._busy:
+                self.running = request_id
+                try:
+                    self._run(record, work)
+                except Exception:  # the journal could not be written: keep serving, say so
+                    log.exception("request %s: its outcome could not be journaled", request_id)
+                finally:
+                    self.running = ""
 
     def _progress(self, request_id: str) -> Callable[[ProgressEvent], None]:
         def on_event(event: ProgressEvent) -> None:
@@ -198,30 +332,72 @@ class RequestRunner:
         return on_event
 
     def _run(self, record: RequestRecord, work: Work) -> None:
-        """Snapshot, work, commit; any failure (a party down included) restores and aborts.
+        """Check versions, snapshot, work, prepare, decide, commit; before the decision
+        any failure (a party down included) restores and aborts.
 
         Nothing here may escape: the worker thread must survive every request.
         """
         record.status, record.started_at = "running", time.time()
         try:
+            if self._enforce_versions:
+                check_versions(self._parties.versions(), self.repair_command)
+        except Exception as exc:  # refused: nothing was touched, so nothing to restore
+            self._finish(record, "aborted", _message(exc))
+            return
+        try:
             record.digests_before = self._parties.digests()
             self._publish(record)  # journaled with the digests a restart must return to
             self._parties.snapshot(record.id)
             record.after = work(record, self._progress(record.id))
-            self._parties.commit(record.id)
-            self._on_commit()
+            decision = self._parties.prepare(record.id)
+            _test_pause("prepared")
+            self.journal.decide(record.id, decision)
         except Exception as exc:  # every failure aborts the request, whatever its type
             log.warning("request %s aborted: %s", record.id, exc)
             self._abort(record, exc)
             return
+        _test_pause("decided")
+        if not self._commit_decided(record, decision):
+            return  # shutting down: the restarted coordinator rolls it forward
+        self._on_commit()
         try:
             record.digests_after = self._parties.digests()
         except Exception as exc:  # committed everywhere; only the report is incomplete
             log.warning("request %s committed, but reading digests failed: %s", record.id, exc)
         self._finish(record, "committed")
 
+    def _commit_decided(self, record: RequestRecord, decision: Decision) -> bool:
+        """Commit everywhere, retrying a party that is down until it is back.
+
+        A party that restarted still holds its prepared candidate on disk, and a
+        repeated commit is a no-op, so retrying the whole commit is safe. Returns
+        False only when the coordinator shuts down first.
+        """
+        while True:
+            try:
+                self._parties.commit(record.id)
+                return True
+            except Exception as exc:
+                if _at(self._parties, decision):
+                    return True
+                if self._stopping.is_set():
+                    log.warning("request %s: shutting down before every party committed", record.id)
+                    return False
+                log.warning("request %s: commit pending, retrying: %s", record.id, exc)
+                time.sleep(1.0)
+
+    @contextmanager
+    def exclusive(self) -> Iterator[None]:
+        """Hold off requests (for ``vfl repair``); refuse if one is running now."""
+        if not self._busy.acquire(blocking=False):
+            raise VFLError(f"request {self.running or '?'} is running; repair once it ends")
+        try:
+            yield
+        finally:
+            self._busy.release()
+
     def _abort(self, record: RequestRecord, exc: Exception) -> None:
-        message = str(exc) if isinstance(exc, VFLError) else f"{type(exc).__name__}: {exc}"
+        message = _message(exc)
         try:
             self._parties.restore(record.id)
             record.digests_after = self._parties.digests()

@@ -1,63 +1,222 @@
-"""Where a party process keeps its committed model: one checkpoint per party.
+"""Where a party process keeps its models: one checkpoint file per committed version.
 
-The file holds the model's ``state_dict`` and the version it was committed as;
-it is written atomically and read with ``weights_only=True`` (see
-:mod:`vfl.party.state`). Optimizer state is not kept: every request
-configures a fresh optimizer. A durable journal with digests per version can
-replace this class without touching the servicers.
+Layout under a party's ``--state-dir``::
+
+    versions/v{N}.pt              committed version N (the newest good one is current)
+    versions/prepared-{token}.pt  a request's candidate: durable, but not current yet
+    NAME.pt                       a symlink to the current version, for operators
+
+Each file holds ``{"model": state_dict, "version": N, "digest": sha256, "party": name}``
+and is written atomically (temp file, fsync, rename, fsync dir). The digest is
+the weights' :func:`~vfl.party.state.state_digest`, the same one the party
+reports, and it is checked on every load: a corrupt file is never used. The
+newest :data:`KEEP` versions are kept so ``vfl repair`` can roll back.
+Optimizer state is not kept: every request configures a fresh optimizer.
+
+Two-phase commit: ``prepare`` writes the candidate, ``commit`` renames it to
+``v{N}.pt`` (one atomic rename), ``abort`` deletes it. A party that restarts
+between prepare and commit starts from its last committed version but still
+finds the candidate, so the coordinator can roll the request forward.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
+import re
 from pathlib import Path
+from typing import Any
 
-from vfl.errors import CheckpointError
-from vfl.party.state import load_checkpoint, save_checkpoint
+from vfl.errors import CheckpointError, ProtocolError
+from vfl.party.state import fsync_dir, load_checkpoint, save_checkpoint, state_digest
 from vfl.party.versioned import VersionedModel
 
-__all__ = ["CheckpointStore"]
+__all__ = ["KEEP", "CheckpointStore"]
 
 log = logging.getLogger(__name__)
 
+KEEP = 3
+"""Committed versions kept on disk; older ones are deleted after each commit."""
+
+_VERSION = re.compile(r"^v(\d+)\.pt$")
+_TOKEN = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+
 
 class CheckpointStore:
-    """``state_dir/NAME.pt``; with no ``state_dir`` nothing is persisted."""
+    """``state_dir/versions/``; with no ``state_dir`` nothing is persisted.
 
-    def __init__(self, state_dir: Path | None, name: str) -> None:
-        self.path = Path(state_dir) / f"{name}.pt" if state_dir is not None else None
+    It is the :class:`~vfl.party.versioned.DurableVersions` of one party:
+    attach it with :meth:`load_into` and the party's prepare, commit, abort and
+    rollback write through it.
+    """
+
+    def __init__(self, state_dir: Path | None, name: str, keep: int = KEEP) -> None:
+        self.dir = Path(state_dir) / "versions" if state_dir is not None else None
+        self.name = name
+        self.keep = keep
+        self.current: int | None = None
+
+    # -- paths ---------------------------------------------------------------
+    def version_path(self, version: int) -> Path:
+        assert self.dir is not None
+        return self.dir / f"v{version}.pt"
+
+    def candidate_path(self, token: str) -> Path:
+        assert self.dir is not None
+        if not _TOKEN.match(token):
+            raise ProtocolError(f"request token {token!r} is not a valid file name part")
+        return self.dir / f"prepared-{token}.pt"
+
+    @property
+    def path(self) -> Path | None:
+        """The current version's file (it may not exist before the first commit)."""
+        return None if self.dir is None else self.version_path(self.current or 0)
+
+    def versions(self) -> list[int]:
+        """Committed versions held on disk (good or not), oldest first."""
+        if self.dir is None or not self.dir.is_dir():
+            return []
+        found = (_VERSION.match(p.name) for p in self.dir.iterdir())
+        return sorted(int(m.group(1)) for m in found if m)
+
+    # -- reading -------------------------------------------------------------
+    def read(self, path: Path) -> dict[str, Any]:
+        """A checkpoint whose digest matches its weights and whose party is this one."""
+        state = load_checkpoint(path)
+        model, digest = state.get("model"), state.get("digest")
+        if not isinstance(model, dict) or "version" not in state:
+            raise CheckpointError(f"checkpoint {path} lacks its model or version")
+        if digest is not None and state_digest(model) != digest:
+            raise CheckpointError(
+                f"checkpoint {path} is corrupt: its weights do not match its digest"
+            )
+        if state.get("party", self.name) != self.name:
+            raise CheckpointError(f"checkpoint {path} belongs to {state['party']}, not {self.name}")
+        return state
 
     def load_into(self, party: VersionedModel) -> bool:
-        """Load the last committed model if there is one; return whether it was loaded."""
-        if self.path is None or not self.path.exists():
+        """Load the newest good version, attach this store; return whether one was loaded.
+
+        A corrupt newest file is logged (naming it) and the previous good version
+        is used; if every file is bad, this raises rather than start from fresh
+        weights. With no versions at all, the party's fresh weights become v0.
+        """
+        if self.dir is None:
             return False
-        state = load_checkpoint(self.path)
+        party.durable = self
+        held = self.versions()
+        if not held:
+            self.save(party.version, party.model.state_dict())
+            return False
+        for version in reversed(held):
+            path = self.version_path(version)
+            try:
+                state = self.read(path)
+            except CheckpointError as exc:
+                log.error("%s; falling back to the previous version", exc)
+                continue
+            self._load(party, state)
+            log.info("loaded version %d from %s", party.version, path)
+            return True
+        raise CheckpointError(
+            f"no good checkpoint in {self.dir} (tried versions {held}); see the log, "
+            "and move the folder away only if you mean to start from fresh weights"
+        )
+
+    def _load(self, party: VersionedModel, state: dict[str, Any]) -> None:
         try:
-            party.model.load_state_dict(state["model"])
-            party.version = int(state["version"])
+            party.load_model(state["model"], int(state["version"]))
         except (KeyError, RuntimeError, TypeError, ValueError) as exc:
             raise CheckpointError(
-                f"checkpoint {self.path} does not fit this party's model ({exc}); "
-                "move it away to start fresh"
+                f"checkpoint of version {state.get('version')} in {self.dir} does not fit "
+                f"this party's model ({exc})"
             ) from exc
-        log.info("loaded version %d from %s", party.version, self.path)
+        self._point_at(party.version)
+
+    # -- writing (the DurableVersions protocol) ------------------------------
+    def _payload(self, version: int, model: dict[str, Any]) -> dict[str, Any]:
+        digest = state_digest(model)
+        return {"model": model, "version": version, "digest": digest, "party": self.name}
+
+    def save(self, version: int, model: dict[str, Any]) -> None:
+        """Write ``version`` as committed and current (commits without a prepare)."""
+        if self.dir is None:
+            return
+        save_checkpoint(self.version_path(version), self._payload(version, model))
+        self._became_current(version)
+
+    def write_candidate(self, token: str, version: int, model: dict[str, Any]) -> None:
+        """Phase one: the candidate is on disk when this returns, not current."""
+        if self.dir is not None:
+            save_checkpoint(self.candidate_path(token), self._payload(version, model))
+
+    def has_candidate(self, token: str) -> bool:
+        return self.dir is not None and self.candidate_path(token).exists()
+
+    def promote(self, token: str) -> dict[str, Any]:
+        """Phase two: the candidate becomes the current version; return its checkpoint."""
+        candidate = self.candidate_path(token)
+        state = self.read(candidate)
+        target = self.version_path(int(state["version"]))
+        try:
+            os.replace(candidate, target)
+            fsync_dir(target.parent)
+        except OSError as exc:
+            raise CheckpointError(f"cannot commit {candidate} as {target}: {exc}") from exc
+        self._became_current(int(state["version"]))
+        return state
+
+    def discard(self, token: str) -> bool:
+        """Drop the candidate of an aborted request; return whether there was one."""
+        if self.dir is None:
+            return False
+        path = self.candidate_path(token)
+        if not path.exists():
+            return False
+        path.unlink()
         return True
 
-    def save_if_settled(self, party: VersionedModel) -> bool:
-        """Persist only when no snapshot is still open.
+    def rollback(self, party: VersionedModel, version: int) -> None:
+        """Make ``version`` current again; newer versions are set aside as ``*.rolled-back``."""
+        if self.dir is None or version not in self.versions():
+            raise CheckpointError(
+                f"{self.name} does not hold version {version} (it holds {self.versions()})"
+            )
+        state = self.read(self.version_path(version))
+        for newer in (v for v in self.versions() if v > version):
+            path = self.version_path(newer)
+            os.replace(path, path.with_name(path.name + ".rolled-back"))
+        fsync_dir(self.dir)
+        self._load(party, state)
 
-        A request may commit inner steps (e.g. per unlearning epoch) inside its
-        own snapshot; writing those would leave a mid-request model on disk if
-        the request is later aborted and restored. Only the outermost commit is
-        written.
-        """
+    def _point_at(self, version: int) -> None:
+        """``version`` is current; ``NAME.pt`` (a convenience symlink) points at it."""
+        assert self.dir is not None
+        self.current = version
+        link = self.dir.parent / f"{self.name}.pt"
+        tmp = link.with_name(link.name + ".tmp")
+        try:
+            tmp.unlink(missing_ok=True)
+            tmp.symlink_to(Path("versions") / self.version_path(version).name)
+            os.replace(tmp, link)
+        except OSError as exc:  # only the convenience link is stale; versions/ is the truth
+            log.warning("cannot point %s at version %d: %s", link, version, exc)
+
+    def _became_current(self, version: int) -> None:
+        """Point at it; keep the newest :attr:`keep` versions and no stale candidates."""
+        assert self.dir is not None
+        self._point_at(version)
+        for old in self.versions()[: -self.keep]:
+            self.version_path(old).unlink(missing_ok=True)
+        for stale in self.dir.glob("prepared-*.pt"):  # one request at a time: none is live now
+            with contextlib.suppress(OSError):
+                stale.unlink()
+
+    # -- the one-file API kept for callers that do not use two-phase commit ----
+    def save_if_settled(self, party: VersionedModel) -> bool:
+        """Persist only when no snapshot is still open (only outermost commits are versions)."""
         if party.open_snapshots:
             return False
-        self.save(party)
+        self.save(party.version, party.model.state_dict())
         return True
-
-    def save(self, party: VersionedModel) -> None:
-        if self.path is not None:
-            save_checkpoint(
-                self.path, {"model": party.model.state_dict(), "version": party.version}
-            )

@@ -109,11 +109,31 @@ class Coordinator:
         self.active.snapshot(token)
 
     def restore(self, token: str) -> None:
-        self.each(lambda c: c.restore(token))
-        self.active.restore(token)
+        """Every party goes back, even when one cannot be reached (its error is raised after)."""
+        try:
+            self.each(lambda c: c.restore(token))
+        finally:
+            self.active.restore(token)
 
     def commit(self, token: str) -> list[int]:
         return [*self.each(lambda c: c.commit(token)), self.active.commit(token)]
+
+    def prepare(self, token: str) -> dict[str, tuple[int, str]]:
+        """Two-phase commit, phase one on every party: ``{party: (next version, digest)}``."""
+        prepared = self.each(lambda c: c.prepare(token))
+        out = dict(zip([c.party_id for c in self.clients], prepared, strict=True))
+        out["active"] = self.active.prepare(token)
+        return out
+
+    def versions(self) -> dict[str, int]:
+        out = {info.party_id: info.version for info in self.each(lambda c: c.info())}
+        out["active"] = self.active.version
+        return out
+
+    def rollback(self, version: int) -> None:
+        """Every party back to a committed ``version`` it holds (repairs a version split)."""
+        self.each(lambda c: c.rollback(version))
+        self.active.rollback(version)
 
     def digests(self) -> dict[str, str]:
         out = {info.party_id: info.digest for info in self.each(lambda c: c.info())}

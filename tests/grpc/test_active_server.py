@@ -22,11 +22,17 @@ SPEC = FederationSpec(dataset="digits", parties=2, seed=0)  # as in conftest.py
 
 
 def start_active(
-    stack: ExitStack, passives: dict[str, str], certs: Path, workdir: Path
+    stack: ExitStack, passives: dict[str, str], certs: Path, workdir: Path, durable: bool = True
 ) -> ChildServer:
-    """``vfl serve active`` against the module's passive parties, on a free port."""
+    """``vfl serve active`` against the module's passive parties, on a free port.
+
+    The session's passive parties keep no checkpoints and are at whatever version
+    earlier tests left; a ``durable`` (``--state-dir``) active party starts at v0
+    and so refuses requests until the versions agree (tests/transactions).
+    """
+    state = ["--state-dir", str(workdir / "state")] if durable else []
     command = serve_command(
-        "active", "--listen", f"{LOOPBACK}:0", "--state-dir", str(workdir / "state"),
+        "active", "--listen", f"{LOOPBACK}:0", *state,
         *[arg for p, target in passives.items() for arg in ("--passive", f"{p}={target}")],
         *federation_args(SPEC), *tls_args(TLSConfig(certs=certs, identity="active")),
     )  # fmt: skip
@@ -73,7 +79,7 @@ def test_sigterm_aborts_the_running_request_and_restores_every_party(
     passives, certs, tmp_path
 ) -> None:
     with ExitStack() as stack:
-        active = start_active(stack, passives, certs, tmp_path)
+        active = start_active(stack, passives, certs, tmp_path, durable=False)
         target = f"{LOOPBACK}:{active.port()}"
         with operator(target, certs) as client:
             before = {p.party_id: (p.version, p.digest) for p in client.status().parties}

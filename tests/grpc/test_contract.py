@@ -23,6 +23,7 @@ ALLOWED_FIELDS = {
     "vfl.v1.UpdateConfig": {"optimizer", "lr", "momentum", "weight_decay", "freeze_norm_stats"},
     "vfl.v1.ReinitializeRequest": {"seed"},
     "vfl.v1.TokenRequest": {"token"},
+    "vfl.v1.RollbackRequest": {"version"},  # `vfl repair`: a model version number only
     "vfl.v1.Tensor": {"dtype", "shape", "data"},
 }
 FORBIDDEN = re.compile(r"label|class|loss|target|objective|y_|^y$", re.IGNORECASE)

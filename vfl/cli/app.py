@@ -6,6 +6,7 @@ import typer
 
 from vfl.cli import audit, certs, operator, serve, simulate
 from vfl.cli.receipt import receipt_app
+from vfl.cli.repair import repair
 
 app = typer.Typer(
     name="vfl",
@@ -23,6 +24,7 @@ app.command(name="unlearn")(operator.unlearn)
 app.add_typer(operator.requests_app, name="requests")
 app.command(name="status")(operator.status)
 app.add_typer(receipt_app, name="receipt")
+app.command(name="repair")(repair)
 
 
 @app.callback()

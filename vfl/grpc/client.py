@@ -85,5 +85,12 @@ class GrpcPassiveClient(PassivePartyClient):
     def commit(self, token: str) -> int:
         return int(self._call("Commit", pb.TokenRequest(token=token)).version)
 
+    def prepare(self, token: str) -> tuple[int, str]:
+        reply = self._call("Prepare", pb.TokenRequest(token=token))
+        return int(reply.version), reply.digest
+
+    def rollback(self, version: int) -> int:
+        return int(self._call("Rollback", pb.RollbackRequest(version=version)).version)
+
     def close(self) -> None:
         self._channel.close()

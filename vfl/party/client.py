@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from vfl.errors import ProtocolError
 from vfl.party.optim import UpdateConfig
 from vfl.party.passive import PartyInfo, PassiveParty
 
@@ -51,6 +52,14 @@ class PassivePartyClient(ABC):
 
     @abstractmethod
     def commit(self, token: str) -> int: ...
+
+    def prepare(self, token: str) -> tuple[int, str]:
+        """Two-phase commit, phase one: durably hold the next version; ``(version, digest)``."""
+        raise ProtocolError(f"{type(self).__name__} does not support two-phase commit")
+
+    def rollback(self, version: int) -> int:
+        """Make a committed version the party still holds current again (``vfl repair``)."""
+        raise ProtocolError(f"{type(self).__name__} cannot roll back")
 
     def close(self) -> None:  # noqa: B027  (optional for transports without resources)
         """Release connections; the in-process client has none."""
@@ -90,6 +99,12 @@ class InProcessClient(PassivePartyClient):
 
     def commit(self, token: str) -> int:
         return self._party.commit(token)
+
+    def prepare(self, token: str) -> tuple[int, str]:
+        return self._party.prepare(token)
+
+    def rollback(self, version: int) -> int:
+        return self._party.rollback(version)
 
 
 @dataclass(frozen=True)
@@ -144,6 +159,14 @@ class RecordingClient(PassivePartyClient):
     def commit(self, token: str) -> int:
         self._record("commit", token=token)
         return self.inner.commit(token)
+
+    def prepare(self, token: str) -> tuple[int, str]:
+        self._record("prepare", token=token)
+        return self.inner.prepare(token)
+
+    def rollback(self, version: int) -> int:
+        self._record("rollback", version=version)
+        return self.inner.rollback(version)
 
     def close(self) -> None:
         self.inner.close()

@@ -7,6 +7,7 @@ can never run code.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import hashlib
 import io
@@ -18,7 +19,7 @@ import torch
 
 from vfl.errors import CheckpointError
 
-__all__ = ["clone_state", "load_checkpoint", "save_checkpoint", "state_digest"]
+__all__ = ["clone_state", "fsync_dir", "load_checkpoint", "save_checkpoint", "state_digest"]
 
 
 def _walk(prefix: str, obj: Any, out: list[tuple[str, Any]]) -> None:
@@ -55,8 +56,21 @@ def clone_state(state: dict[str, Any]) -> dict[str, Any]:
     return copy.deepcopy(state)
 
 
+def fsync_dir(path: Path) -> None:
+    """Make a rename or unlink inside ``path`` durable (the directory entry itself)."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 def save_checkpoint(path: Path, state: dict[str, Any]) -> str:
-    """Write ``state`` atomically (temp file, fsync, rename); return its digest."""
+    """Write ``state`` atomically (temp file, fsync, rename, fsync dir); return its digest.
+
+    A failed write (disk full, file size limit, unwritable dir) raises
+    :class:`CheckpointError` and leaves any previous file at ``path`` untouched.
+    """
     path = Path(path)
     buf = io.BytesIO()
     torch.save(state, buf)
@@ -68,8 +82,10 @@ def save_checkpoint(path: Path, state: dict[str, Any]) -> str:
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
+        fsync_dir(path.parent)
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
         raise CheckpointError(f"cannot write checkpoint {path}: {exc.strerror or exc}") from exc
     return state_digest(state)
 

@@ -251,3 +251,19 @@ class StatusResponse(_message.Message):
         running: _Optional[str] = ...,
         queued: _Optional[int] = ...,
     ) -> None: ...
+
+class RepairRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class RepairResponse(_message.Message):
+    __slots__ = ("version", "parties")
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    PARTIES_FIELD_NUMBER: _ClassVar[int]
+    version: int
+    parties: _containers.RepeatedCompositeFieldContainer[PartyStatus]
+    def __init__(
+        self,
+        version: _Optional[int] = ...,
+        parties: _Optional[_Iterable[_Union[PartyStatus, _Mapping]]] = ...,
+    ) -> None: ...

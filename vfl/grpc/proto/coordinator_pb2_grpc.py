@@ -74,6 +74,12 @@ class CoordinatorStub:
             response_deserializer=vfl_dot_v1_dot_coordinator__pb2.StatusResponse.FromString,
             _registered_method=True,
         )
+        self.Repair = channel.unary_unary(
+            "/vfl.v1.Coordinator/Repair",
+            request_serializer=vfl_dot_v1_dot_coordinator__pb2.RepairRequest.SerializeToString,
+            response_deserializer=vfl_dot_v1_dot_coordinator__pb2.RepairResponse.FromString,
+            _registered_method=True,
+        )
 
 
 class CoordinatorServicer:
@@ -115,6 +121,12 @@ class CoordinatorServicer:
         context.set_details("Method not implemented!")
         raise NotImplementedError("Method not implemented!")
 
+    def Repair(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details("Method not implemented!")
+        raise NotImplementedError("Method not implemented!")
+
 
 def add_CoordinatorServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -147,6 +159,11 @@ def add_CoordinatorServicer_to_server(servicer, server):
             servicer.Status,
             request_deserializer=vfl_dot_v1_dot_coordinator__pb2.StatusRequest.FromString,
             response_serializer=vfl_dot_v1_dot_coordinator__pb2.StatusResponse.SerializeToString,
+        ),
+        "Repair": grpc.unary_unary_rpc_method_handler(
+            servicer.Repair,
+            request_deserializer=vfl_dot_v1_dot_coordinator__pb2.RepairRequest.FromString,
+            response_serializer=vfl_dot_v1_dot_coordinator__pb2.RepairResponse.SerializeToString,
         ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -329,6 +346,36 @@ class Coordinator:
             "/vfl.v1.Coordinator/Status",
             vfl_dot_v1_dot_coordinator__pb2.StatusRequest.SerializeToString,
             vfl_dot_v1_dot_coordinator__pb2.StatusResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True,
+        )
+
+    @staticmethod
+    def Repair(
+        request,
+        target,
+        options=(),
+        channel_credentials=None,
+        call_credentials=None,
+        insecure=False,
+        compression=None,
+        wait_for_ready=None,
+        timeout=None,
+        metadata=None,
+    ):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            "/vfl.v1.Coordinator/Repair",
+            vfl_dot_v1_dot_coordinator__pb2.RepairRequest.SerializeToString,
+            vfl_dot_v1_dot_coordinator__pb2.RepairResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -86,6 +86,18 @@ class PassivePartyStub:
             response_deserializer=vfl_dot_v1_dot_passive__pb2.CommitResponse.FromString,
             _registered_method=True,
         )
+        self.Prepare = channel.unary_unary(
+            "/vfl.v1.PassiveParty/Prepare",
+            request_serializer=vfl_dot_v1_dot_passive__pb2.TokenRequest.SerializeToString,
+            response_deserializer=vfl_dot_v1_dot_passive__pb2.PrepareResponse.FromString,
+            _registered_method=True,
+        )
+        self.Rollback = channel.unary_unary(
+            "/vfl.v1.PassiveParty/Rollback",
+            request_serializer=vfl_dot_v1_dot_passive__pb2.RollbackRequest.SerializeToString,
+            response_deserializer=vfl_dot_v1_dot_passive__pb2.CommitResponse.FromString,
+            _registered_method=True,
+        )
 
 
 class PassivePartyServicer:
@@ -139,6 +151,18 @@ class PassivePartyServicer:
         context.set_details("Method not implemented!")
         raise NotImplementedError("Method not implemented!")
 
+    def Prepare(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details("Method not implemented!")
+        raise NotImplementedError("Method not implemented!")
+
+    def Rollback(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details("Method not implemented!")
+        raise NotImplementedError("Method not implemented!")
+
 
 def add_PassivePartyServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -180,6 +204,16 @@ def add_PassivePartyServicer_to_server(servicer, server):
         "Commit": grpc.unary_unary_rpc_method_handler(
             servicer.Commit,
             request_deserializer=vfl_dot_v1_dot_passive__pb2.TokenRequest.FromString,
+            response_serializer=vfl_dot_v1_dot_passive__pb2.CommitResponse.SerializeToString,
+        ),
+        "Prepare": grpc.unary_unary_rpc_method_handler(
+            servicer.Prepare,
+            request_deserializer=vfl_dot_v1_dot_passive__pb2.TokenRequest.FromString,
+            response_serializer=vfl_dot_v1_dot_passive__pb2.PrepareResponse.SerializeToString,
+        ),
+        "Rollback": grpc.unary_unary_rpc_method_handler(
+            servicer.Rollback,
+            request_deserializer=vfl_dot_v1_dot_passive__pb2.RollbackRequest.FromString,
             response_serializer=vfl_dot_v1_dot_passive__pb2.CommitResponse.SerializeToString,
         ),
     }
@@ -422,6 +456,66 @@ class PassiveParty:
             target,
             "/vfl.v1.PassiveParty/Commit",
             vfl_dot_v1_dot_passive__pb2.TokenRequest.SerializeToString,
+            vfl_dot_v1_dot_passive__pb2.CommitResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True,
+        )
+
+    @staticmethod
+    def Prepare(
+        request,
+        target,
+        options=(),
+        channel_credentials=None,
+        call_credentials=None,
+        insecure=False,
+        compression=None,
+        wait_for_ready=None,
+        timeout=None,
+        metadata=None,
+    ):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            "/vfl.v1.PassiveParty/Prepare",
+            vfl_dot_v1_dot_passive__pb2.TokenRequest.SerializeToString,
+            vfl_dot_v1_dot_passive__pb2.PrepareResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True,
+        )
+
+    @staticmethod
+    def Rollback(
+        request,
+        target,
+        options=(),
+        channel_credentials=None,
+        call_credentials=None,
+        insecure=False,
+        compression=None,
+        wait_for_ready=None,
+        timeout=None,
+        metadata=None,
+    ):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            "/vfl.v1.PassiveParty/Rollback",
+            vfl_dot_v1_dot_passive__pb2.RollbackRequest.SerializeToString,
             vfl_dot_v1_dot_passive__pb2.CommitResponse.FromString,
             options,
             channel_credentials,

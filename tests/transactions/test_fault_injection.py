@@ -1,0 +1,83 @@
+"""Seeded random kills: 20 trials, each SIGKILLs a random process at a random point of a request.
+
+After every trial (the victim restarted) the invariant holds: every party at one
+version; their digests are the request's journaled ``digests_before`` (aborted:
+the version did not move) or ``digests_after`` (committed: it moved by one);
+and every journal row has finished, with a receipt exactly when committed.
+"""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+from txn_federation import Federation, digests, one_version
+
+from parties.journal import JOURNAL_FILE, SqliteJournal
+from vfl.grpc.records import RequestRecord
+
+SEED = 20261127
+TRIALS = 20
+VICTIMS = ("passive-0", "passive-1", "active")
+POINTS = ("work", "prepared", "decided")
+EXPECTED = {  # where the kill lands -> how the request must end
+    ("work", False): "aborted",
+    ("work", True): "aborted",  # restart recovery restores every party
+    ("prepared", False): "committed",  # a passive party: retried until it is back
+    ("decided", False): "committed",
+    ("prepared", True): "aborted",  # the coordinator: no decision journaled
+    ("decided", True): "committed",
+}
+
+
+def kill_during(fed: Federation, victim: str, point: str, rng: random.Random) -> str:
+    """Submit a 1-epoch train, kill ``victim`` at ``point``, restart it; return the request id."""
+    assert fed.client is not None
+    if point != "work":
+        fed.arm(point)
+    request = fed.client.submit_train(1)
+    if point == "work":  # at a random batch of the epoch (it has 5)
+        wanted = rng.randint(1, 3)
+        events = fed.client.watch(request.id)
+        seen = 0
+        for event in events:
+            seen += not isinstance(event, RequestRecord)
+            if seen == wanted:
+                break
+        events.close()
+    else:
+        fed.wait_paused(point)
+    fed.kill(victim)
+    if point != "work" and victim != "active":
+        fed.resume(point)
+    fed.restart_dead(victim)
+    return request.id
+
+
+@pytest.mark.slow
+def test_random_kills_keep_every_party_at_one_version_and_the_journal_consistent(
+    federation: Federation,
+) -> None:
+    fed = federation
+    rng = random.Random(SEED)
+    for trial in range(TRIALS):
+        victim, point = rng.choice(VICTIMS), rng.choice(POINTS)
+        before = fed.states()
+        version = one_version(before)
+        request_id = kill_during(fed, victim, point, rng)
+        final = fed.final(request_id)
+        after = fed.states()
+        context = f"trial {trial}: {victim} killed at {point}: {final.status} {final.error}"
+        assert final.status == EXPECTED[point, victim == "active"], context
+        assert final.digests_before == digests(before), context
+        if final.status == "committed":
+            assert one_version(after) == version + 1, context
+            assert digests(after) == final.digests_after, context
+        else:
+            assert after == before, context
+
+    journal = SqliteJournal(fed.workdir / "active" / JOURNAL_FILE)
+    for row in journal.all():
+        assert row.done, row
+        assert (journal.receipt(row.id) is not None) == (row.status == "committed"), row
+    journal.close()

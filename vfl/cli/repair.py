@@ -1,0 +1,62 @@
+"""``vfl repair``: put every party back on one model version.
+
+Requests are refused while the parties disagree on their version (e.g. one
+fell back to an older checkpoint because its newest file was corrupt). This
+asks the coordinator to roll every party back to the newest version all of
+them hold, then prints where each party is.
+"""
+
+from __future__ import annotations
+
+import json
+
+import typer
+from rich.table import Table
+
+from vfl.cli.errors import friendly_errors
+from vfl.cli.options import (
+    DEFAULT_COORDINATOR,
+    CertsOpt,
+    CoordinatorOpt,
+    IdentityOpt,
+    OperatorInsecureOpt,
+    PrintJsonOpt,
+)
+from vfl.cli.render import console
+from vfl.grpc import serde
+from vfl.grpc.operator import CoordinatorClient
+from vfl.grpc.proto import coordinator_pb2 as cpb
+from vfl.grpc.records import PartyStatus
+from vfl.grpc.tls import TLSConfig
+
+__all__ = ["repair"]
+
+
+def request_repair(client: CoordinatorClient) -> tuple[int, list[PartyStatus]]:
+    """The ``Repair`` call: ``(version, every party's status after it)``."""
+    reply = client._call("Repair", cpb.RepairRequest())  # its one error boundary
+    parties = serde.status_from_proto(cpb.StatusResponse(parties=reply.parties)).parties
+    return int(reply.version), parties
+
+
+@friendly_errors
+def repair(
+    coordinator: CoordinatorOpt = DEFAULT_COORDINATOR,
+    certs: CertsOpt = None,
+    identity: IdentityOpt = "",
+    insecure: OperatorInsecureOpt = False,
+    as_json: PrintJsonOpt = False,
+) -> None:
+    """Roll every party back to the newest model version all of them hold."""
+    tls = TLSConfig(certs=certs, identity=identity, insecure=insecure)
+    with CoordinatorClient(coordinator, tls) as client:
+        version, parties = request_repair(client)
+    if as_json:
+        typer.echo(json.dumps({"version": version, "parties": [p.model_dump() for p in parties]}))
+        return
+    table = Table(title=f"every party at v{version}")
+    for col in ("party", "version", "digest"):
+        table.add_column(col)
+    for p in parties:
+        table.add_row(p.party_id, str(p.version), p.digest[:16])
+    console.print(table)
