@@ -1,8 +1,9 @@
 """Operator commands against a running coordinator: train, unlearn, requests, status.
 
-Each command opens a :class:`~vfl.grpc.operator.CoordinatorClient` with the
-operator's certificate; ``--wait`` follows a request live (progress bars) and
-ends with its result, exit code 2 if it was aborted.
+Each command gets an open :class:`~vfl.grpc.operator.CoordinatorClient` from
+:func:`~vfl.cli.options.with_coordinator` (which adds the connection options);
+``--wait`` follows a request live (progress bars) and ends with its result,
+exit code 2 if it was aborted.
 """
 
 from __future__ import annotations
@@ -17,33 +18,20 @@ from rich.table import Table
 
 from vfl.cli.errors import fail, friendly_errors
 from vfl.cli.options import (
-    DEFAULT_COORDINATOR,
-    CertsOpt,
-    CoordinatorOpt,
     IdempotencyKeyOpt,
-    IdentityOpt,
-    OperatorInsecureOpt,
     PrintJsonOpt,
     QuietOpt,
     RequestIdArg,
     WaitOpt,
+    with_coordinator,
 )
 from vfl.cli.receipt import write_receipt
 from vfl.cli.render import console, progress_bars, results_table
 from vfl.grpc.operator import CoordinatorClient
 from vfl.grpc.records import RequestRecord
-from vfl.grpc.tls import TLSConfig
 from vfl.unlearning import method_names
 
 __all__ = ["requests_app", "status", "train", "unlearn"]
-
-
-def _client(
-    coordinator: str, certs: Path | None, identity: str, insecure: bool
-) -> CoordinatorClient:
-    return CoordinatorClient(
-        coordinator, TLSConfig(certs=certs, identity=identity, insecure=insecure)
-    )
 
 
 def _follow(client: CoordinatorClient, record: RequestRecord, quiet: bool) -> RequestRecord:
@@ -70,44 +58,38 @@ def _finish(
 
 
 @friendly_errors
+@with_coordinator
 def train(
+    client: CoordinatorClient,
     epochs: Annotated[int, typer.Option(help="Training epochs.", min=1)] = 5,
-    coordinator: CoordinatorOpt = DEFAULT_COORDINATOR,
-    certs: CertsOpt = None,
-    identity: IdentityOpt = "",
-    insecure: OperatorInsecureOpt = False,
     idempotency_key: IdempotencyKeyOpt = "",
     wait: WaitOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
     """Train the federation (committed on every party when it succeeds)."""
-    with _client(coordinator, certs, identity, insecure) as client:
-        record = _finish(client, client.submit_train(epochs, idempotency_key), wait, quiet)
+    record = _finish(client, client.submit_train(epochs, idempotency_key), wait, quiet)
     if wait:
         console.print(f"test accuracy {100 * record.after.get('test_acc', float('nan')):.2f}%")
 
 
 @friendly_errors
+@with_coordinator
 def unlearn(
+    client: CoordinatorClient,
     unlearn_class: Annotated[
         list[int], typer.Option("--class", help="Class to forget; repeat for several.")
     ],
     method: Annotated[str, typer.Option(help=f"One of: {', '.join(method_names())}.")] = "luv",
-    coordinator: CoordinatorOpt = DEFAULT_COORDINATOR,
-    certs: CertsOpt = None,
-    identity: IdentityOpt = "",
-    insecure: OperatorInsecureOpt = False,
     idempotency_key: IdempotencyKeyOpt = "",
     wait: WaitOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
     """Forget classes on every party: all commit, or all are restored."""
-    with _client(coordinator, certs, identity, insecure) as client:
-        submitted = client.submit_unlearn(unlearn_class, method, idempotency_key)
-        record = _finish(client, submitted, wait, quiet)
-        if wait:
-            report = _table_report(record, client.status().dataset)
-            console.print(results_table(report))
+    submitted = client.submit_unlearn(unlearn_class, method, idempotency_key)
+    record = _finish(client, submitted, wait, quiet)
+    if wait:
+        report = _table_report(record, client.status().dataset)
+        console.print(results_table(report))
 
 
 def _table_report(record: RequestRecord, dataset: str) -> dict[str, Any]:
@@ -143,16 +125,13 @@ requests_app = typer.Typer(help="Inspect train and unlearn requests.", no_args_i
 
 @requests_app.command("list")
 @friendly_errors
+@with_coordinator
 def list_requests(
-    coordinator: CoordinatorOpt = DEFAULT_COORDINATOR,
-    certs: CertsOpt = None,
-    identity: IdentityOpt = "",
-    insecure: OperatorInsecureOpt = False,
+    client: CoordinatorClient,
     as_json: PrintJsonOpt = False,
 ) -> None:
     """All requests, oldest first (queued ones included)."""
-    with _client(coordinator, certs, identity, insecure) as client:
-        records = client.list()
+    records = client.list()
     if as_json:
         typer.echo(json.dumps([r.model_dump() for r in records], indent=2))
     else:
@@ -161,12 +140,10 @@ def list_requests(
 
 @requests_app.command("show")
 @friendly_errors
+@with_coordinator
 def show_request(
+    client: CoordinatorClient,
     request_id: RequestIdArg,
-    coordinator: CoordinatorOpt = DEFAULT_COORDINATOR,
-    certs: CertsOpt = None,
-    identity: IdentityOpt = "",
-    insecure: OperatorInsecureOpt = False,
     as_json: PrintJsonOpt = False,
     receipt: Annotated[
         Path | None,
@@ -174,11 +151,10 @@ def show_request(
     ] = None,
 ) -> None:
     """One request with its metrics and per-party digests before and after."""
-    with _client(coordinator, certs, identity, insecure) as client:
-        record, signed = client.get_with_receipt(request_id)
-        if receipt is not None:
-            write_receipt(receipt, record.id, record.status, signed)
-        dataset = "" if as_json else client.status().dataset
+    record, signed = client.get_with_receipt(request_id)
+    if receipt is not None:
+        write_receipt(receipt, record.id, record.status, signed)
+    dataset = "" if as_json else client.status().dataset
     if as_json:
         typer.echo(json.dumps(record.model_dump(), indent=2))
         return
@@ -190,16 +166,13 @@ def show_request(
 
 
 @friendly_errors
+@with_coordinator
 def status(
-    coordinator: CoordinatorOpt = DEFAULT_COORDINATOR,
-    certs: CertsOpt = None,
-    identity: IdentityOpt = "",
-    insecure: OperatorInsecureOpt = False,
+    client: CoordinatorClient,
     as_json: PrintJsonOpt = False,
 ) -> None:
     """Every party's reachability, model version and digest; the running request."""
-    with _client(coordinator, certs, identity, insecure) as client:
-        report = client.status()
+    report = client.status()
     if as_json:
         typer.echo(json.dumps(report.model_dump(), indent=2))
         return

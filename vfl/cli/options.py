@@ -1,18 +1,25 @@
 """Options shared by several commands, declared once so their names and help agree.
 
-The ``Operator*`` group is what every command talking to a running coordinator
-takes (``train``, ``unlearn``, ``requests``, ``status``); ``VFL_COORDINATOR``,
-``VFL_CERTS`` and ``VFL_IDENTITY`` can replace the flags.
+Every command that talks to a running coordinator (``train``, ``unlearn``,
+``requests``, ``status``) takes the same four connection options; decorating it
+with :func:`with_coordinator` adds them and hands it an open client, so no
+command lists them. ``VFL_COORDINATOR``, ``VFL_CERTS`` and ``VFL_IDENTITY`` can
+replace the flags.
 """
 
 from __future__ import annotations
 
+import functools
+import inspect
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from vfl.data import dataset_names
+from vfl.grpc.operator import CoordinatorClient
+from vfl.grpc.tls import TLSConfig
 from vfl.transport import transport_names
 from vfl.unlearning import method_names
 
@@ -36,6 +43,7 @@ __all__ = [
     "TransportOpt",
     "UnlearnClassOpt",
     "WaitOpt",
+    "with_coordinator",
 ]
 
 DatasetOpt = Annotated[str, typer.Option(help=f"Dataset: {', '.join(dataset_names())}.")]
@@ -73,3 +81,36 @@ IdempotencyKeyOpt = Annotated[
     str, typer.Option(help="Idempotency key: resubmitting returns the same request.")
 ]
 RequestIdArg = Annotated[str, typer.Argument(help="The request id.")]
+
+_CONNECTION = [
+    inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=option)
+    for name, option, default in (
+        ("coordinator", CoordinatorOpt, DEFAULT_COORDINATOR),
+        ("certs", CertsOpt, None),
+        ("identity", IdentityOpt, ""),
+        ("insecure", OperatorInsecureOpt, False),
+    )
+]
+
+
+def with_coordinator(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Give ``command`` the connection options and call it with ``client`` open.
+
+    ``command`` takes ``client: CoordinatorClient`` instead of the four
+    options; Typer sees the options through the wrapper's signature. Put
+    ``@friendly_errors`` above it, so a bad certificate folder is one line too.
+    """
+    signature = inspect.signature(command, eval_str=True)
+    own = [p for p in signature.parameters.values() if p.name != "client"]
+
+    @functools.wraps(command)
+    def connected(
+        *args: Any, coordinator: str, certs: Path | None, identity: str, insecure: bool, **kw: Any
+    ) -> Any:
+        tls = TLSConfig(certs=certs, identity=identity, insecure=insecure)
+        with CoordinatorClient(coordinator, tls) as client:
+            return command(*args, client=client, **kw)
+
+    connected.__signature__ = signature.replace(parameters=[*own, *_CONNECTION])  # type: ignore[attr-defined]
+    connected.__annotations__ = {p.name: p.annotation for p in [*own, *_CONNECTION]}
+    return connected
