@@ -14,20 +14,12 @@ import typer
 from rich.table import Table
 
 from vfl.cli.errors import friendly_errors
-from vfl.cli.options import (
-    DEFAULT_COORDINATOR,
-    CertsOpt,
-    CoordinatorOpt,
-    IdentityOpt,
-    OperatorInsecureOpt,
-    PrintJsonOpt,
-)
+from vfl.cli.options import PrintJsonOpt, with_coordinator
 from vfl.cli.render import console
 from vfl.grpc import serde
 from vfl.grpc.operator import CoordinatorClient
 from vfl.grpc.proto import coordinator_pb2 as cpb
 from vfl.grpc.records import PartyStatus
-from vfl.grpc.tls import TLSConfig
 
 __all__ = ["repair"]
 
@@ -40,17 +32,10 @@ def request_repair(client: CoordinatorClient) -> tuple[int, list[PartyStatus]]:
 
 
 @friendly_errors
-def repair(
-    coordinator: CoordinatorOpt = DEFAULT_COORDINATOR,
-    certs: CertsOpt = None,
-    identity: IdentityOpt = "",
-    insecure: OperatorInsecureOpt = False,
-    as_json: PrintJsonOpt = False,
-) -> None:
+@with_coordinator
+def repair(client: CoordinatorClient, as_json: PrintJsonOpt = False) -> None:
     """Roll every party back to the newest model version all of them hold."""
-    tls = TLSConfig(certs=certs, identity=identity, insecure=insecure)
-    with CoordinatorClient(coordinator, tls) as client:
-        version, parties = request_repair(client)
+    version, parties = request_repair(client)
     if as_json:
         typer.echo(json.dumps({"version": version, "parties": [p.model_dump() for p in parties]}))
         return
