@@ -8,15 +8,19 @@ from pathlib import Path
 
 import pytest
 
+GRPC_SERVERS = b"vfl.cli.serve"
+"""Session-scoped party servers of tests/grpc (same pytest run): not the Flower launcher's."""
+
 
 def _children() -> dict[int, str]:
-    """This process's live child processes (zombies excluded) and their command lines."""
+    """This process's live child processes (zombies and tests/grpc servers excluded)."""
     out = {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             fields = stat.read_text().rsplit(") ", 1)[1].split()
-            if int(fields[1]) == os.getpid() and fields[0] != "Z":
-                out[int(stat.parent.name)] = (stat.parent / "cmdline").read_bytes().decode()
+            cmdline = (stat.parent / "cmdline").read_bytes()
+            if int(fields[1]) == os.getpid() and fields[0] != "Z" and GRPC_SERVERS not in cmdline:
+                out[int(stat.parent.name)] = cmdline.decode()
         except (OSError, IndexError, UnicodeDecodeError):
             continue
     return out
