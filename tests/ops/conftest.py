@@ -60,9 +60,12 @@ class Federation:
         self.active.port()
 
     def stop_active(self) -> int:
-        """SIGTERM (graceful: the running request is aborted, every party restored)."""
+        """SIGTERM (graceful: the running request is aborted, every party restored).
+
+        The grace before SIGKILL is long because the host may be heavily loaded.
+        """
         assert self.active is not None
-        stop_process(self.active.proc)
+        stop_process(self.active.proc, grace=90)
         return self.active.proc.returncode
 
     def client(self) -> CoordinatorClient:
