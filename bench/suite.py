@@ -71,6 +71,28 @@ TITLES = {
 }
 
 
+def overview(rows: dict[str, list[dict]]) -> str:
+    """One line per table: LUV next to retraining, so the settings where LUV bends stand out."""
+    lines = [
+        "| setting | LUV retained % | LUV forgotten % | LUV MIA % | retrain retained % "
+        "| retrain MIA % | speed-up |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for name, title in TITLES.items():
+        stats = {s["method"]: s for s in summarise(rows[name])}
+        luv, retrain = stats["luv"], stats["retrain"]
+
+        def pm(v: tuple[float, float]) -> str:
+            return f"{v[0] * 100:.2f} ± {v[1] * 100:.2f}"
+
+        lines.append(
+            f"| {title.split('. ', 1)[1]} | {pm(luv['retain_acc'])} | {pm(luv['forget_acc'])} "
+            f"| {pm(luv['mia'])} | {pm(retrain['retain_acc'])} | {pm(retrain['mia'])} "
+            f"| {luv['speedup']:.0f}x |"
+        )
+    return "\n".join(lines)
+
+
 def suite(args: argparse.Namespace, dataset: str, data_dir: Path | None) -> list[str]:
     """Every table for ``dataset``: rows as JSON under ``args.out``, Markdown returned."""
     base = {"dataset": dataset, "data_dir": data_dir}
@@ -81,7 +103,7 @@ def suite(args: argparse.Namespace, dataset: str, data_dir: Path | None) -> list
             ns = argparse.Namespace(**{**vars(args), **base, **batch, "parties": parties})
             for name, table_rows in run_jobs(ns, seed, jobs).items():
                 rows[name] += table_rows
-    out = [f"## {dataset}\n"]
+    out = [f"## {dataset}\n", "### Where LUV bends (mean ± std over seeds)\n", overview(rows), ""]
     for name, title in TITLES.items():
         (args.out / f"{dataset}-{name}.json").write_text(json.dumps(rows[name], indent=1))
         out += [f"\n### {title}\n", markdown(summarise(rows[name]))]
