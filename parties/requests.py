@@ -243,14 +243,19 @@ class RequestRunner:
         """Refuse a request up front when the parties disagree on their version.
 
         A party that cannot be reached is left to the worker, which aborts the
-        request with that party's error.
+        request with that party's error. While a request runs, its commit moves
+        the parties to the next version one by one, so a split seen then means
+        nothing: the submission is queued and the worker checks again when the
+        request starts.
         """
-        if not self._enforce_versions:
+        if not self._enforce_versions or not self._busy.acquire(blocking=False):
             return
         try:
             versions = self._parties.versions()
         except VFLError:
             return
+        finally:
+            self._busy.release()
         check_versions(versions, self.repair_command)
 
     def repair(self) -> int:

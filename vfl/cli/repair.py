@@ -16,26 +16,17 @@ from rich.table import Table
 from vfl.cli.errors import friendly_errors
 from vfl.cli.options import PrintJsonOpt, with_coordinator
 from vfl.cli.render import console
-from vfl.grpc import serde
 from vfl.grpc.operator import CoordinatorClient
-from vfl.grpc.proto import coordinator_pb2 as cpb
-from vfl.grpc.records import PartyStatus
 
 __all__ = ["repair"]
-
-
-def request_repair(client: CoordinatorClient) -> tuple[int, list[PartyStatus]]:
-    """The ``Repair`` call: ``(version, every party's status after it)``."""
-    reply = client._call("Repair", cpb.RepairRequest())  # its one error boundary
-    parties = serde.status_from_proto(cpb.StatusResponse(parties=reply.parties)).parties
-    return int(reply.version), parties
 
 
 @friendly_errors
 @with_coordinator
 def repair(client: CoordinatorClient, as_json: PrintJsonOpt = False) -> None:
     """Roll every party back to the newest model version all of them hold."""
-    version, parties = request_repair(client)
+    version, status = client.repair()
+    parties = status.parties
     if as_json:
         typer.echo(json.dumps({"version": version, "parties": [p.model_dump() for p in parties]}))
         return

@@ -71,6 +71,12 @@ class CoordinatorClient:
     def status(self) -> StatusReport:
         return serde.status_from_proto(self._call("Status", cpb.StatusRequest()))
 
+    def repair(self) -> tuple[int, StatusReport]:
+        """Roll every party back to the newest version all hold: ``(version, status after)``."""
+        reply = self._call("Repair", cpb.RepairRequest())
+        status = serde.status_from_proto(cpb.StatusResponse(parties=reply.parties))
+        return int(reply.version), status
+
     def watch(self, request_id: str) -> Iterator[ProgressEvent | RequestRecord]:
         """Progress events and status changes of a request until it ends (no deadline)."""
         try:
