@@ -356,6 +356,10 @@ class RequestRunner:
             record.after = work(record, self._progress(record.id))
             decision = self._parties.prepare(record.id)
             _test_pause("prepared")
+            # Decide only while every party still answers: one lost between its
+            # prepare and the decision aborts the request instead of blocking
+            # the federation until it returns.
+            self._parties.versions()
             self.journal.decide(record.id, decision)
         except Exception as exc:  # every failure aborts the request, whatever its type
             log.warning("request %s aborted: %s", record.id, exc)

@@ -23,7 +23,7 @@ POINTS = ("work", "prepared", "decided")
 EXPECTED = {  # where the kill lands -> how the request must end
     ("work", False): "aborted",
     ("work", True): "aborted",  # restart recovery restores every party
-    ("prepared", False): "committed",  # a passive party: retried until it is back
+    ("prepared", False): "aborted",  # a passive party lost before the decision
     ("decided", False): "committed",
     ("prepared", True): "aborted",  # the coordinator: no decision journaled
     ("decided", True): "committed",
