@@ -146,10 +146,12 @@ class CheckpointStore:
         save_checkpoint(self.version_path(version), self._payload(version, model))
         self._became_current(version)
 
-    def write_candidate(self, token: str, version: int, model: dict[str, Any]) -> None:
-        """Phase one: the candidate is on disk when this returns, not current."""
+    def write_candidate(self, token: str, version: int, model: dict[str, Any]) -> str:
+        """Phase one: the candidate is on disk when this returns, not current; its digest."""
+        payload = self._payload(version, model)
         if self.dir is not None:
-            save_checkpoint(self.candidate_path(token), self._payload(version, model))
+            save_checkpoint(self.candidate_path(token), payload)
+        return payload["digest"]
 
     def has_candidate(self, token: str) -> bool:
         return self.dir is not None and self.candidate_path(token).exists()

@@ -65,8 +65,8 @@ def fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def save_checkpoint(path: Path, state: dict[str, Any]) -> str:
-    """Write ``state`` atomically (temp file, fsync, rename, fsync dir); return its digest.
+def save_checkpoint(path: Path, state: dict[str, Any]) -> None:
+    """Write ``state`` atomically (temp file, fsync, rename, fsync dir).
 
     A failed write (disk full, file size limit, unwritable dir) raises
     :class:`CheckpointError` and leaves any previous file at ``path`` untouched.
@@ -87,7 +87,6 @@ def save_checkpoint(path: Path, state: dict[str, Any]) -> str:
         with contextlib.suppress(OSError):
             tmp.unlink(missing_ok=True)
         raise CheckpointError(f"cannot write checkpoint {path}: {exc.strerror or exc}") from exc
-    return state_digest(state)
 
 
 def load_checkpoint(path: Path, expected_digest: str | None = None) -> dict[str, Any]:

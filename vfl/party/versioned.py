@@ -27,7 +27,10 @@ class DurableVersions(Protocol):
     """Where committed versions and prepared candidates live (``parties.store.CheckpointStore``)."""
 
     def save(self, version: int, model: dict[str, Any]) -> None: ...
-    def write_candidate(self, token: str, version: int, model: dict[str, Any]) -> None: ...
+    def write_candidate(self, token: str, version: int, model: dict[str, Any]) -> str:
+        """Durably write the candidate; return the digest of its weights."""
+        ...
+
     def has_candidate(self, token: str) -> bool: ...
     def promote(self, token: str) -> dict[str, Any]:
         """Make the candidate current; return its checkpoint (``model``, ``version``)."""
@@ -120,9 +123,11 @@ class VersionedModel(ABC):
                 raise ProtocolError(f"no snapshot {token!r} to prepare")
             if len(self._snapshots) > 1:
                 raise ProtocolError(f"cannot prepare {token!r}: an inner snapshot is still open")
-            version, digest = self.version + 1, self.digest()
-            if self.durable is not None:
-                self.durable.write_candidate(token, version, self.model.state_dict())
+            version = self.version + 1
+            if self.durable is not None:  # the store hashes the weights it writes
+                digest = self.durable.write_candidate(token, version, self.model.state_dict())
+            else:
+                digest = self.digest()
             self._prepared.add(token)
             return version, digest
 
