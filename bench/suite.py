@@ -23,19 +23,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from curves import ABLATION, run_curves
-from unlearning import Job, markdown, run_jobs, summarise
+from unlearning import METHODS, Job, markdown, run_jobs, summarise
 
 from vfl.unlearning import UnlearnConfig
-
-ALL_METHODS = [
-    "retrain",
-    "finetune",
-    "gradient-ascent",
-    "random-label",
-    "boundary-shrink",
-    "mixup-ascent",
-    "luv",
-]
 
 
 def jobs_for(args: argparse.Namespace) -> dict[int, list[Job]]:
@@ -50,7 +40,7 @@ def jobs_for(args: argparse.Namespace) -> dict[int, list[Job]]:
         settings = {"forget_samples": args.forget_samples, "recovery_per_class": args.recovery}
         return Job(name, list(classes), UnlearnConfig(**{**settings, **cfg}), list(methods))
 
-    two = [job("methods", methods=tuple(ALL_METHODS))]
+    two = [job("methods", methods=tuple(METHODS))]
     two += [job(f"classes{k}", classes=(3, 1, 7, 5)[:k]) for k in (2, 4)]
     two += [job(f"forget{n}", forget_samples=n) for n in (10, 20, 80)]
     two += [job(f"recovery{n}", recovery_per_class=n) for n in (1, 5)]

@@ -107,16 +107,15 @@ def run_jobs(
             rows = [shared[key]]
             for method in job.methods:
                 key = (method, tuple(classes))
-                if key not in shared:
-                    result = unlearn_and_evaluate(co, method, classes, job.unlearn, fed.train, seed)
-                    co.restore("original")
-                    co.snapshot("original")
-                    row = {"seed": seed, "method": method, **result}
-                    if method != "retrain":  # only retraining ignores the few-shot settings
-                        rows.append(row)
-                        continue
-                    shared[key] = row
-                rows.append(shared[key])
+                if key in shared:
+                    rows.append(shared[key])
+                    continue
+                result = unlearn_and_evaluate(co, method, classes, job.unlearn, fed.train, seed)
+                co.restore("original")
+                co.snapshot("original")
+                rows.append({"seed": seed, "method": method, **result})
+                if method == "retrain":  # the one method that ignores the few-shot settings
+                    shared[key] = rows[-1]
             out[job.name] = rows
     return out
 
