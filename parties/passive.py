@@ -7,9 +7,10 @@ request leaves the model exactly as it was. Only the active party's
 certificate may call it.
 
 Test hook (tests/transactions): with ``VFL_TEST_KILL_AT_TRAIN_EMBED=N`` the
-process SIGKILLs itself when its N-th training ``Embed`` arrives, so a test
-can kill a party at an exact round (e.g. LUV's forget step is a request's
-first training embed, its recovery step the second).
+process SIGKILLs itself when its N-th training embed arrives (in ``Embed``
+or ``BackwardEmbed``), before applying anything in it, so a test can kill a
+party at an exact round (e.g. LUV's forget step is a request's first training
+embed, its recovery step the second).
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ import signal
 from pathlib import Path
 
 import grpc
+import numpy as np
+import torch
 from pydantic import BaseModel, ConfigDict
 
 from parties.store import CheckpointStore
@@ -64,13 +67,31 @@ class PassiveServicer(pb_grpc.PassivePartyServicer):
 
     @rpc_boundary
     def Embed(self, request: pb.EmbedRequest, context: grpc.ServicerContext) -> pb.EmbedResponse:
-        if self._kill_at and request.train and next(self._train_embeds) == self._kill_at:
-            os.kill(os.getpid(), signal.SIGKILL)  # the documented test hook
+        self._count_embed(request)
         embeddings = self._party.embed(serde.decode_ids(request.ids), request.train)
         return pb.EmbedResponse(embeddings=serde.encode_tensor(embeddings))
 
     @rpc_boundary
     def Backward(self, request: pb.BackwardRequest, context: grpc.ServicerContext) -> pb.Empty:
+        self._party.backward(*self._gradient(request))
+        return pb.Empty()
+
+    @rpc_boundary
+    def BackwardEmbed(
+        self, request: pb.BackwardEmbedRequest, context: grpc.ServicerContext
+    ) -> pb.EmbedResponse:
+        self._count_embed(request.embed)
+        ids, grad = self._gradient(request.backward)
+        next_ids = serde.decode_ids(request.embed.ids)
+        embeddings = self._party.backward_and_embed(ids, grad, next_ids, request.embed.train)
+        return pb.EmbedResponse(embeddings=serde.encode_tensor(embeddings))
+
+    def _count_embed(self, request: pb.EmbedRequest) -> None:
+        if self._kill_at and request.train and next(self._train_embeds) == self._kill_at:
+            os.kill(os.getpid(), signal.SIGKILL)  # the documented test hook
+
+    def _gradient(self, request: pb.BackwardRequest) -> tuple[np.ndarray, torch.Tensor]:
+        """The IDs and gradient of ``request``, shape-checked against this party's embeddings."""
         ids = serde.decode_ids(request.ids)
         grad = serde.decode_float(request.grad, "gradient")
         expected = (ids.size, self._party.embed_dim)
@@ -78,8 +99,7 @@ class PassiveServicer(pb_grpc.PassivePartyServicer):
             raise WireFormatError(
                 f"gradient must have shape {list(expected)}, got {list(grad.shape)}"
             )
-        self._party.backward(ids, grad)
-        return pb.Empty()
+        return ids, grad
 
     @rpc_boundary
     def Configure(self, request: pb.ConfigureRequest, context: grpc.ServicerContext) -> pb.Empty:

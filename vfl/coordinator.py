@@ -4,6 +4,13 @@ It lives with the active party (it needs the labels to pick forget sets) and
 talks to passive parties only through :class:`PassivePartyClient`. Requests to
 passive parties go out concurrently, one thread per party, so a round costs
 the slowest party, not the sum.
+
+A step's gradients do not go out on their own: they travel with the next
+embed request (:meth:`PassivePartyClient.backward_and_embed`), so each
+training step costs one round trip per party instead of two. Every other
+operation sends them first (:meth:`Coordinator.flush`), so a party's state is
+always what sending them at once would have made it; only :meth:`restore`
+drops them, because it undoes them anyway.
 """
 
 from __future__ import annotations
@@ -28,6 +35,7 @@ from vfl.seeding import party_seed
 __all__ = ["Coordinator", "GradientTransform", "TrainConfig", "cross_entropy_objective"]
 
 T = TypeVar("T")
+R = TypeVar("R")
 
 GradientTransform = Callable[[np.ndarray, list[torch.Tensor]], list[torch.Tensor]]
 """``transform(ids, grads) -> grads``, applied at the active party before gradients leave it
@@ -65,6 +73,8 @@ class Coordinator:
         self.clients = list(clients)
         self._pool = ThreadPoolExecutor(max_workers=max(1, len(self.clients)))
         self.gradient_transforms: list[GradientTransform] = []
+        self._unsent: tuple[np.ndarray, list[torch.Tensor]] | None = None
+        """The last step's IDs and gradients, until the next embed carries them."""
 
     # -- fan-out -------------------------------------------------------------
     def each(self, fn: Callable[[PassivePartyClient], T]) -> list[T]:
@@ -72,70 +82,97 @@ class Coordinator:
         return list(self._pool.map(fn, self.clients))
 
     def close(self) -> None:
-        self._pool.shutdown(wait=True)
-        for client in self.clients:
-            client.close()
+        try:
+            self.flush()
+        finally:
+            self._pool.shutdown(wait=True)
+            for client in self.clients:
+                client.close()
 
     # -- one round -----------------------------------------------------------
     def embed(self, ids: np.ndarray, train: bool) -> list[torch.Tensor]:
-        return self.each(lambda c: c.embed(ids, train))
+        """Every party's embeddings of ``ids``, sent with the last step's gradients if unsent."""
+        unsent, self._unsent = self._unsent, None
+        if unsent is None:
+            return self.each(lambda c: c.embed(ids, train))
+        grad_ids, grads = unsent
+        return self.each_with(grads, lambda c, g: c.backward_and_embed(grad_ids, g, ids, train))
 
     def step(self, ids: np.ndarray, objective: Objective) -> float:
-        """Embed ``ids``, step the top model on ``objective``, send each party its gradient."""
+        """Embed ``ids`` and step the top model; the gradients go out with the next embed."""
         embeddings = self.embed(ids, train=True)
         result = self.active.step(embeddings, objective)
         grads = result.grads
         for transform in self.gradient_transforms:
             grads = transform(ids, grads)
-        self.each_with(grads, lambda c, g: c.backward(ids, g))
+        self._unsent = (ids, grads)
         return result.loss
 
-    def each_with(self, values: Sequence[T], fn: Callable[[PassivePartyClient, T], None]) -> None:
+    def flush(self) -> None:
+        """Send the last step's gradients now, if no embed has carried them yet."""
+        unsent, self._unsent = self._unsent, None
+        if unsent is not None:
+            ids, grads = unsent
+            self.each_with(grads, lambda c, g: c.backward(ids, g))
+
+    def each_with(self, values: Sequence[T], fn: Callable[[PassivePartyClient, T], R]) -> list[R]:
         """Like :meth:`each`, pairing party ``k`` with ``values[k]``."""
-        list(self._pool.map(fn, self.clients, values))
+        return list(self._pool.map(fn, self.clients, values))
 
     # -- lifecycle across all parties -------------------------------------
     def configure(self, passive: UpdateConfig, active: UpdateConfig | None = None) -> None:
+        self.flush()
         self.each(lambda c: c.configure(passive))
         self.active.configure(active or passive)
 
     def reinitialize(self, seed: int) -> None:
         """Fresh weights everywhere, each party seeded by :func:`party_seed`."""
+        self._unsent = None  # gradients for weights about to be replaced
         self.each(lambda c: c.reinitialize(party_seed(seed, c.party_id)))
         self.active.reinitialize(party_seed(seed, "active"))
 
     def snapshot(self, token: str) -> None:
+        self.flush()
         self.each(lambda c: c.snapshot(token))
         self.active.snapshot(token)
 
     def restore(self, token: str) -> None:
-        """Every party goes back, even when one cannot be reached (its error is raised after)."""
+        """Every party goes back, even when one cannot be reached (its error is raised after).
+
+        Unsent gradients are dropped: they came from steps the restore undoes.
+        """
+        self._unsent = None
         try:
             self.each(lambda c: c.restore(token))
         finally:
             self.active.restore(token)
 
     def commit(self, token: str) -> list[int]:
+        self.flush()
         return [*self.each(lambda c: c.commit(token)), self.active.commit(token)]
 
     def prepare(self, token: str) -> dict[str, tuple[int, str]]:
         """Two-phase commit, phase one on every party: ``{party: (next version, digest)}``."""
+        self.flush()
         prepared = self.each(lambda c: c.prepare(token))
         out = dict(zip([c.party_id for c in self.clients], prepared, strict=True))
         out["active"] = self.active.prepare(token)
         return out
 
     def versions(self) -> dict[str, int]:
+        self.flush()
         out = {info.party_id: info.version for info in self.each(lambda c: c.info())}
         out["active"] = self.active.version
         return out
 
     def rollback(self, version: int) -> None:
         """Every party back to a committed ``version`` it holds (repairs a version split)."""
+        self._unsent = None
         self.each(lambda c: c.rollback(version))
         self.active.rollback(version)
 
     def digests(self) -> dict[str, str]:
+        self.flush()
         out = {info.party_id: info.digest for info in self.each(lambda c: c.info())}
         out["active"] = self.active.digest()
         return out
@@ -165,6 +202,7 @@ class Coordinator:
             progress(
                 ProgressEvent(phase, (epoch + 1) * n_batches, total, {"loss": loss_sum / n_batches})
             )
+        self.flush()
 
     def logits(self, ids: np.ndarray) -> torch.Tensor:
         """Top-model logits for ``ids`` (eval mode, batched)."""

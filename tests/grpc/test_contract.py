@@ -19,6 +19,7 @@ ALLOWED_FIELDS = {
     "vfl.v1.InfoRequest": set(),
     "vfl.v1.EmbedRequest": {"ids", "train"},
     "vfl.v1.BackwardRequest": {"ids", "grad"},
+    "vfl.v1.BackwardEmbedRequest": {"backward", "embed"},  # the two messages above, in one call
     "vfl.v1.ConfigureRequest": {"update"},
     "vfl.v1.UpdateConfig": {"optimizer", "lr", "momentum", "weight_decay", "freeze_norm_stats"},
     "vfl.v1.ReinitializeRequest": {"seed"},

@@ -61,8 +61,8 @@ def ids_msg(ids) -> pb.Tensor:
     return serde.encode_tensor(np.asarray(ids, dtype=np.int64))
 
 
-def grad_msg(shape, dtype=np.float32) -> pb.Tensor:
-    arr = np.zeros(shape, dtype=dtype)
+def grad_msg(shape, dtype=np.float32, fill: float = 0.0) -> pb.Tensor:
+    arr = np.full(shape, fill, dtype=dtype)
     return pb.Tensor(dtype=arr.dtype.name, shape=arr.shape, data=arr.tobytes())
 
 
@@ -176,3 +176,58 @@ def test_valid_step_changes_the_digest(client) -> None:
 def test_client_maps_unknown_ids_to_a_vfl_error(client, unchanged) -> None:
     with pytest.raises(RemoteNotFoundError, match="unknown sample ID"):
         client.embed(np.array([10**9]), train=False)
+
+
+def fused_msg(grad: pb.Tensor, next_ids) -> pb.BackwardEmbedRequest:
+    """A BackwardEmbed for the N_IDS of :func:`embed_for_training`, then ``next_ids``."""
+    backward = pb.BackwardRequest(ids=ids_msg(np.arange(N_IDS)), grad=grad)
+    return pb.BackwardEmbedRequest(
+        backward=backward, embed=pb.EmbedRequest(ids=ids_msg(next_ids), train=True)
+    )
+
+
+@pytest.mark.parametrize(
+    ("request_", "code", "match"),
+    [
+        (
+            fused_msg(grad_msg((N_IDS, EMBED_DIM + 1)), np.arange(N_IDS)),
+            grpc.StatusCode.INVALID_ARGUMENT,
+            "shape",
+        ),
+        (
+            fused_msg(grad_msg((N_IDS, EMBED_DIM), fill=1.0), [3, 3]),
+            grpc.StatusCode.INVALID_ARGUMENT,
+            "unique",
+        ),
+        (
+            fused_msg(grad_msg((N_IDS, EMBED_DIM), fill=1.0), [0, 10**9]),
+            grpc.StatusCode.NOT_FOUND,
+            "unknown sample ID",
+        ),
+    ],
+)
+def test_bad_backward_embed_applies_neither_half(raw, client, request_, code, match) -> None:
+    """A bad next embed must not leave the (non-zero) gradient half of the call applied."""
+    embed_for_training(client)
+    before = client.info().digest
+    expect(code, match, raw.BackwardEmbed, request_)
+    assert client.info().digest == before
+
+
+def test_backward_embed_is_backward_then_embed(client) -> None:
+    """One call does what the two calls do: the same step, then the same embeddings."""
+    ids, grad = np.arange(N_IDS), torch.full((N_IDS, EMBED_DIM), 0.5)
+    client.configure(UpdateConfig())
+    token = "fused-vs-two-calls"
+    client.snapshot(token)
+    client.embed(ids, train=True)
+    client.backward(ids, grad)
+    two_calls = client.embed(ids + N_IDS, train=False)
+    stepped = client.info().digest
+    client.restore(token)
+
+    client.configure(UpdateConfig())
+    client.embed(ids, train=True)
+    one_call = client.backward_and_embed(ids, grad, ids + N_IDS, train=False)
+    assert client.info().digest == stepped
+    torch.testing.assert_close(one_call, two_calls, rtol=0, atol=0)

@@ -63,12 +63,20 @@ class GrpcPassiveClient(PassivePartyClient):
         return serde.info_from_proto(self._call("Info", pb.InfoRequest()))
 
     def embed(self, ids: np.ndarray, train: bool) -> torch.Tensor:
-        reply = self._call("Embed", pb.EmbedRequest(ids=serde.encode_tensor(ids), train=train))
+        reply = self._call("Embed", _embed_request(ids, train))
         return serde.decode_float(reply.embeddings, "embeddings")
 
     def backward(self, ids: np.ndarray, grad: torch.Tensor) -> None:
-        request = pb.BackwardRequest(ids=serde.encode_tensor(ids), grad=serde.encode_tensor(grad))
-        self._call("Backward", request)
+        self._call("Backward", _backward_request(ids, grad))
+
+    def backward_and_embed(
+        self, ids: np.ndarray, grad: torch.Tensor, next_ids: np.ndarray, train: bool
+    ) -> torch.Tensor:
+        """One ``BackwardEmbed`` call: a training step costs one round trip, not two."""
+        request = pb.BackwardEmbedRequest(
+            backward=_backward_request(ids, grad), embed=_embed_request(next_ids, train)
+        )
+        return serde.decode_float(self._call("BackwardEmbed", request).embeddings, "embeddings")
 
     def configure(self, update: UpdateConfig) -> None:
         self._call("Configure", pb.ConfigureRequest(update=serde.update_to_proto(update)))
@@ -94,3 +102,11 @@ class GrpcPassiveClient(PassivePartyClient):
 
     def close(self) -> None:
         self._channel.close()
+
+
+def _embed_request(ids: np.ndarray, train: bool) -> pb.EmbedRequest:
+    return pb.EmbedRequest(ids=serde.encode_tensor(ids), train=train)
+
+
+def _backward_request(ids: np.ndarray, grad: torch.Tensor) -> pb.BackwardRequest:
+    return pb.BackwardRequest(ids=serde.encode_tensor(ids), grad=serde.encode_tensor(grad))

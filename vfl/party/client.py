@@ -38,6 +38,18 @@ class PassivePartyClient(ABC):
     def backward(self, ids: np.ndarray, grad: torch.Tensor) -> None:
         """Send d(loss)/d(embeddings) for the IDs of the last training embed."""
 
+    def backward_and_embed(
+        self, ids: np.ndarray, grad: torch.Tensor, next_ids: np.ndarray, train: bool
+    ) -> torch.Tensor:
+        """:meth:`backward`, then :meth:`embed` of ``next_ids``.
+
+        The coordinator sends each step's gradient this way, with the next
+        embed, so a transport that can carry both in one message saves a round
+        trip per step. This default makes the two calls.
+        """
+        self.backward(ids, grad)
+        return self.embed(next_ids, train)
+
     @abstractmethod
     def configure(self, update: UpdateConfig) -> None: ...
 
@@ -84,6 +96,13 @@ class InProcessClient(PassivePartyClient):
 
     def backward(self, ids: np.ndarray, grad: torch.Tensor) -> None:
         self._party.backward(np.array(ids, copy=True), grad.detach().clone())
+
+    def backward_and_embed(
+        self, ids: np.ndarray, grad: torch.Tensor, next_ids: np.ndarray, train: bool
+    ) -> torch.Tensor:
+        return self._party.backward_and_embed(
+            np.array(ids, copy=True), grad.detach().clone(), np.array(next_ids, copy=True), train
+        ).clone()
 
     def configure(self, update: UpdateConfig) -> None:
         self._party.configure(update)
@@ -137,8 +156,19 @@ class RecordingClient(PassivePartyClient):
         return self.inner.embed(ids, train)
 
     def backward(self, ids: np.ndarray, grad: torch.Tensor) -> None:
-        self._record("backward", ids=np.array(ids, copy=True), grad=grad.detach().clone())
+        self._record_backward(ids, grad)
         self.inner.backward(ids, grad)
+
+    def backward_and_embed(
+        self, ids: np.ndarray, grad: torch.Tensor, next_ids: np.ndarray, train: bool
+    ) -> torch.Tensor:
+        """Recorded as the two calls it is; the inner client may send them as one."""
+        self._record_backward(ids, grad)
+        self._record("embed", ids=np.array(next_ids, copy=True), train=train)
+        return self.inner.backward_and_embed(ids, grad, next_ids, train)
+
+    def _record_backward(self, ids: np.ndarray, grad: torch.Tensor) -> None:
+        self._record("backward", ids=np.array(ids, copy=True), grad=grad.detach().clone())
 
     def configure(self, update: UpdateConfig) -> None:
         self._record("configure", update=update)

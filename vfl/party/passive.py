@@ -67,14 +67,31 @@ class PassiveParty(VersionedModel):
         """Embeddings of ``ids``; with ``train`` the graph is kept for :meth:`backward`."""
         ids = as_id_array(ids)
         with self._lock:
-            x = self._features[self._index.rows(ids)]
-            set_mode(self.model, train, self._update)
-            if not train:
-                with torch.no_grad():
-                    return self.model(x).detach()
-            out = self.model(x)
-            self._pending = (ids, out)
-            return out.detach()
+            return self._embed_rows(ids, self._index.rows(ids), train)
+
+    def backward_and_embed(
+        self, ids: np.ndarray, grad: torch.Tensor, next_ids: np.ndarray, train: bool
+    ) -> torch.Tensor:
+        """:meth:`backward` for ``ids``, then :meth:`embed` of ``next_ids``, as one call.
+
+        ``next_ids`` are checked before the optimizer steps, so a request with an
+        unknown next ID changes nothing (it must not leave half of itself applied).
+        """
+        next_ids = as_id_array(next_ids)
+        with self._lock:
+            rows = self._index.rows(next_ids)
+            self.backward(ids, grad)
+            return self._embed_rows(next_ids, rows, train)
+
+    def _embed_rows(self, ids: np.ndarray, rows: np.ndarray, train: bool) -> torch.Tensor:
+        x = self._features[rows]
+        set_mode(self.model, train, self._update)
+        if not train:
+            with torch.no_grad():
+                return self.model(x).detach()
+        out = self.model(x)
+        self._pending = (ids, out)
+        return out.detach()
 
     def backward(self, ids: np.ndarray, grad: torch.Tensor) -> None:
         """Apply d(loss)/d(embeddings of ``ids``) from the active party: one optimizer step."""

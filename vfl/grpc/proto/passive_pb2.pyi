@@ -51,6 +51,18 @@ class BackwardRequest(_message.Message):
         grad: _Optional[_Union[Tensor, _Mapping]] = ...,
     ) -> None: ...
 
+class BackwardEmbedRequest(_message.Message):
+    __slots__ = ("backward", "embed")
+    BACKWARD_FIELD_NUMBER: _ClassVar[int]
+    EMBED_FIELD_NUMBER: _ClassVar[int]
+    backward: BackwardRequest
+    embed: EmbedRequest
+    def __init__(
+        self,
+        backward: _Optional[_Union[BackwardRequest, _Mapping]] = ...,
+        embed: _Optional[_Union[EmbedRequest, _Mapping]] = ...,
+    ) -> None: ...
+
 class UpdateConfig(_message.Message):
     __slots__ = ("optimizer", "lr", "momentum", "weight_decay", "freeze_norm_stats")
     OPTIMIZER_FIELD_NUMBER: _ClassVar[int]

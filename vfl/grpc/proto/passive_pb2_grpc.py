@@ -56,6 +56,12 @@ class PassivePartyStub:
             response_deserializer=vfl_dot_v1_dot_passive__pb2.Empty.FromString,
             _registered_method=True,
         )
+        self.BackwardEmbed = channel.unary_unary(
+            "/vfl.v1.PassiveParty/BackwardEmbed",
+            request_serializer=vfl_dot_v1_dot_passive__pb2.BackwardEmbedRequest.SerializeToString,
+            response_deserializer=vfl_dot_v1_dot_passive__pb2.EmbedResponse.FromString,
+            _registered_method=True,
+        )
         self.Configure = channel.unary_unary(
             "/vfl.v1.PassiveParty/Configure",
             request_serializer=vfl_dot_v1_dot_passive__pb2.ConfigureRequest.SerializeToString,
@@ -121,6 +127,12 @@ class PassivePartyServicer:
         context.set_details("Method not implemented!")
         raise NotImplementedError("Method not implemented!")
 
+    def BackwardEmbed(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details("Method not implemented!")
+        raise NotImplementedError("Method not implemented!")
+
     def Configure(self, request, context):
         """Missing associated documentation comment in .proto file."""
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
@@ -180,6 +192,11 @@ def add_PassivePartyServicer_to_server(servicer, server):
             servicer.Backward,
             request_deserializer=vfl_dot_v1_dot_passive__pb2.BackwardRequest.FromString,
             response_serializer=vfl_dot_v1_dot_passive__pb2.Empty.SerializeToString,
+        ),
+        "BackwardEmbed": grpc.unary_unary_rpc_method_handler(
+            servicer.BackwardEmbed,
+            request_deserializer=vfl_dot_v1_dot_passive__pb2.BackwardEmbedRequest.FromString,
+            response_serializer=vfl_dot_v1_dot_passive__pb2.EmbedResponse.SerializeToString,
         ),
         "Configure": grpc.unary_unary_rpc_method_handler(
             servicer.Configure,
@@ -307,6 +324,36 @@ class PassiveParty:
             "/vfl.v1.PassiveParty/Backward",
             vfl_dot_v1_dot_passive__pb2.BackwardRequest.SerializeToString,
             vfl_dot_v1_dot_passive__pb2.Empty.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True,
+        )
+
+    @staticmethod
+    def BackwardEmbed(
+        request,
+        target,
+        options=(),
+        channel_credentials=None,
+        call_credentials=None,
+        insecure=False,
+        compression=None,
+        wait_for_ready=None,
+        timeout=None,
+        metadata=None,
+    ):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            "/vfl.v1.PassiveParty/BackwardEmbed",
+            vfl_dot_v1_dot_passive__pb2.BackwardEmbedRequest.SerializeToString,
+            vfl_dot_v1_dot_passive__pb2.EmbedResponse.FromString,
             options,
             channel_credentials,
             insecure,

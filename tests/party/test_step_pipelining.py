@@ -1,0 +1,134 @@
+"""A step's gradients travel with the next embed: one call per party per step, same results."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import numpy as np
+import pytest
+import torch
+
+from vfl.coordinator import Coordinator, TrainConfig, cross_entropy_objective
+from vfl.data import Dataset
+from vfl.federation import FederationSpec, build_active_party, build_passive_party
+from vfl.party import InProcessClient
+from vfl.party.passive import PassiveParty
+
+BATCH = 128
+
+
+class CountingClient(InProcessClient):
+    """The in-process client, counting the calls that reach the party."""
+
+    def __init__(self, party: PassiveParty) -> None:
+        super().__init__(party)
+        self.calls: Counter[str] = Counter()
+
+    def embed(self, ids: np.ndarray, train: bool) -> torch.Tensor:
+        self.calls["embed"] += 1
+        return super().embed(ids, train)
+
+    def backward(self, ids: np.ndarray, grad: torch.Tensor) -> None:
+        self.calls["backward"] += 1
+        super().backward(ids, grad)
+
+    def backward_and_embed(
+        self, ids: np.ndarray, grad: torch.Tensor, next_ids: np.ndarray, train: bool
+    ) -> torch.Tensor:
+        self.calls["backward_and_embed"] += 1
+        return super().backward_and_embed(ids, grad, next_ids, train)
+
+
+class SendAtOnce(Coordinator):
+    """The coordinator without pipelining: each step's gradients go out at once."""
+
+    def step(self, ids, objective) -> float:  # type: ignore[no-untyped-def]
+        loss = super().step(ids, objective)
+        self.flush()
+        return loss
+
+
+def federation(
+    spec: FederationSpec, data: Dataset, cls: type[Coordinator] = Coordinator
+) -> tuple[Coordinator, list[CountingClient]]:
+    clients = [CountingClient(build_passive_party(spec, p, data)) for p in spec.party_ids()]
+    active = build_active_party(spec, [c.info().embed_dim for c in clients], data)
+    return cls(active, clients), clients
+
+
+def step(co: Coordinator, ids: np.ndarray) -> None:
+    co.step(ids, cross_entropy_objective(co.active.labels_of(ids)))
+
+
+@pytest.fixture
+def small(digits_spec: FederationSpec, digits: Dataset) -> tuple[FederationSpec, Dataset]:
+    return digits_spec, digits
+
+
+def test_training_makes_one_call_per_party_per_step(small) -> None:
+    spec, data = small
+    co, clients = federation(spec, data)
+    ids = data.train_ids[: 5 * BATCH]
+    co.train(ids, TrainConfig(epochs=2, batch_size=BATCH), seed=0)
+    steps = 2 * 5
+    for c in clients:
+        # the first step embeds alone; each later step carries the one before's
+        # gradients; train() sends the last step's gradients before it returns
+        assert c.calls == {"embed": 1, "backward_and_embed": steps - 1, "backward": 1}
+    co.close()
+
+
+def test_pipelined_training_equals_sending_each_gradient_at_once(small) -> None:
+    spec, data = small
+    cfg = TrainConfig(epochs=2, batch_size=BATCH)
+    digests = []
+    for cls in (Coordinator, SendAtOnce):
+        co, _ = federation(spec, data, cls)
+        co.train(data.train_ids[: 4 * BATCH], cfg, seed=0)
+        digests.append(co.digests())
+        co.close()
+    assert digests[0] == digests[1]
+    assert len(set(digests[0].values())) == len(digests[0])  # every party has its own weights
+
+
+def test_evaluation_carries_the_last_steps_gradients(small) -> None:
+    spec, data = small
+    co, clients = federation(spec, data)
+    ids = data.train_ids[:BATCH]
+    step(co, ids)
+    before = co.predict(ids)  # the eval embed applies the step first
+    assert all(c.calls["backward_and_embed"] == 1 for c in clients)
+    assert all(c.calls["backward"] == 0 for c in clients)
+    co.flush()  # nothing left to send
+    assert all(c.calls["backward"] == 0 for c in clients)
+    np.testing.assert_array_equal(co.predict(ids), before)
+    co.close()
+
+
+def test_snapshot_holds_the_last_step_and_restore_drops_unsent_gradients(small) -> None:
+    spec, data = small
+    co, clients = federation(spec, data)
+    ids = data.train_ids[:BATCH]
+    start = co.digests()
+    co.snapshot("start")
+    step(co, ids)
+    co.restore("start")  # the step's gradients never leave the active party
+    assert co.digests() == start
+    assert all(c.calls["backward"] + c.calls["backward_and_embed"] == 0 for c in clients)
+
+    step(co, ids)
+    co.snapshot("stepped")  # sends the gradients first: the snapshot holds the step
+    stepped = co.digests()
+    assert stepped != start
+    step(co, ids)
+    co.restore("stepped")
+    assert co.digests() == stepped
+    co.close()
+
+
+def test_close_sends_the_last_steps_gradients(small) -> None:
+    spec, data = small
+    co, clients = federation(spec, data)
+    step(co, data.train_ids[:BATCH])
+    co.close()
+    assert all(c.calls["backward"] == 1 for c in clients)
