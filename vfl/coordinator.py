@@ -9,14 +9,16 @@ A step's gradients do not go out on their own: they travel with the next
 embed request (:meth:`PassivePartyClient.backward_and_embed`), so each
 training step costs one round trip per party instead of two. Every other
 operation sends them first (:meth:`Coordinator.flush`), so a party's state is
-always what sending them at once would have made it; only :meth:`restore`
-drops them, because it undoes them anyway.
+always what sending them at once would have made it. :meth:`restore` and
+:meth:`reinitialize` drop them instead: they replace the weights the
+gradients were for.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from typing import TypeVar
 
 import numpy as np
@@ -25,7 +27,7 @@ import torch.nn.functional as F
 from pydantic import BaseModel, ConfigDict, Field
 from torch import nn
 
-from vfl.errors import ConfigError
+from vfl.errors import ConfigError, ProtocolError, UnknownSampleError
 from vfl.party.active import ActiveParty, Objective
 from vfl.party.client import PassivePartyClient
 from vfl.party.optim import UpdateConfig
@@ -66,7 +68,12 @@ def cross_entropy_objective(labels: torch.Tensor) -> Objective:
 
 
 class Coordinator:
-    """Runs rounds between the active party and every passive party."""
+    """Runs rounds between the active party and every passive party.
+
+    One thread drives a coordinator at a time (the active server's request
+    runner holds a lock for that): the unsent gradients of the last step are
+    state that a second caller would race for.
+    """
 
     def __init__(self, active: ActiveParty, clients: Sequence[PassivePartyClient]) -> None:
         self.active = active
@@ -82,12 +89,20 @@ class Coordinator:
         return list(self._pool.map(fn, self.clients))
 
     def close(self) -> None:
+        """Release threads and connections. Sends nothing: a close after an error
+        must not push that run's last gradients (see :meth:`running`)."""
+        self._pool.shutdown(wait=True)
+        for client in self.clients:
+            client.close()
+
+    @contextmanager
+    def running(self) -> Iterator[Coordinator]:
+        """Yield this coordinator; on a normal exit send unsent gradients; always close."""
         try:
+            yield self
             self.flush()
         finally:
-            self._pool.shutdown(wait=True)
-            for client in self.clients:
-                client.close()
+            self.close()
 
     # -- one round -----------------------------------------------------------
     def embed(self, ids: np.ndarray, train: bool) -> list[torch.Tensor]:
@@ -96,7 +111,7 @@ class Coordinator:
         if unsent is None:
             return self.each(lambda c: c.embed(ids, train))
         grad_ids, grads = unsent
-        return self.each_with(grads, lambda c, g: c.backward_and_embed(grad_ids, g, ids, train))
+        return self.each_with(grads, lambda c, g: _backward_and_embed(c, grad_ids, g, ids, train))
 
     def step(self, ids: np.ndarray, objective: Objective) -> float:
         """Embed ``ids`` and step the top model; the gradients go out with the next embed."""
@@ -105,7 +120,7 @@ class Coordinator:
         grads = result.grads
         for transform in self.gradient_transforms:
             grads = transform(ids, grads)
-        self._unsent = (ids, grads)
+        self._unsent = (np.array(ids, copy=True), grads)  # the caller may reuse its buffer
         return result.loss
 
     def flush(self) -> None:
@@ -167,7 +182,7 @@ class Coordinator:
 
     def rollback(self, version: int) -> None:
         """Every party back to a committed ``version`` it holds (repairs a version split)."""
-        self._unsent = None
+        self.flush()  # a rollback to the current version keeps the weights
         self.each(lambda c: c.rollback(version))
         self.active.rollback(version)
 
@@ -227,6 +242,28 @@ class Coordinator:
 
     def predict(self, ids: np.ndarray) -> np.ndarray:
         return self.logits(ids).argmax(1).numpy()
+
+
+def _backward_and_embed(
+    client: PassivePartyClient,
+    ids: np.ndarray,
+    grad: torch.Tensor,
+    next_ids: np.ndarray,
+    train: bool,
+) -> torch.Tensor:
+    """One party's half of :meth:`Coordinator.embed` with unsent gradients.
+
+    A party refuses a bad combined call whole. When the embed half was the bad
+    one, the gradient must still arrive, as it would have on its own: it is
+    resent alone before the error is raised. (A party that could not be reached
+    is left alone: whether it applied the call is unknown, and the request
+    that owns it aborts and restores.)
+    """
+    try:
+        return client.backward_and_embed(ids, grad, next_ids, train)
+    except (ProtocolError, UnknownSampleError):
+        client.backward(ids, grad)
+        raise
 
 
 def _chunks(ids: np.ndarray, size: int = EVAL_CHUNK) -> list[np.ndarray]:

@@ -214,6 +214,32 @@ def test_bad_backward_embed_applies_neither_half(raw, client, request_, code, ma
     assert client.info().digest == before
 
 
+@pytest.mark.parametrize(
+    ("grad_ids", "fill", "drop_pending", "match"),
+    [
+        (np.arange(N_IDS), 1.0, True, "without a preceding embed"),
+        (np.arange(N_IDS) + 1, 1.0, False, "differ from the last embed"),
+        (np.arange(N_IDS), float("nan"), False, "NaN"),
+    ],
+)
+def test_refused_gradient_half_is_failed_precondition(
+    raw, client, grad_ids, fill, drop_pending, match
+) -> None:
+    """The embed half is fine; it must not run when the gradient half is refused."""
+    embed_for_training(client)
+    if drop_pending:
+        client.configure(UpdateConfig())
+    before = client.info().digest
+    request = pb.BackwardEmbedRequest(
+        backward=pb.BackwardRequest(
+            ids=ids_msg(grad_ids), grad=grad_msg((N_IDS, EMBED_DIM), fill=fill)
+        ),
+        embed=pb.EmbedRequest(ids=ids_msg(np.arange(N_IDS)), train=True),
+    )
+    expect(grpc.StatusCode.FAILED_PRECONDITION, match, raw.BackwardEmbed, request)
+    assert client.info().digest == before
+
+
 def test_backward_embed_is_backward_then_embed(client) -> None:
     """One call does what the two calls do: the same step, then the same embeddings."""
     ids, grad = np.arange(N_IDS), torch.full((N_IDS, EMBED_DIM), 0.5)

@@ -10,11 +10,14 @@ import torch
 
 from vfl.coordinator import Coordinator, TrainConfig, cross_entropy_objective
 from vfl.data import Dataset
+from vfl.errors import UnknownSampleError
 from vfl.federation import FederationSpec, build_active_party, build_passive_party
 from vfl.party import InProcessClient
 from vfl.party.passive import PassiveParty
+from vfl.unlearning import UnlearnConfig, UnlearningContext, get_method
 
 BATCH = 128
+TRAIN = TrainConfig(epochs=2, batch_size=BATCH)
 
 
 class CountingClient(InProcessClient):
@@ -116,19 +119,72 @@ def test_snapshot_holds_the_last_step_and_restore_drops_unsent_gradients(small) 
     assert co.digests() == start
     assert all(c.calls["backward"] + c.calls["backward_and_embed"] == 0 for c in clients)
 
-    step(co, ids)
-    co.snapshot("stepped")  # sends the gradients first: the snapshot holds the step
-    stepped = co.digests()
-    assert stepped != start
-    step(co, ids)
-    co.restore("stepped")
-    assert co.digests() == stepped
     co.close()
 
+    restored = []
+    for cls in (Coordinator, SendAtOnce):
+        co, _ = federation(spec, data, cls)
+        step(co, ids)
+        co.snapshot("stepped")  # sends the gradients first: the snapshot holds the step
+        step(co, ids)
+        co.restore("stepped")
+        restored.append(co.digests())
+        co.close()
+    assert restored[0] == restored[1]
 
-def test_close_sends_the_last_steps_gradients(small) -> None:
+
+def test_a_refused_embed_still_delivers_the_last_steps_gradients(small) -> None:
+    """The party refuses the combined call whole; the gradient must arrive anyway."""
+    spec, data = small
+    ids = data.train_ids[:BATCH]
+    digests = []
+    for cls in (Coordinator, SendAtOnce):
+        co, _ = federation(spec, data, cls)
+        step(co, ids)
+        with pytest.raises(UnknownSampleError):
+            co.predict(np.array([10**9]))
+        digests.append(co.digests())
+        co.close()
+    assert digests[0] == digests[1]
+
+
+def test_luv_pipelined_equals_sending_each_gradient_at_once(small) -> None:
+    """Snapshots, measurements, restores and commits interleave with the steps here."""
+    spec, data = small
+    digests = []
+    for cls in (Coordinator, SendAtOnce):
+        co, _ = federation(spec, data, cls)
+        co.train(data.train_ids, TrainConfig(epochs=2, batch_size=BATCH), seed=0)
+        get_method("luv").run(UnlearningContext(co, [3], UnlearnConfig(epochs=4), TRAIN, 0))
+        digests.append(co.digests())
+        co.close()
+    assert digests[0] == digests[1]
+
+
+def test_rollback_to_the_current_version_keeps_the_last_step(small) -> None:
+    spec, data = small
+    twin, _ = federation(spec, data, SendAtOnce)
+    co, _ = federation(spec, data)
+    for c in (co, twin):
+        step(c, data.train_ids[:BATCH])
+        c.rollback(0)  # every party is at version 0 already: nothing is replaced
+    assert co.digests() == twin.digests()
+
+
+def test_close_sends_nothing_but_running_sends_on_a_normal_exit(small) -> None:
     spec, data = small
     co, clients = federation(spec, data)
     step(co, data.train_ids[:BATCH])
-    co.close()
+    co.close()  # e.g. after an error: the run's last gradients stay at the active party
+    assert all(c.calls["backward"] == 0 for c in clients)
+
+    co, clients = federation(spec, data)
+    with co.running():
+        step(co, data.train_ids[:BATCH])
     assert all(c.calls["backward"] == 1 for c in clients)
+
+    co, clients = federation(spec, data)
+    with pytest.raises(RuntimeError), co.running():
+        step(co, data.train_ids[:BATCH])
+        raise RuntimeError("the run fails")
+    assert all(c.calls["backward"] == 0 for c in clients)

@@ -107,6 +107,7 @@ class _Arm:
         """Run ``action`` recording the attacker's calls, then the stage's attacks."""
         self.view.attacker.calls.clear()
         action()
+        self.co.flush()  # the attacks see the model, and the calls, after the stage's last step
         self.view.calls[stage] = list(self.view.attacker.calls)
         for attack in self.attacks:
             if stage in attack.stages:

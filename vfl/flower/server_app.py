@@ -92,14 +92,12 @@ def open_grid_federation(
         )
     clients = [by_party[pid][0] for pid in spec.party_ids()]
     dims = [by_party[pid][1].embed_dim for pid in spec.party_ids()]
-    coordinator = Coordinator(build_active_party(spec, dims, dataset), clients)
-    try:
-        yield coordinator
-    except BaseException:
-        link.abort()  # stop waiting party threads now; skip flushing queued calls
-        raise
-    finally:
-        coordinator.close()
+    with Coordinator(build_active_party(spec, dims, dataset), clients).running() as coordinator:
+        try:
+            yield coordinator
+        except BaseException:
+            link.abort()  # stop waiting party threads now; skip flushing queued calls
+            raise
 
 
 app = ServerApp()

@@ -15,7 +15,7 @@ import torch
 
 import grpc
 from vfl.grpc import serde
-from vfl.grpc.errors import from_rpc_error
+from vfl.grpc.errors import RemoteCallError, from_rpc_error
 from vfl.grpc.health import wait_healthy
 from vfl.grpc.proto import passive_pb2 as pb
 from vfl.grpc.proto.passive_pb2_grpc import PassivePartyStub
@@ -49,6 +49,7 @@ class GrpcPassiveClient(PassivePartyClient):
         self._timeout = timeout
         self._channel = tls.open_channel(target, party_id, grpc_options(max_message_bytes))
         self._stub = PassivePartyStub(self._channel)
+        self._fused = True
 
     def _call(self, method: str, request: Any) -> Any:
         try:
@@ -72,11 +73,23 @@ class GrpcPassiveClient(PassivePartyClient):
     def backward_and_embed(
         self, ids: np.ndarray, grad: torch.Tensor, next_ids: np.ndarray, train: bool
     ) -> torch.Tensor:
-        """One ``BackwardEmbed`` call: a training step costs one round trip, not two."""
-        request = pb.BackwardEmbedRequest(
-            backward=_backward_request(ids, grad), embed=_embed_request(next_ids, train)
-        )
-        return serde.decode_float(self._call("BackwardEmbed", request).embeddings, "embeddings")
+        """One ``BackwardEmbed`` call: a training step costs one round trip, not two.
+
+        A party from before ``BackwardEmbed`` answers UNIMPLEMENTED without
+        touching its model; from then on this client makes the two calls.
+        """
+        if self._fused:
+            request = pb.BackwardEmbedRequest(
+                backward=_backward_request(ids, grad), embed=_embed_request(next_ids, train)
+            )
+            try:
+                reply = self._call("BackwardEmbed", request)
+                return serde.decode_float(reply.embeddings, "embeddings")
+            except RemoteCallError as exc:
+                if exc.code != grpc.StatusCode.UNIMPLEMENTED:
+                    raise
+                self._fused = False
+        return super().backward_and_embed(ids, grad, next_ids, train)
 
     def configure(self, update: UpdateConfig) -> None:
         self._call("Configure", pb.ConfigureRequest(update=serde.update_to_proto(update)))

@@ -99,6 +99,4 @@ def local_grpc_federation(spec: FederationSpec, dataset: Dataset) -> Iterator[Co
         for client in clients:
             client.wait_ready()
         active = build_active_party(spec, [c.info().embed_dim for c in clients], dataset)
-        coordinator = Coordinator(active, clients)
-        stack.callback(coordinator.close)
-        yield coordinator
+        yield stack.enter_context(Coordinator(active, clients).running())

@@ -19,8 +19,5 @@ __all__ = ["inprocess_federation"]
 def inprocess_federation(spec: FederationSpec, dataset: Dataset) -> Iterator[Coordinator]:
     clients = [InProcessClient(build_passive_party(spec, pid, dataset)) for pid in spec.party_ids()]
     active = build_active_party(spec, [c.info().embed_dim for c in clients], dataset)
-    coordinator = Coordinator(active, clients)
-    try:
+    with Coordinator(active, clients).running() as coordinator:
         yield coordinator
-    finally:
-        coordinator.close()
