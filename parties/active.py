@@ -85,7 +85,7 @@ class ActiveServer:
         for record in recover(journal, self.co):  # rolls decided requests forward, aborts others
             log.warning("request %s: %s", record.id, record.error)
         self.runner = RequestRunner(  # commits write through the store
-            self.co, journal, lambda: None, enforce_versions=cfg.state_dir is not None
+            self.co, journal, enforce_versions=cfg.state_dir is not None
         )
 
     @property

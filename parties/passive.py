@@ -55,9 +55,8 @@ class PassiveServerConfig(BaseModel):
 
 
 class PassiveServicer(pb_grpc.PassivePartyServicer):
-    def __init__(self, party: PassiveParty, store: CheckpointStore) -> None:
+    def __init__(self, party: PassiveParty) -> None:
         self._party = party
-        self._store = store
         self._train_embeds = itertools.count(1)
         self._kill_at = int(os.environ.get(KILL_ENV, "0"))
 
@@ -145,9 +144,8 @@ class PassiveServicer(pb_grpc.PassivePartyServicer):
 def start(cfg: PassiveServerConfig) -> RunningServer:
     """Build the party (loading its last committed model) and start serving it."""
     party = build_passive_party(cfg.federation, cfg.party_id)
-    store = CheckpointStore(cfg.state_dir, cfg.party_id)
-    store.load_into(party)
-    servicer = PassiveServicer(party, store)
+    CheckpointStore(cfg.state_dir, cfg.party_id).load_into(party)  # commits write through it
+    servicer = PassiveServicer(party)
     return start_server(
         cfg.network,
         lambda server: pb_grpc.add_PassivePartyServicer_to_server(servicer, server),

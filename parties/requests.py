@@ -195,8 +195,9 @@ class RequestRunner:
     the passive parties keep theirs) a request is refused unless every party
     is at one version.
 
-    Watchers get a request's progress events and status changes as they
-    happen (:meth:`watch`); a shutdown aborts the running request at its next
+    ``on_commit`` runs after a request has committed everywhere. Watchers get
+    a request's progress events and status changes as they happen
+    (:meth:`watch`); a shutdown aborts the running request at its next
     progress event and aborts everything still queued.
     """
 
@@ -204,7 +205,7 @@ class RequestRunner:
         self,
         parties: Transaction,
         journal: RequestJournal,
-        on_commit: Callable[[], None],
+        on_commit: Callable[[], None] = lambda: None,
         enforce_versions: bool = True,
     ) -> None:
         self._parties = parties

@@ -214,11 +214,3 @@ class CheckpointStore:
         for stale in self.dir.glob("prepared-*.pt"):  # one request at a time: none is live now
             with contextlib.suppress(OSError):
                 stale.unlink()
-
-    # -- the one-file API kept for callers that do not use two-phase commit ----
-    def save_if_settled(self, party: VersionedModel) -> bool:
-        """Persist only when no snapshot is still open (only outermost commits are versions)."""
-        if party.open_snapshots:
-            return False
-        self.save(party.version, party.model.state_dict())
-        return True

@@ -10,7 +10,6 @@ import pytest
 import torch
 
 from parties.passive import PassiveServicer
-from parties.store import CheckpointStore
 from tests.grpc.conftest import SPEC
 from vfl.federation import build_passive_party
 from vfl.grpc.client import GrpcPassiveClient
@@ -29,7 +28,7 @@ class OldServicer(PassiveServicer):
 @pytest.fixture
 def old_party(certs: Path) -> Iterator[GrpcPassiveClient]:
     party = build_passive_party(SPEC, "passive-0")
-    servicer = OldServicer(party, CheckpointStore(None, "passive-0"))
+    servicer = OldServicer(party)
     network = NetworkConfig(tls=TLSConfig(certs=certs, identity="passive-0"))
     running = start_server(
         network,

@@ -52,6 +52,11 @@ def test_a_corrupt_newest_checkpoint_falls_back_and_requests_wait_for_vfl_repair
     assert json.loads(repaired.output)["version"] == version - 1
     after = fed.states()
     assert one_version(after) == version - 1 and after["passive-0"][1] == previous
+    # Repairing again changes nothing; the table names every party at that version.
+    table = CliRunner().invoke(app, ["repair", *options])
+    assert table.exit_code == 0, table.output
+    assert f"every party at v{version - 1}" in table.output
+    assert all(party in table.output for party in after)
     assert fed.commit_train().status == "committed"  # requests run again
 
 

@@ -26,7 +26,7 @@ from vfl.cli.options import (
     with_coordinator,
 )
 from vfl.cli.receipt import write_receipt
-from vfl.cli.render import console, progress_bars, results_table
+from vfl.cli.render import console, parties_table, progress_bars, results_table
 from vfl.grpc.operator import CoordinatorClient
 from vfl.grpc.records import RequestRecord
 from vfl.unlearning import method_names
@@ -176,13 +176,5 @@ def status(
     if as_json:
         typer.echo(json.dumps(report.model_dump(), indent=2))
         return
-    table = Table(
-        title=f"{report.dataset} · running: {report.running or '-'} · queued: {report.queued}"
-    )
-    for col in ("party", "reachable", "version", "digest", "error"):
-        table.add_column(col)
-    for p in report.parties:
-        table.add_row(
-            p.party_id, "yes" if p.reachable else "NO", str(p.version), p.digest[:16], p.error
-        )
-    console.print(table)
+    title = f"{report.dataset} · running: {report.running or '-'} · queued: {report.queued}"
+    console.print(parties_table(report.parties, title))

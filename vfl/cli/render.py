@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -10,9 +10,10 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from vfl.grpc.records import PartyStatus
 from vfl.progress import ProgressCallback, ProgressEvent
 
-__all__ = ["console", "progress_bars", "results_table"]
+__all__ = ["console", "parties_table", "progress_bars", "results_table"]
 
 console = Console(stderr=True)
 
@@ -44,6 +45,18 @@ def results_table(report: dict[str, Any]) -> Table:
         )
     if "speedup" in report:
         table.caption = f"speed-up vs retraining: {report['speedup']:.1f}x"
+    return table
+
+
+def parties_table(parties: Sequence[PartyStatus], title: str) -> Table:
+    """Each party's reachability, model version, digest and error (``status``, ``repair``)."""
+    table = Table(title=title)
+    for col in ("party", "reachable", "version", "digest", "error"):
+        table.add_column(col)
+    for p in parties:
+        table.add_row(
+            p.party_id, "yes" if p.reachable else "NO", str(p.version), p.digest[:16], p.error
+        )
     return table
 
 

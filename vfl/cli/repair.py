@@ -11,11 +11,10 @@ from __future__ import annotations
 import json
 
 import typer
-from rich.table import Table
 
 from vfl.cli.errors import friendly_errors
 from vfl.cli.options import PrintJsonOpt, with_coordinator
-from vfl.cli.render import console
+from vfl.cli.render import console, parties_table
 from vfl.grpc.operator import CoordinatorClient
 
 __all__ = ["repair"]
@@ -30,9 +29,4 @@ def repair(client: CoordinatorClient, as_json: PrintJsonOpt = False) -> None:
     if as_json:
         typer.echo(json.dumps({"version": version, "parties": [p.model_dump() for p in parties]}))
         return
-    table = Table(title=f"every party at v{version}")
-    for col in ("party", "version", "digest"):
-        table.add_column(col)
-    for p in parties:
-        table.add_row(p.party_id, str(p.version), p.digest[:16])
-    console.print(table)
+    console.print(parties_table(parties, f"every party at v{version}"))

@@ -97,7 +97,6 @@ def mixed_logits(top: nn.Module, embeddings: Sequence[torch.Tensor], plan: MixPl
     A :class:`~vfl.models.top.TopModel` mixes after its first affine layer (same
     result, far fewer FLOPs); any other module gets the mixed embeddings.
     """
-    m = mixing_matrix(plan, embeddings[0].shape[0])
     if isinstance(top, TopModel):
-        return top(embeddings, mixing=m)
-    return top([m @ e for e in embeddings])
+        return top(embeddings, mixing=mixing_matrix(plan, embeddings[0].shape[0]))
+    return top(mix(embeddings, plan))
