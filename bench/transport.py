@@ -8,8 +8,9 @@
    against one party (digits MLP, so the model's compute is small next to the wire),
    as training sends it (one ``backward_and_embed`` call: step t's gradient with
    step t+1's embed) and as two separate calls.
-3. Mean time per training step (embed on all parties, top-model step, backward on
-   all) for K = 2, 4, 8; the coordinator calls the parties concurrently.
+3. Mean time per training step for K = 2, 4, 8: one call per party (the previous
+   step's gradients with this step's embed) and the top-model step; the
+   coordinator calls the parties concurrently.
 
 Both federations are open at once and measured in alternation (in-process,
 grpc, in-process, ...), so a noisy shared machine slows both alike; medians are
