@@ -17,7 +17,8 @@ touching the worker or the servicer.
 Test hook (tests/transactions): with ``VFL_TEST_PAUSE_AT=DIR`` the worker
 pauses at ``POINT`` when a test has created ``DIR/POINT.armed`` (``prepared``:
 every party prepared, nothing journaled; ``decided``: the decision journaled,
-nothing committed). It disarms, creates ``DIR/POINT.reached`` and waits for
+nothing committed; ``work``: a progress event was published, the work is
+mid-way). It disarms, creates ``DIR/POINT.reached`` and waits for
 ``DIR/POINT.go``, so a test can kill a process at that exact point.
 """
 
@@ -334,6 +335,7 @@ class RequestRunner:
             if self._stopping.is_set():
                 raise RequestAborted("the coordinator is shutting down")
             self._publish(event, request_id)
+            _test_pause("work")
 
         return on_event
 

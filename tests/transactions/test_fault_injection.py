@@ -14,7 +14,6 @@ import pytest
 from txn_federation import Federation, digests, one_version
 
 from parties.journal import JOURNAL_FILE, SqliteJournal
-from vfl.grpc.records import RequestRecord
 
 SEED = 20261127
 TRIALS = 20
@@ -33,22 +32,16 @@ EXPECTED = {  # where the kill lands -> how the request must end
 def kill_during(fed: Federation, victim: str, point: str, rng: random.Random) -> str:
     """Submit a 1-epoch train, kill ``victim`` at ``point``, restart it; return the request id."""
     assert fed.client is not None
-    if point != "work":
-        fed.arm(point)
+    fed.arm(point)
     request = fed.client.submit_train(1)
-    if point == "work":  # at a random batch of the epoch (it has 5)
-        wanted = rng.randint(1, 3)
-        events = fed.client.watch(request.id)
-        seen = 0
-        for event in events:
-            seen += not isinstance(event, RequestRecord)
-            if seen == wanted:
-                break
-        events.close()
-    else:
-        fed.wait_paused(point)
+    fed.wait_paused(point)
+    if point == "work":  # after a random progress event of the epoch (it has 6 batches)
+        for _ in range(rng.randint(1, 3) - 1):
+            fed.arm(point)  # re-armed before resuming: the next event pauses again
+            fed.resume(point)
+            fed.wait_paused(point)
     fed.kill(victim)
-    if point != "work" and victim != "active":
+    if victim != "active":
         fed.resume(point)
     fed.restart_dead(victim)
     return request.id
