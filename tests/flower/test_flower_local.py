@@ -38,7 +38,9 @@ def test_stop_ends_every_process_and_its_children(tmp_path: Path) -> None:
     pids = [p.pid for _, p in dep._procs] + [int(pid_file.read_text())]
     assert all(_alive(pid) for pid in pids)
     dep.stop()
-    time.sleep(0.2)  # the grandchild is reaped by init, not by us
+    deadline = time.monotonic() + 10  # the grandchild is reaped by init, not by us
+    while any(_alive(pid) for pid in pids) and time.monotonic() < deadline:
+        time.sleep(0.05)
     assert not any(_alive(pid) for pid in pids)
 
 

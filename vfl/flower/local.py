@@ -40,10 +40,22 @@ CONNECTION = "vfl-local"
 STARTUP_TIMEOUT = 120.0
 
 
+_issued_ports: set[int] = set()
+
+
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind((HOST, 0))
-        return int(s.getsockname()[1])
+    """A loopback port that is free now and that this process never handed out before.
+
+    The child binds it later, so two ports picked before either child has
+    bound could otherwise be the same one.
+    """
+    while True:
+        with socket.socket() as s:
+            s.bind((HOST, 0))
+            port = int(s.getsockname()[1])
+        if port not in _issued_ports:
+            _issued_ports.add(port)
+            return port
 
 
 def _executable(name: str) -> str:
