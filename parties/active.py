@@ -24,7 +24,7 @@ from vfl.coordinator import Coordinator, TrainConfig
 from vfl.data.base import LabelShard
 from vfl.errors import ConfigError, VFLError
 from vfl.federation import FederationSpec, build_active_party
-from vfl.grpc import serde
+from vfl.grpc import serde_operator
 from vfl.grpc.client import GrpcPassiveClient
 from vfl.grpc.errors import UnknownRequestError, rpc_boundary
 from vfl.grpc.proto import coordinator_pb2 as cpb
@@ -159,7 +159,7 @@ class CoordinatorServicer(cpb_grpc.CoordinatorServicer):
             id="", kind="train", epochs=request.epochs, idempotency_key=request.idempotency_key
         )
         submitted = self._server.runner.submit(record, self._server.train_work)
-        return serde.request_to_proto(submitted)
+        return serde_operator.request_to_proto(submitted)
 
     @rpc_boundary
     def SubmitUnlearn(
@@ -173,11 +173,11 @@ class CoordinatorServicer(cpb_grpc.CoordinatorServicer):
             idempotency_key=request.idempotency_key,
         )  # fmt: skip
         submitted = self._server.runner.submit(record, self._server.unlearn_work)
-        return serde.request_to_proto(submitted)
+        return serde_operator.request_to_proto(submitted)
 
     @rpc_boundary
     def GetRequest(self, request: cpb.RequestId, context: grpc.ServicerContext) -> cpb.Request:
-        reply = serde.request_to_proto(self._get(request.id))
+        reply = serde_operator.request_to_proto(self._get(request.id))
         reply.receipt = receipt_to_wire(self._receipt(request.id))
         return reply
 
@@ -197,20 +197,22 @@ class CoordinatorServicer(cpb_grpc.CoordinatorServicer):
         self, request: cpb.ListRequestsRequest, context: grpc.ServicerContext
     ) -> cpb.ListRequestsResponse:
         records = self._server.runner.journal.all()
-        return cpb.ListRequestsResponse(requests=[serde.request_to_proto(r) for r in records])
+        return cpb.ListRequestsResponse(
+            requests=[serde_operator.request_to_proto(r) for r in records]
+        )
 
     @rpc_boundary
     def Status(
         self, request: cpb.StatusRequest, context: grpc.ServicerContext
     ) -> cpb.StatusResponse:
-        return serde.status_to_proto(self._server.status())
+        return serde_operator.status_to_proto(self._server.status())
 
     @rpc_boundary
     def Repair(
         self, request: cpb.RepairRequest, context: grpc.ServicerContext
     ) -> cpb.RepairResponse:
         version = self._server.runner.repair()
-        parties = serde.status_to_proto(self._server.status()).parties
+        parties = serde_operator.status_to_proto(self._server.status()).parties
         return cpb.RepairResponse(version=version, parties=parties)
 
     def Watch(
@@ -222,9 +224,9 @@ class CoordinatorServicer(cpb_grpc.CoordinatorServicer):
             context.abort(grpc.StatusCode.NOT_FOUND, str(exc))
         for event in self._server.runner.watch(request.id, context.is_active):
             if isinstance(event, RequestRecord):
-                yield cpb.RequestEvent(request=serde.request_to_proto(event))
+                yield cpb.RequestEvent(request=serde_operator.request_to_proto(event))
             else:
-                yield cpb.RequestEvent(progress=serde.progress_to_proto(event))
+                yield cpb.RequestEvent(progress=serde_operator.progress_to_proto(event))
 
 
 def start(cfg: ActiveServerConfig) -> tuple[ActiveServer, RunningServer]:

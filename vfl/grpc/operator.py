@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import grpc
-from vfl.grpc import serde
+from vfl.grpc import serde_operator
 from vfl.grpc.errors import from_rpc_error
 from vfl.grpc.proto import coordinator_pb2 as cpb
 from vfl.grpc.proto.coordinator_pb2_grpc import CoordinatorStub
@@ -46,7 +46,7 @@ class CoordinatorClient:
 
     def submit_train(self, epochs: int, idempotency_key: str = "") -> RequestRecord:
         request = cpb.TrainRequest(epochs=epochs, idempotency_key=idempotency_key)
-        return serde.request_from_proto(self._call("SubmitTrain", request))
+        return serde_operator.request_from_proto(self._call("SubmitTrain", request))
 
     def submit_unlearn(
         self, classes: list[int], method: str, idempotency_key: str = ""
@@ -54,7 +54,7 @@ class CoordinatorClient:
         request = cpb.UnlearnRequest(
             classes=classes, method=method, idempotency_key=idempotency_key
         )
-        return serde.request_from_proto(self._call("SubmitUnlearn", request))
+        return serde_operator.request_from_proto(self._call("SubmitUnlearn", request))
 
     def get(self, request_id: str) -> RequestRecord:
         return self.get_with_receipt(request_id)[0]
@@ -62,19 +62,19 @@ class CoordinatorClient:
     def get_with_receipt(self, request_id: str) -> tuple[RequestRecord, dict[str, Any] | None]:
         """The request and its signed receipt (``None`` unless it committed with a journal)."""
         reply = self._call("GetRequest", cpb.RequestId(id=request_id))
-        return serde.request_from_proto(reply), receipt_from_wire(reply.receipt)
+        return serde_operator.request_from_proto(reply), receipt_from_wire(reply.receipt)
 
     def list(self) -> list[RequestRecord]:
         reply = self._call("ListRequests", cpb.ListRequestsRequest())
-        return [serde.request_from_proto(r) for r in reply.requests]
+        return [serde_operator.request_from_proto(r) for r in reply.requests]
 
     def status(self) -> StatusReport:
-        return serde.status_from_proto(self._call("Status", cpb.StatusRequest()))
+        return serde_operator.status_from_proto(self._call("Status", cpb.StatusRequest()))
 
     def repair(self) -> tuple[int, StatusReport]:
         """Roll every party back to the newest version all hold: ``(version, status after)``."""
         reply = self._call("Repair", cpb.RepairRequest())
-        status = serde.status_from_proto(cpb.StatusResponse(parties=reply.parties))
+        status = serde_operator.status_from_proto(cpb.StatusResponse(parties=reply.parties))
         return int(reply.version), status
 
     def watch(self, request_id: str) -> Iterator[ProgressEvent | RequestRecord]:
@@ -82,8 +82,8 @@ class CoordinatorClient:
         try:
             for event in self._stub.Watch(cpb.RequestId(id=request_id)):
                 if event.HasField("progress"):
-                    yield serde.progress_from_proto(event.progress)
+                    yield serde_operator.progress_from_proto(event.progress)
                 else:
-                    yield serde.request_from_proto(event.request)
+                    yield serde_operator.request_from_proto(event.request)
         except grpc.RpcError as exc:
             raise from_rpc_error(exc, self._peer) from None

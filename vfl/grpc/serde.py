@@ -1,4 +1,7 @@
-"""The only place where vfl objects become protobuf messages and back.
+"""Where vfl objects become protobuf messages and back: the passive-party API.
+
+The operator API's messages convert in :mod:`vfl.grpc.serde_operator` (no
+torch, for the CLI); no other module converts.
 
 Tensors travel as raw little-endian bytes in C order plus dtype and shape --
 never pickle. Decoding checks the dtype against an allow-list, the byte count
@@ -11,7 +14,6 @@ result is writable and owns its memory.
 from __future__ import annotations
 
 import math
-from typing import Any
 
 import numpy as np
 import torch
@@ -19,13 +21,10 @@ from pydantic import ValidationError
 
 from vfl.errors import ProtocolError
 from vfl.grpc.errors import WireFormatError
-from vfl.grpc.proto import coordinator_pb2 as cpb
 from vfl.grpc.proto import passive_pb2 as pb
-from vfl.grpc.records import PartyStatus, RequestRecord, StatusReport
 from vfl.party.ids import as_id_array
 from vfl.party.optim import UpdateConfig
 from vfl.party.passive import PartyInfo
-from vfl.progress import ProgressEvent
 
 __all__ = [
     "DTYPES",
@@ -35,14 +34,6 @@ __all__ = [
     "encode_tensor",
     "info_from_proto",
     "info_to_proto",
-    "metrics_from_proto",
-    "metrics_to_proto",
-    "progress_from_proto",
-    "progress_to_proto",
-    "request_from_proto",
-    "request_to_proto",
-    "status_from_proto",
-    "status_to_proto",
     "update_from_proto",
     "update_to_proto",
 ]
@@ -129,90 +120,3 @@ def info_to_proto(info: PartyInfo) -> pb.PartyInfo:
 
 def info_from_proto(msg: pb.PartyInfo) -> PartyInfo:
     return PartyInfo(msg.party_id, msg.embed_dim, msg.n_samples, msg.version, msg.digest)
-
-
-_METRIC_FIELDS = ("test_acc", "retain_acc", "forget_acc", "mia", "seconds")
-
-
-def metrics_to_proto(metrics: dict[str, Any] | None) -> cpb.Metrics | None:
-    """An evaluation dict (see :class:`vfl.metrics.Evaluation`) as a message."""
-    if not metrics:
-        return None
-    return cpb.Metrics(
-        **{k: float(metrics[k]) for k in _METRIC_FIELDS if k in metrics},
-        per_class=[float(v) for v in metrics.get("per_class", [])],
-    )
-
-
-def metrics_from_proto(msg: cpb.Metrics) -> dict[str, Any]:
-    out: dict[str, Any] = {k: getattr(msg, k) for k in _METRIC_FIELDS}
-    out["per_class"] = list(msg.per_class)
-    return out
-
-
-def progress_to_proto(event: ProgressEvent) -> cpb.Progress:
-    return cpb.Progress(
-        phase=event.phase, step=event.step, total=event.total, metrics=event.metrics
-    )
-
-
-def progress_from_proto(msg: cpb.Progress) -> ProgressEvent:
-    return ProgressEvent(msg.phase, msg.step, msg.total, dict(msg.metrics))
-
-
-_REQUEST_SCALARS = (
-    "id", "kind", "status", "method", "epochs", "idempotency_key", "error",
-    "created_at", "started_at", "finished_at",
-)  # fmt: skip
-
-
-def request_to_proto(record: RequestRecord) -> cpb.Request:
-    return cpb.Request(
-        **{k: getattr(record, k) for k in _REQUEST_SCALARS},
-        classes=record.classes,
-        before=metrics_to_proto(record.before),
-        after=metrics_to_proto(record.after),
-        digests_before=record.digests_before,
-        digests_after=record.digests_after,
-    )
-
-
-def request_from_proto(msg: cpb.Request) -> RequestRecord:
-    return RequestRecord(
-        **{k: getattr(msg, k) for k in _REQUEST_SCALARS},
-        classes=list(msg.classes),
-        before=metrics_from_proto(msg.before) if msg.HasField("before") else {},
-        after=metrics_from_proto(msg.after) if msg.HasField("after") else {},
-        digests_before=dict(msg.digests_before),
-        digests_after=dict(msg.digests_after),
-    )
-
-
-def status_to_proto(report: StatusReport) -> cpb.StatusResponse:
-    return cpb.StatusResponse(
-        dataset=report.dataset,
-        num_classes=report.num_classes,
-        parties=[cpb.PartyStatus(**p.model_dump()) for p in report.parties],
-        running=report.running,
-        queued=report.queued,
-    )
-
-
-def status_from_proto(msg: cpb.StatusResponse) -> StatusReport:
-    parties = [
-        PartyStatus(
-            party_id=p.party_id,
-            reachable=p.reachable,
-            version=p.version,
-            digest=p.digest,
-            error=p.error,
-        )
-        for p in msg.parties
-    ]
-    return StatusReport(
-        dataset=msg.dataset,
-        num_classes=msg.num_classes,
-        parties=parties,
-        running=msg.running,
-        queued=msg.queued,
-    )
