@@ -14,6 +14,7 @@ Layout of the data directory::
 
 Ids are compared as strings (after trimming spaces), in any order per file.
 Party files may hold extra ids; only those in ``active.csv`` are used.
+scikit-learn is imported when a file loads, not when the name registers.
 """
 
 from __future__ import annotations
@@ -26,8 +27,6 @@ from pathlib import Path
 from typing import NoReturn
 
 import numpy as np
-from sklearn.model_selection import train_test_split
-from sklearn.preprocessing import StandardScaler
 
 from vfl.data.base import Dataset
 from vfl.data.files import read_raw, require_dir
@@ -214,6 +213,8 @@ def _stratified_split(
             f"{path}: label {class_names[singles[0]]!r} has only one row, too few for a "
             "stratified 75/25 split; add rows or a 'split' column"
         )
+    from sklearn.model_selection import train_test_split
+
     try:
         train, test = train_test_split(
             np.arange(len(y)), test_size=TEST_FRACTION, random_state=seed, stratify=y
@@ -236,6 +237,8 @@ def load_csv(data_dir: Path | None, seed: int) -> Dataset:
     for path in _party_paths(directory):
         table = _read_table(path)
         blocks.append(_features(table, table.column("id"))[_aligned(table, ids)])
+    from sklearn.preprocessing import StandardScaler
+
     train, test = _split(active, y, class_names, seed)
     x = np.concatenate(blocks, axis=1)
     scaler = StandardScaler().fit(x[train])

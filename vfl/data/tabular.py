@@ -1,13 +1,14 @@
-"""scikit-learn's bundled datasets (no download): digits, wine, breast-cancer."""
+"""scikit-learn's bundled datasets (no download): digits, wine, breast-cancer.
+
+scikit-learn is imported inside the functions: importing this module registers
+the names, and listing them (e.g. in ``vfl --help``) should not cost a second.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import numpy as np
-from sklearn import datasets as skd
-from sklearn.model_selection import train_test_split
-from sklearn.preprocessing import StandardScaler
 
 from vfl.data.base import Dataset
 from vfl.data.registry import register_dataset
@@ -28,6 +29,9 @@ def from_arrays(
     With ``image_shape`` the rows are reshaped to ``[n, C, H, W]`` after scaling,
     so the vertical split cuts column bands instead of shuffled features.
     """
+    from sklearn.model_selection import train_test_split
+    from sklearn.preprocessing import StandardScaler
+
     x_tr, x_te, y_tr, y_te = train_test_split(
         x, y, test_size=test_size, random_state=seed, stratify=y
     )
@@ -51,17 +55,23 @@ def from_arrays(
 @register_dataset("digits")
 def load_digits(_data_dir: Path | None, seed: int) -> Dataset:
     """8x8 digits (1,797 samples): an image, so parties get bands of pixel columns."""
-    bunch = skd.load_digits()
+    from sklearn.datasets import load_digits as load
+
+    bunch = load()
     return from_arrays("digits", bunch.data, bunch.target, seed, image_shape=(1, 8, 8))
 
 
 @register_dataset("wine")
 def load_wine(_data_dir: Path | None, seed: int) -> Dataset:
-    bunch = skd.load_wine()
+    from sklearn.datasets import load_wine as load
+
+    bunch = load()
     return from_arrays("wine", bunch.data, bunch.target, seed)
 
 
 @register_dataset("breast-cancer")
 def load_breast_cancer(_data_dir: Path | None, seed: int) -> Dataset:
-    bunch = skd.load_breast_cancer()
+    from sklearn.datasets import load_breast_cancer as load
+
+    bunch = load()
     return from_arrays("breast-cancer", bunch.data, bunch.target, seed)
