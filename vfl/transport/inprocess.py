@@ -1,4 +1,7 @@
-"""All parties in this process, behind the same client interface as the wire."""
+"""All parties in this process, behind the same client interface as the wire.
+
+Registered as ``"inprocess"`` in :mod:`vfl.transport.registry` (imported on first use).
+"""
 
 from __future__ import annotations
 
@@ -9,12 +12,10 @@ from vfl.coordinator import Coordinator
 from vfl.data.base import Dataset
 from vfl.federation import FederationSpec, build_active_party, build_passive_party
 from vfl.party.client import InProcessClient
-from vfl.transport.registry import register_transport
 
 __all__ = ["inprocess_federation"]
 
 
-@register_transport("inprocess")
 @contextmanager
 def inprocess_federation(spec: FederationSpec, dataset: Dataset) -> Iterator[Coordinator]:
     clients = [InProcessClient(build_passive_party(spec, pid, dataset)) for pid in spec.party_ids()]

@@ -1,22 +1,33 @@
-"""Registry of transports: name -> ``open(spec, dataset) -> ContextManager[Coordinator]``."""
+"""Registry of transports: name -> ``open(spec, dataset) -> ContextManager[Coordinator]``.
+
+The built-in transports are listed as ``"module:attribute"`` and imported on
+first use, so listing the names (``vfl --help``) imports no torch.
+"""
 
 from __future__ import annotations
 
 import importlib
 from collections.abc import Callable
 from contextlib import AbstractContextManager
+from typing import TYPE_CHECKING, TypeAlias
 
-from vfl.coordinator import Coordinator
-from vfl.data.base import Dataset
 from vfl.errors import ConfigError
-from vfl.federation import FederationSpec
+
+if TYPE_CHECKING:
+    from vfl.coordinator import Coordinator
+    from vfl.data.base import Dataset
+    from vfl.federation import FederationSpec
 
 __all__ = ["TransportFactory", "open_federation", "register_transport", "transport_names"]
 
-TransportFactory = Callable[[FederationSpec, Dataset], AbstractContextManager[Coordinator]]
+TransportFactory: TypeAlias = (
+    "Callable[[FederationSpec, Dataset], AbstractContextManager[Coordinator]]"
+)
 _TRANSPORTS: dict[str, TransportFactory] = {}
 _LAZY: dict[str, str] = {
-    # name -> "module:attribute", imported on first use so optional extras stay optional
+    # name -> "module:attribute", imported on first use: optional extras stay optional
+    # and listing the names stays cheap
+    "inprocess": "vfl.transport.inprocess:inprocess_federation",
     "grpc": "vfl.grpc.local:local_grpc_federation",
     "flower": "vfl.flower.local:local_flower_federation",
 }
