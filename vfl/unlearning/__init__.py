@@ -1,33 +1,26 @@
-"""Unlearning methods (LUV and baselines) behind one registry."""
+"""Unlearning methods (LUV and baselines) behind one registry.
 
-from vfl.unlearning import boundary as _boundary  # noqa: F401  (registers boundary-shrink)
-from vfl.unlearning import fewshot as _fewshot  # noqa: F401  (registers methods)
-from vfl.unlearning import hiding as _hiding  # noqa: F401  (registers luv-hidden)
-from vfl.unlearning import retraining as _retraining  # noqa: F401
-from vfl.unlearning.base import (
-    UnlearnConfig,
-    UnlearningContext,
-    UnlearningMethod,
-    get_method,
-    method_names,
-    register_method,
-    validate_classes,
-)
-from vfl.unlearning.mixup import MixPlan, all_pairs_plan, mix, partner_plan
-from vfl.unlearning.objectives import identity_plan, mixup_objective
+Every name is imported on first use (see :mod:`vfl.lazy`): the registry and
+:class:`UnlearnConfig` need no torch, so the CLI can list the methods and read
+the defaults without loading the methods themselves.
+"""
 
-__all__ = [
-    "MixPlan",
-    "UnlearnConfig",
-    "UnlearningContext",
-    "UnlearningMethod",
-    "all_pairs_plan",
-    "get_method",
-    "identity_plan",
-    "method_names",
-    "mix",
-    "mixup_objective",
-    "partner_plan",
-    "register_method",
-    "validate_classes",
-]
+from vfl.lazy import lazy_exports
+
+_EXPORTS = {
+    "MixPlan": "vfl.unlearning.mixup",
+    "UnlearnConfig": "vfl.unlearning.config",
+    "UnlearningContext": "vfl.unlearning.base",
+    "UnlearningMethod": "vfl.unlearning.base",
+    "all_pairs_plan": "vfl.unlearning.mixup",
+    "get_method": "vfl.unlearning.registry",
+    "identity_plan": "vfl.unlearning.objectives",
+    "method_names": "vfl.unlearning.registry",
+    "mix": "vfl.unlearning.mixup",
+    "mixup_objective": "vfl.unlearning.objectives",
+    "partner_plan": "vfl.unlearning.mixup",
+    "register_method": "vfl.unlearning.registry",
+    "validate_classes": "vfl.unlearning.base",
+}
+__all__ = sorted(_EXPORTS)
+__getattr__ = lazy_exports(__name__, _EXPORTS)

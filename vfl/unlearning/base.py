@@ -2,22 +2,24 @@
 
 A method runs at the active party through the :class:`Coordinator`; it may
 pick samples by label (the active party holds them) but reaches passive
-parties only through the ordinary embed/backward API.
+parties only through the ordinary embed/backward API. The registry and
+:class:`UnlearnConfig` live in torch-free modules and are re-exported here.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import ClassVar, Literal
+from typing import ClassVar
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
 
 from vfl.coordinator import Coordinator, TrainConfig
 from vfl.data.base import LabelShard
 from vfl.errors import ConfigError
 from vfl.progress import ProgressCallback, ignore_progress
+from vfl.unlearning.config import UnlearnConfig
+from vfl.unlearning.registry import get_method, method_names, register_method
 
 __all__ = [
     "UnlearnConfig",
@@ -28,35 +30,6 @@ __all__ = [
     "register_method",
     "validate_classes",
 ]
-
-
-class UnlearnConfig(BaseModel):
-    """Knobs of the few-shot methods; each method reads the ones it uses.
-
-    The defaults are LUV's tuned values (see the README's "Tuning" section).
-    """
-
-    model_config = ConfigDict(frozen=True)
-
-    forget_samples: int = Field(40, ge=2, description="few-shot forget samples per class")
-    recovery_per_class: int = Field(3, ge=0, description="retained samples per remaining class")
-    lambdas: tuple[float, ...] = (0.25, 0.5, 0.75)
-    alpha: float = Field(1.0, gt=0, description="Beta(alpha, alpha) for recovery mixup")
-    epochs: int = Field(20, ge=1, le=10_000, description="upper bound on unlearning epochs")
-    optimizer: Literal["sgd", "adam"] = "adam"
-    lr: float = Field(5e-3, gt=0, le=10)
-    momentum: float = Field(0.9, ge=0, lt=1)
-    bottom_lr_scale: float = Field(0.1, ge=0, le=10, description="passive lr = lr * this")
-    ce_cap: float = Field(2.0, gt=0, description="ascent stops per sample past this CE")
-    entropy_weight: float = Field(0.5, ge=0, description="also raise prediction entropy")
-    forget_target: float = Field(0.0, ge=0, le=1, description="stop at this forget-class acc")
-    patience: int = Field(1, ge=0, description="epochs to keep going once the target is met")
-    check_per_class: int = Field(
-        20, ge=1, description="held-out retained samples per class that gauge collateral damage"
-    )
-    max_check_rise: float = Field(
-        0.02, ge=0, description="per forgotten class: undo an epoch if check CE rises past it"
-    )
 
 
 @dataclass
@@ -106,24 +79,6 @@ class UnlearningMethod(ABC):
     @abstractmethod
     def run(self, ctx: UnlearningContext) -> None:
         """Change the federation's models so that ``ctx.classes`` are forgotten."""
-
-
-_METHODS: dict[str, type[UnlearningMethod]] = {}
-
-
-def register_method(cls: type[UnlearningMethod]) -> type[UnlearningMethod]:
-    _METHODS[cls.name] = cls
-    return cls
-
-
-def method_names() -> list[str]:
-    return sorted(_METHODS)
-
-
-def get_method(name: str) -> UnlearningMethod:
-    if name not in _METHODS:
-        raise ConfigError(f"unknown method {name!r}; choose one of: {', '.join(method_names())}")
-    return _METHODS[name]()
 
 
 def validate_classes(classes: list[int], num_classes: int) -> list[int]:
