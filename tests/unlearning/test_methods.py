@@ -112,3 +112,9 @@ def test_unknown_feature_layer_is_a_clear_error(trained) -> None:
     co, _ = trained
     with pytest.raises(ConfigError, match="unknown layer"):
         co.features(np.arange(4), layer="logits")
+
+
+@pytest.mark.parametrize("method", method_names())
+def test_each_listed_method_loads_under_its_name(method) -> None:
+    """The registry lists names before importing the methods; each must load as itself."""
+    assert get_method(method).name == method

@@ -1,44 +1,29 @@
 """Privacy audits from a passive party's seat, and the defenses that answer them.
 
-Importing this package registers every attack (label leakage, forget-ID
-disclosure, forgotten-class guess, model completion, linear probe) and the
-gradient defenses. The orchestrator lives in :mod:`vfl.audit.run` (imported on
-demand: it pulls in the unlearning methods, which themselves use the defenses).
+The attacks (label leakage, forget-ID disclosure, forgotten-class guess, model
+completion, linear probe) register through :mod:`vfl.audit.registry`, which
+imports each one's module when it is asked for; the gradient defenses live in
+:mod:`vfl.audit.defenses`. Every name below is imported on first use (see
+:mod:`vfl.lazy`), so the CLI can list attacks without loading torch. The
+orchestrator lives in :mod:`vfl.audit.run`.
 """
 
-from vfl.audit import depth as _depth  # noqa: F401  (registers attacks)
-from vfl.audit import disclosure as _disclosure  # noqa: F401
-from vfl.audit import leakage as _leakage  # noqa: F401
-from vfl.audit.base import (
-    Attack,
-    AuditView,
-    Finding,
-    attack_names,
-    get_attack,
-    register_attack,
-)
-from vfl.audit.defenses import (
-    Defense,
-    DefenseConfig,
-    defense_names,
-    equalize_norms,
-    gaussian_noise,
-    get_defense,
-    max_norm,
-)
+from vfl.lazy import lazy_exports
 
-__all__ = [
-    "Attack",
-    "AuditView",
-    "Defense",
-    "DefenseConfig",
-    "Finding",
-    "attack_names",
-    "defense_names",
-    "equalize_norms",
-    "gaussian_noise",
-    "get_attack",
-    "get_defense",
-    "max_norm",
-    "register_attack",
-]
+_EXPORTS = {
+    "Attack": "vfl.audit.base",
+    "AuditView": "vfl.audit.base",
+    "Defense": "vfl.audit.defenses",
+    "DefenseConfig": "vfl.audit.config",
+    "Finding": "vfl.audit.base",
+    "attack_names": "vfl.audit.registry",
+    "defense_names": "vfl.audit.defenses",
+    "equalize_norms": "vfl.audit.defenses",
+    "gaussian_noise": "vfl.audit.defenses",
+    "get_attack": "vfl.audit.registry",
+    "get_defense": "vfl.audit.defenses",
+    "max_norm": "vfl.audit.defenses",
+    "register_attack": "vfl.audit.registry",
+}
+__all__ = sorted(_EXPORTS)
+__getattr__ = lazy_exports(__name__, _EXPORTS)

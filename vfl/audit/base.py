@@ -5,6 +5,7 @@ An audit runs a federation through stages -- ``trained``, ``unlearned`` and
 The passive-party attacks read only the attacker's :class:`RecordedCall` list
 (what crossed its API), its own feature columns and its own bottom model; the
 ground truth in the view (labels, the forget set) is used only to *score* them.
+The registry lives in :mod:`vfl.audit.registry` (no torch) and is re-exported.
 """
 
 from __future__ import annotations
@@ -16,9 +17,9 @@ from typing import ClassVar, Literal
 import numpy as np
 import torch
 
+from vfl.audit.registry import attack_names, get_attack, register_attack
 from vfl.coordinator import Coordinator
 from vfl.data.base import LabelShard
-from vfl.errors import ConfigError
 from vfl.party.client import RecordedCall, RecordingClient
 
 __all__ = [
@@ -81,21 +82,3 @@ class Attack(ABC):
 
     @abstractmethod
     def run(self, view: AuditView, stage: Stage) -> list[Finding]: ...
-
-
-_ATTACKS: dict[str, type[Attack]] = {}
-
-
-def register_attack(cls: type[Attack]) -> type[Attack]:
-    _ATTACKS[cls.name] = cls
-    return cls
-
-
-def attack_names() -> list[str]:
-    return sorted(_ATTACKS)
-
-
-def get_attack(name: str) -> Attack:
-    if name not in _ATTACKS:
-        raise ConfigError(f"unknown attack {name!r}; choose one of: {', '.join(attack_names())}")
-    return _ATTACKS[name]()

@@ -30,8 +30,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-from pydantic import BaseModel, ConfigDict, Field
 
+from vfl.audit.config import DefenseConfig
 from vfl.coordinator import GradientTransform
 from vfl.errors import ConfigError
 
@@ -47,16 +47,6 @@ __all__ = [
 ]
 
 EPS = 1e-12
-
-
-class DefenseConfig(BaseModel):
-    """Knobs of the gradient defenses; each reads the ones it uses."""
-
-    model_config = ConfigDict(frozen=True)
-
-    noise_multiplier: float = Field(0.5, ge=0, description="noise norm / clip norm")
-    clip_norm: float | None = Field(None, gt=0, description="None: batch median row norm")
-    seed: int = 0
 
 
 def _rows(fn: Callable[[torch.Tensor], torch.Tensor]) -> GradientTransform:
