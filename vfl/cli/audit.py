@@ -1,4 +1,8 @@
-"""``vfl audit``: attack a federation from a passive party's seat, with and without defenses."""
+"""``vfl audit``: attack a federation from a passive party's seat, with and without defenses.
+
+The audit machinery (torch, scikit-learn) is imported when the command runs, so
+``vfl --help`` stays fast; the help reads only torch-free registries.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +12,8 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from vfl.audit import attack_names, defense_names
-from vfl.audit.defenses import DefenseConfig
-from vfl.audit.run import AuditConfig, run_audit
+from vfl.audit.config import DEFENSE_NAMES, DefenseConfig
+from vfl.audit.registry import attack_names
 from vfl.cli.errors import friendly_errors
 from vfl.cli.options import (
     DataDirOpt,
@@ -23,10 +26,7 @@ from vfl.cli.options import (
     UnlearnClassOpt,
 )
 from vfl.cli.render import console, progress_bars
-from vfl.coordinator import TrainConfig
-from vfl.federation import FederationSpec
 from vfl.report import check_writable, write_json
-from vfl.simulation import default_epochs
 from vfl.unlearning import UnlearnConfig, method_names
 
 __all__ = ["audit", "audit_table"]
@@ -83,7 +83,7 @@ def audit(
         list[str] | None,
         typer.Option(
             "--defense",
-            help=f"Defense to evaluate; repeat to combine: {', '.join(defense_names())}.",
+            help=f"Defense to evaluate; repeat to combine: {', '.join(DEFENSE_NAMES)}.",
         ),
     ] = None,
     noise: Annotated[
@@ -113,6 +113,11 @@ def audit(
     quiet: QuietOpt = False,
 ) -> None:
     """Train, unlearn and attack from a passive party's seat; compare with defenses on."""
+    from vfl.audit.run import AuditConfig, run_audit
+    from vfl.coordinator import TrainConfig
+    from vfl.federation import FederationSpec
+    from vfl.simulation import default_epochs
+
     if json_out is not None:
         check_writable(json_out)
     spec = FederationSpec(dataset=dataset, data_dir=data_dir, parties=parties, seed=seed)

@@ -1,26 +1,26 @@
 """``vfl serve passive|active|health``: run a party process, or probe one.
 
 Thin: options become a typed config and go to :mod:`parties`. Mutual TLS is
-the default; ``--insecure`` is for local development and warns.
+the default; ``--insecure`` is for local development and warns. The configs
+that need torch are imported when a command runs, so ``--help`` stays fast.
 """
 
 from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from vfl.cli.errors import friendly_errors
-from vfl.coordinator import TrainConfig
 from vfl.errors import ConfigError
-from vfl.federation import FederationSpec
 from vfl.grpc.server import DEFAULT_MAX_MESSAGE_BYTES, NetworkConfig
 from vfl.grpc.tls import TLSConfig
-from vfl.models.bottom import BottomModelConfig
-from vfl.party.optim import UpdateConfig
 from vfl.unlearning import UnlearnConfig
+
+if TYPE_CHECKING:
+    from vfl.federation import FederationSpec
 
 __all__ = ["serve_app"]
 
@@ -56,6 +56,9 @@ def _setup_logging() -> None:
 
 def _spec(dataset: str, data_dir: Path | None, parties: int, model: str, embed_dim: int,
           hidden: int, top_hidden: int, seed: int) -> FederationSpec:  # fmt: skip
+    from vfl.federation import FederationSpec
+    from vfl.models.bottom import BottomModelConfig
+
     return FederationSpec(
         dataset=dataset,
         data_dir=data_dir,
@@ -151,6 +154,8 @@ def active(
 ) -> None:
     """Serve the label holder and the coordinator API for operators."""
     from parties.active import ActiveServerConfig, serve
+    from vfl.coordinator import TrainConfig
+    from vfl.party.optim import UpdateConfig
 
     _setup_logging()
     targets = _parse_passive(passive)

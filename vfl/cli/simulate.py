@@ -1,4 +1,7 @@
-"""``vfl simulate``: train a federation, unlearn classes, compare with retraining."""
+"""``vfl simulate``: train a federation, unlearn classes, compare with retraining.
+
+torch is imported when the command runs, not when ``vfl --help`` builds.
+"""
 
 from __future__ import annotations
 
@@ -21,12 +24,7 @@ from vfl.cli.options import (
     UnlearnClassOpt,
 )
 from vfl.cli.render import console, progress_bars, results_table
-from vfl.coordinator import TrainConfig
-from vfl.federation import FederationSpec
-from vfl.models.bottom import BottomModelConfig
-from vfl.party.optim import UpdateConfig
 from vfl.report import check_writable, plot_per_class, write_json
-from vfl.simulation import SimulationConfig, default_epochs, run_simulation
 from vfl.unlearning import UnlearnConfig
 
 __all__ = ["simulate"]
@@ -67,6 +65,12 @@ def simulate(
     quiet: QuietOpt = False,
 ) -> None:
     """Train a VFL model, unlearn classes, evaluate, and compare with retraining."""
+    from vfl.coordinator import TrainConfig
+    from vfl.federation import FederationSpec
+    from vfl.models.bottom import BottomModelConfig
+    from vfl.party.optim import UpdateConfig
+    from vfl.simulation import SimulationConfig, default_epochs, run_simulation
+
     for out in (json_out, plot):
         if out is not None:
             check_writable(out)

@@ -1,0 +1,69 @@
+"""``vfl --help`` and the operator commands import neither torch nor scikit-learn.
+
+Operators run ``vfl status`` and friends often; importing torch would cost
+them about two seconds per call for nothing. Each check runs in a fresh
+interpreter, since this test process has long since imported both.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+# Imports the CLI, invokes each command line given as arguments (help, or a
+# command that fails before connecting), then prints which heavy modules loaded.
+PROBE = """
+import sys
+from typer.testing import CliRunner
+from vfl.cli.app import app
+
+for line in sys.argv[1:]:
+    result = CliRunner().invoke(app, line.split())
+    assert result.exit_code in (0, 2), (line, result.exit_code, result.output)
+print(" ".join(m for m in ("torch", "sklearn") if m in sys.modules))
+"""
+
+HELP = [
+    "--help",
+    "status --help",
+    "train --help",
+    "unlearn --help",
+    "requests list --help",
+    "requests show --help",
+    "repair --help",
+    "receipt verify --help",
+    "receipt export --help",
+    "certs init --help",
+    "simulate --help",
+    "audit --help",
+    "serve passive --help",
+    "serve active --help",
+    "serve health --help",
+]
+
+
+def heavy_modules_loaded(*lines: str) -> str:
+    proc = subprocess.run(
+        [sys.executable, "-c", PROBE, *lines], capture_output=True, text=True, timeout=120
+    )
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout.strip()
+
+
+def test_help_of_every_command_imports_no_torch_or_sklearn() -> None:
+    assert heavy_modules_loaded(*HELP) == ""
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "status --insecure --coordinator 127.0.0.1:1",
+        "requests list --insecure --coordinator 127.0.0.1:1",
+        "unlearn --class 3 --insecure --coordinator 127.0.0.1:1",
+    ],
+)
+def test_an_operator_command_that_runs_imports_no_torch_or_sklearn(line: str) -> None:
+    """Nothing listens on port 1: the command connects, fails with exit 2, and that is all."""
+    assert heavy_modules_loaded(line) == ""
