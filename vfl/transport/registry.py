@@ -31,6 +31,7 @@ _LAZY: dict[str, str] = {
     "grpc": "vfl.grpc.local:local_grpc_federation",
     "flower": "vfl.flower.local:local_flower_federation",
 }
+_EXTRAS = {"flower": "vfl[flower]"}  # the transports an optional extra provides
 
 
 def register_transport(name: str) -> Callable[[TransportFactory], TransportFactory]:
@@ -50,10 +51,8 @@ def _load_lazy(name: str) -> None:
     try:
         module = importlib.import_module(module_name)
     except ImportError as exc:
-        raise ConfigError(
-            f"transport {name!r} is not available ({exc}); "
-            f"install its extra, e.g. pip install 'vfl[{name}]'"
-        ) from exc
+        hint = f"; install its extra: pip install '{_EXTRAS[name]}'" if name in _EXTRAS else ""
+        raise ConfigError(f"transport {name!r} is not available ({exc}){hint}") from exc
     _TRANSPORTS.setdefault(name, getattr(module, attr))
 
 
