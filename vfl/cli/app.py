@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from vfl.cli import audit, certs, operator, serve, simulate
+from vfl.cli.errors import one_line_warnings
 from vfl.cli.receipt import receipt_app
 from vfl.cli.repair import repair
 
@@ -33,4 +34,5 @@ def _root() -> None:
 
 
 def main() -> None:
+    one_line_warnings()
     app()

@@ -1,9 +1,15 @@
-"""The one place where errors become CLI output: one line on stderr, exit code 2."""
+"""The one place where errors become CLI output: one line on stderr, exit code 2.
+
+Warnings get one line too (``vfl: warning: ...``): Python's default format adds
+the file, line number and source line of the library code that warned, which
+tells an operator nothing.
+"""
 
 from __future__ import annotations
 
 import functools
 import sys
+import warnings
 from collections.abc import Callable
 from typing import ParamSpec, TypeVar
 
@@ -12,7 +18,7 @@ from pydantic import ValidationError
 
 from vfl.errors import VFLError
 
-__all__ = ["EXIT_USAGE", "fail", "friendly_errors"]
+__all__ = ["EXIT_USAGE", "fail", "friendly_errors", "one_line_warnings"]
 
 EXIT_USAGE = 2
 P = ParamSpec("P")
@@ -23,6 +29,15 @@ def fail(message: str) -> typer.Exit:
     """Print ``vfl: error: message`` on stderr and return the exit to raise."""
     print(f"vfl: error: {message}", file=sys.stderr)
     return typer.Exit(EXIT_USAGE)
+
+
+def _format_warning(message: Warning | str, *_args: object, **_kwargs: object) -> str:
+    return f"vfl: warning: {message}\n"
+
+
+def one_line_warnings() -> None:
+    """Print every warning of this process as ``vfl: warning: message``."""
+    warnings.formatwarning = _format_warning
 
 
 def _validation_message(exc: ValidationError) -> str:
