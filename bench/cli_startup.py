@@ -25,13 +25,12 @@ COMMANDS = {
     "vfl --help": ["--help"],
     "vfl status (nothing listening)": ["status", "--insecure", "--coordinator", "127.0.0.1:1"],
 }
-# The `vfl` entry point, run against whichever tree is first on PYTHONPATH.
-ENTRY = "import sys; from vfl.cli.app import main; sys.argv = ['vfl', *sys.argv[1:]]; main()"
 
 
-def run(tree: Path, code: str, *args: str) -> subprocess.CompletedProcess[bytes]:
+def run(tree: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
+    """``python ARGS`` importing vfl from ``tree`` first."""
     return subprocess.run(
-        [sys.executable, "-c", code, *args],
+        [sys.executable, *args],
         cwd=tempfile.gettempdir(),  # not the repo: its vfl/ must not shadow PYTHONPATH
         env={"PYTHONPATH": str(tree), "PATH": "/usr/bin:/bin", "PYTHONWARNINGS": "ignore"},
         capture_output=True,
@@ -41,7 +40,7 @@ def run(tree: Path, code: str, *args: str) -> subprocess.CompletedProcess[bytes]
 
 def check_imports_from(tree: Path) -> None:
     """The editable install must not win over PYTHONPATH, or both sides measure one tree."""
-    out = run(tree, "import vfl.cli.app as m; print(m.__file__)").stdout.decode().strip()
+    out = run(tree, "-c", "import vfl.cli.app as m; print(m.__file__)").stdout.decode().strip()
     if not Path(out).is_relative_to(tree):
         raise SystemExit(f"expected vfl from {tree}, got {out}")
 
@@ -49,7 +48,7 @@ def check_imports_from(tree: Path) -> None:
 def timed(tree: Path, args: list[str]) -> float:
     """Seconds for one fresh `vfl ARGS` process importing from ``tree``."""
     start = time.perf_counter()
-    proc = run(tree, ENTRY, *args)
+    proc = run(tree, "-m", "vfl", *args)
     elapsed = time.perf_counter() - start
     if proc.returncode not in (0, 2):
         raise SystemExit(f"{tree}: vfl {' '.join(args)} failed:\n{proc.stderr.decode()}")

@@ -1,18 +1,16 @@
-"""The `vfl` entry point prints each warning and each error as one line."""
+"""The `vfl` entry point (``python -m vfl``) prints each warning and each error as one line."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
 
-ENTRY = "import sys; from vfl.cli.app import main; sys.argv = ['vfl', *sys.argv[1:]]; main()"
-
 
 def test_insecure_warning_and_connection_error_are_one_line_each() -> None:
     """Nothing listens on port 1: one warning for --insecure, one error, exit code 2."""
     args = ["status", "--insecure", "--coordinator", "127.0.0.1:1"]
     proc = subprocess.run(
-        [sys.executable, "-c", ENTRY, *args], capture_output=True, text=True, timeout=120
+        [sys.executable, "-m", "vfl", *args], capture_output=True, text=True, timeout=120
     )
     assert proc.returncode == 2
     warning, error = proc.stderr.splitlines()
