@@ -28,7 +28,7 @@ from vfl.coordinator import Coordinator
 from vfl.errors import ProtocolError, VFLError
 from vfl.grpc.errors import RemoteProtocolError
 from vfl.grpc.records import RequestRecord
-from vfl.party.client import PassivePartyClient
+from vfl.protocol.client import PassivePartyClient
 
 __all__ = [
     "JOURNAL_FILE",

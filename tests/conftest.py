@@ -14,7 +14,7 @@ from vfl.federation import FederationSpec, build_active_party, build_passive_par
 from vfl.grpc.local import LOOPBACK, federation_args, tls_args
 from vfl.grpc.processes import ChildServer, serve_command, spawned
 from vfl.grpc.tls import TLSConfig
-from vfl.party import InProcessClient, RecordingClient
+from vfl.protocol.client import InProcessClient, RecordingClient
 
 ROOT = Path(__file__).resolve().parents[1]
 MNIST_DIR = ROOT.parent / "shared" / "data" / "mnist"

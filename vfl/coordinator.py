@@ -7,11 +7,14 @@ the slowest party, not the sum.
 
 A step's gradients do not go out on their own: they travel with the next
 embed request (:meth:`PassivePartyClient.backward_and_embed`), so each
-training step costs one round trip per party instead of two. Every other
-operation sends them first (:meth:`Coordinator.flush`), so a party's state is
-always what sending them at once would have made it. :meth:`restore` and
-:meth:`reinitialize` drop them instead: they replace the weights the
-gradients were for.
+training step costs one round trip per party instead of two. Whoever runs
+steps sends the last one's gradients when it is done (:meth:`Coordinator.flush`;
+:meth:`Coordinator.train` and :meth:`Coordinator.running` do). Operations that
+change state (configure, commit, prepare, rollback) flush first, so a party's
+state is always what sending at once would have made it. Reads never apply
+training: :meth:`versions`, :meth:`digests` and :meth:`snapshot` refuse while
+gradients are unsent. :meth:`restore` and :meth:`reinitialize` drop them: they
+replace the weights the gradients were for.
 """
 
 from __future__ import annotations
@@ -29,14 +32,15 @@ from torch import nn
 
 from vfl.errors import ConfigError, ProtocolError, UnknownSampleError
 from vfl.party.active import ActiveParty, Objective
-from vfl.party.client import PassivePartyClient
 from vfl.party.optim import UpdateConfig
 from vfl.progress import ProgressCallback, ProgressEvent, ignore_progress
+from vfl.protocol.client import PassivePartyClient
 from vfl.seeding import party_seed
 
 __all__ = ["Coordinator", "GradientTransform", "TrainConfig", "cross_entropy_objective"]
 
 T = TypeVar("T")
+C = TypeVar("C", bound=PassivePartyClient)
 R = TypeVar("R")
 
 GradientTransform = Callable[[np.ndarray, list[torch.Tensor]], list[torch.Tensor]]
@@ -75,13 +79,40 @@ class Coordinator:
     state that a second caller would race for.
     """
 
-    def __init__(self, active: ActiveParty, clients: Sequence[PassivePartyClient]) -> None:
+    def __init__(
+        self,
+        active: ActiveParty,
+        clients: Sequence[PassivePartyClient],
+        gradient_transforms: Sequence[GradientTransform] = (),
+    ) -> None:
         self.active = active
         self.clients = list(clients)
         self._pool = ThreadPoolExecutor(max_workers=max(1, len(self.clients)))
-        self.gradient_transforms: list[GradientTransform] = []
+        self._transforms: tuple[GradientTransform, ...] = tuple(gradient_transforms)
         self._unsent: tuple[np.ndarray, list[torch.Tensor]] | None = None
         """The last step's IDs and gradients, until the next embed carries them."""
+
+    # -- middleware ------------------------------------------------------------
+    @property
+    def gradient_transforms(self) -> tuple[GradientTransform, ...]:
+        """Applied in order to every step's gradients before they leave the active party."""
+        return self._transforms
+
+    @contextmanager
+    def transforming(self, *transforms: GradientTransform) -> Iterator[None]:
+        """Apply ``transforms`` (after the standing ones) to the steps inside the block."""
+        before = self._transforms
+        self._transforms = (*before, *transforms)
+        try:
+            yield
+        finally:
+            self._transforms = before
+
+    def intercept(self, index: int, wrap: Callable[[PassivePartyClient], C]) -> C:
+        """Put ``wrap(client)`` in place of party ``index``'s client (e.g. a recorder)."""
+        wrapped = wrap(self.clients[index])
+        self.clients[index] = wrapped
+        return wrapped
 
     # -- fan-out -------------------------------------------------------------
     def each(self, fn: Callable[[PassivePartyClient], T]) -> list[T]:
@@ -118,7 +149,7 @@ class Coordinator:
         embeddings = self.embed(ids, train=True)
         result = self.active.step(embeddings, objective)
         grads = result.grads
-        for transform in self.gradient_transforms:
+        for transform in self._transforms:
             grads = transform(ids, grads)
         self._unsent = (np.array(ids, copy=True), grads)  # the caller may reuse its buffer
         return result.loss
@@ -129,6 +160,14 @@ class Coordinator:
         if unsent is not None:
             ids, grads = unsent
             self.each_with(grads, lambda c, g: c.backward(ids, g))
+
+    def _refuse_unsent(self, what: str) -> None:
+        """A read must not apply training as a side effect, nor describe a stale state."""
+        if self._unsent is not None:
+            raise ProtocolError(
+                f"{what}: the last step's gradients are unsent; call Coordinator.flush() "
+                "after the last step (train() and running() do)"
+            )
 
     def each_with(self, values: Sequence[T], fn: Callable[[PassivePartyClient, T], R]) -> list[R]:
         """Like :meth:`each`, pairing party ``k`` with ``values[k]``."""
@@ -147,7 +186,8 @@ class Coordinator:
         self.active.reinitialize(party_seed(seed, "active"))
 
     def snapshot(self, token: str) -> None:
-        self.flush()
+        """Every party keeps a copy of its state; refused while gradients are unsent."""
+        self._refuse_unsent("snapshot")
         self.each(lambda c: c.snapshot(token))
         self.active.snapshot(token)
 
@@ -175,7 +215,7 @@ class Coordinator:
         return out
 
     def versions(self) -> dict[str, int]:
-        self.flush()
+        self._refuse_unsent("versions")
         out = {info.party_id: info.version for info in self.each(lambda c: c.info())}
         out["active"] = self.active.version
         return out
@@ -187,7 +227,7 @@ class Coordinator:
         self.active.rollback(version)
 
     def digests(self) -> dict[str, str]:
-        self.flush()
+        self._refuse_unsent("digests")
         out = {info.party_id: info.digest for info in self.each(lambda c: c.info())}
         out["active"] = self.active.digest()
         return out

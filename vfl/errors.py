@@ -13,8 +13,10 @@ __all__ = [
     "ConfigError",
     "DataError",
     "ProtocolError",
+    "UnknownRequestError",
     "UnknownSampleError",
     "VFLError",
+    "WireFormatError",
 ]
 
 
@@ -37,11 +39,19 @@ class ProtocolError(VFLError):
     """
 
 
+class WireFormatError(ProtocolError):
+    """A message is malformed: wrong dtype, shape, byte size, type, or duplicate IDs."""
+
+
 class UnknownSampleError(VFLError, KeyError):
     """A sample ID is not held by this party."""
 
     def __str__(self) -> str:  # KeyError would repr() the message
         return str(self.args[0]) if self.args else "unknown sample id"
+
+
+class UnknownRequestError(VFLError):
+    """No unlearning or training request has this id."""
 
 
 class CheckpointError(VFLError):

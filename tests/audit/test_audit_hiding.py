@@ -7,7 +7,7 @@ import pytest
 
 from vfl.coordinator import TrainConfig
 from vfl.federation import FederationSpec
-from vfl.party.client import RecordingClient
+from vfl.protocol.client import RecordingClient
 from vfl.transport import open_federation
 from vfl.unlearning import UnlearnConfig, UnlearningContext, get_method, method_names
 from vfl.unlearning.fewshot import FORGET_SALT

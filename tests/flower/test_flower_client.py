@@ -22,8 +22,8 @@ from vfl.federation import FederationSpec, build_passive_party
 from vfl.flower import client_app
 from vfl.flower.client import FlowerPassiveClient, connect_party
 from vfl.flower.crypto import generate_keypair, load_private_key, load_public_key
-from vfl.party.client import InProcessClient
 from vfl.party.optim import UpdateConfig
+from vfl.protocol.client import InProcessClient
 
 RUN_ID, NODE_ID, PARTY = 11, 3, "passive-0"
 
@@ -112,7 +112,7 @@ def test_a_failed_deferred_call_surfaces_at_the_next_answer(
     flower_client: FlowerPassiveClient,
 ) -> None:
     flower_client.backward(np.arange(4), torch.zeros(4, 8))  # no embed(train=True) before it
-    with pytest.raises(ProtocolError, match=r"party passive-0: backward failed: ProtocolError"):
+    with pytest.raises(ProtocolError, match=r"party passive-0: backward without a preceding embed"):
         flower_client.info()
     flower_client.info()  # the session survives a failed call
 

@@ -20,20 +20,12 @@ from vfl.errors import ProtocolError
 from vfl.federation import FederationSpec
 from vfl.flower.wire import MAGIC, decode_items
 from vfl.party.optim import UpdateConfig
+from vfl.protocol.messages import REQUESTS
 from vfl.simulation import SimulationConfig, run_simulation
 
 pytestmark = pytest.mark.slow
 
-ALLOWED_OPS = {
-    "info",
-    "embed",
-    "backward",
-    "configure",
-    "reinitialize",
-    "snapshot",
-    "restore",
-    "commit",
-}
+ALLOWED_OPS = set(REQUESTS)  # the party protocol's requests, nothing else
 FORBIDDEN = ("label", "class", "loss", "target", "y")
 # A plaintext payload begins with the magic, the header length and the JSON
 # header. Searching ciphertext for the 4-byte magic alone fails by chance: the

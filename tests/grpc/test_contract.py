@@ -10,16 +10,18 @@ from pathlib import Path
 from google.protobuf.descriptor import Descriptor, FieldDescriptor
 
 from vfl.grpc.proto import passive_pb2
+from vfl.protocol.messages import REQUESTS, RESPONSES
 
 ROOT = Path(__file__).resolve().parents[2]
 
 # Every field of every message a passive party can receive, transitively.
 # Adding a field to the passive contract must be a reviewed change to this list.
 ALLOWED_FIELDS = {
+    "vfl.v1.CallRequest": {"ops"},
+    "vfl.v1.Operation": set(REQUESTS),  # one field per operation; their messages follow
     "vfl.v1.InfoRequest": set(),
     "vfl.v1.EmbedRequest": {"ids", "train"},
     "vfl.v1.BackwardRequest": {"ids", "grad"},
-    "vfl.v1.BackwardEmbedRequest": {"backward", "embed"},  # the two messages above, in one call
     "vfl.v1.ConfigureRequest": {"update"},
     "vfl.v1.UpdateConfig": {"optimizer", "lr", "momentum", "weight_decay", "freeze_norm_stats"},
     "vfl.v1.ReinitializeRequest": {"seed"},
@@ -74,3 +76,11 @@ def test_committed_stubs_match_the_protos(tmp_path: Path) -> None:
         assert (committed / name).read_text() == text, (
             f"vfl/grpc/proto/{name} is stale: run python scripts/gen_protos.py"
         )
+
+
+def test_the_wire_has_exactly_one_field_per_protocol_message() -> None:
+    """The generic codec maps ``op`` names to oneof fields: neither side may lack one."""
+    ops = passive_pb2.Operation.DESCRIPTOR.oneofs_by_name["op"]
+    assert {f.name for f in ops.fields} == set(REQUESTS)
+    results = passive_pb2.Result.DESCRIPTOR.oneofs_by_name["result"]
+    assert {f.name for f in results.fields} == set(RESPONSES)

@@ -39,12 +39,28 @@ def client(passive_server) -> Iterator[GrpcPassiveClient]:
     c.close()
 
 
+class RawStub:
+    """Sends hand-built operations in one ``Call``, bypassing the client's serde,
+    so malformed messages reach the server."""
+
+    def __init__(self, stub: PassivePartyStub) -> None:
+        self._stub = stub
+
+    def Call(self, request: pb.CallRequest, timeout: float) -> pb.CallResponse:
+        return self._stub.Call(request, timeout=timeout)
+
+    def Embed(self, request: pb.EmbedRequest, timeout: float) -> pb.CallResponse:
+        return self.Call(pb.CallRequest(ops=[pb.Operation(embed=request)]), timeout)
+
+    def Backward(self, request: pb.BackwardRequest, timeout: float) -> pb.CallResponse:
+        return self.Call(pb.CallRequest(ops=[pb.Operation(backward=request)]), timeout)
+
+
 @pytest.fixture
-def raw(passive_server) -> Iterator[PassivePartyStub]:
-    """A stub bypassing the client's serde, so malformed messages reach the server."""
+def raw(passive_server) -> Iterator[RawStub]:
     tls = TLSConfig(certs=passive_server.certs, identity="active")
     channel = tls.open_channel(passive_server.target, "passive-0", grpc_options(64 * 2**20))
-    yield PassivePartyStub(channel)
+    yield RawStub(PassivePartyStub(channel))
     channel.close()
 
 
@@ -73,6 +89,9 @@ def expect(code: grpc.StatusCode, match: str, call, *args) -> None:
     assert match in info.value.details()
 
 
+INFO = pb.CallRequest(ops=[pb.Operation(info=pb.InfoRequest())])
+
+
 def embed_for_training(client: GrpcPassiveClient) -> None:
     client.embed(np.arange(N_IDS), train=True)
 
@@ -81,7 +100,7 @@ def embed_for_training(client: GrpcPassiveClient) -> None:
     ("request_", "match"),
     [
         (pb.EmbedRequest(ids=grad_msg((N_IDS,))), "must be int64"),
-        (pb.EmbedRequest(ids=ids_msg([[1, 2]])), "1 dimension"),
+        (pb.EmbedRequest(ids=ids_msg([[1, 2]])), "1-D"),
         (pb.EmbedRequest(ids=ids_msg([3, 3])), "unique"),
         (pb.EmbedRequest(ids=pb.Tensor(dtype="int64", shape=[4], data=b"\0" * 8)), "bytes"),
     ],
@@ -155,13 +174,13 @@ def test_client_without_certificate_fails_the_handshake(passive_server, unchange
     channel = grpc.secure_channel(
         passive_server.target, grpc.ssl_channel_credentials(ca), options=options
     )
-    expect(grpc.StatusCode.UNAVAILABLE, "", PassivePartyStub(channel).Info, pb.InfoRequest())
+    expect(grpc.StatusCode.UNAVAILABLE, "", RawStub(PassivePartyStub(channel)).Call, INFO)
     channel.close()
 
 
 def test_plaintext_client_is_refused(passive_server, unchanged) -> None:
     channel = grpc.insecure_channel(passive_server.target)
-    expect(grpc.StatusCode.UNAVAILABLE, "", PassivePartyStub(channel).Info, pb.InfoRequest())
+    expect(grpc.StatusCode.UNAVAILABLE, "", RawStub(PassivePartyStub(channel)).Call, INFO)
     channel.close()
 
 
@@ -178,12 +197,15 @@ def test_client_maps_unknown_ids_to_a_vfl_error(client, unchanged) -> None:
         client.embed(np.array([10**9]), train=False)
 
 
-def fused_msg(grad: pb.Tensor, next_ids) -> pb.BackwardEmbedRequest:
-    """A BackwardEmbed for the N_IDS of :func:`embed_for_training`, then ``next_ids``."""
+def fused(backward: pb.BackwardRequest, embed: pb.EmbedRequest) -> pb.CallRequest:
+    """A gradient riding with the next embed: the pair the party checks whole."""
+    return pb.CallRequest(ops=[pb.Operation(backward=backward), pb.Operation(embed=embed)])
+
+
+def fused_msg(grad: pb.Tensor, next_ids) -> pb.CallRequest:
+    """A backward for the N_IDS of :func:`embed_for_training`, then an embed of ``next_ids``."""
     backward = pb.BackwardRequest(ids=ids_msg(np.arange(N_IDS)), grad=grad)
-    return pb.BackwardEmbedRequest(
-        backward=backward, embed=pb.EmbedRequest(ids=ids_msg(next_ids), train=True)
-    )
+    return fused(backward, pb.EmbedRequest(ids=ids_msg(next_ids), train=True))
 
 
 @pytest.mark.parametrize(
@@ -210,7 +232,7 @@ def test_bad_backward_embed_applies_neither_half(raw, client, request_, code, ma
     """A bad next embed must not leave the (non-zero) gradient half of the call applied."""
     embed_for_training(client)
     before = client.info().digest
-    expect(code, match, raw.BackwardEmbed, request_)
+    expect(code, match, raw.Call, request_)
     assert client.info().digest == before
 
 
@@ -230,13 +252,11 @@ def test_refused_gradient_half_is_failed_precondition(
     if drop_pending:
         client.configure(UpdateConfig())
     before = client.info().digest
-    request = pb.BackwardEmbedRequest(
-        backward=pb.BackwardRequest(
-            ids=ids_msg(grad_ids), grad=grad_msg((N_IDS, EMBED_DIM), fill=fill)
-        ),
-        embed=pb.EmbedRequest(ids=ids_msg(np.arange(N_IDS)), train=True),
+    request = fused(
+        pb.BackwardRequest(ids=ids_msg(grad_ids), grad=grad_msg((N_IDS, EMBED_DIM), fill=fill)),
+        pb.EmbedRequest(ids=ids_msg(np.arange(N_IDS)), train=True),
     )
-    expect(grpc.StatusCode.FAILED_PRECONDITION, match, raw.BackwardEmbed, request)
+    expect(grpc.StatusCode.FAILED_PRECONDITION, match, raw.Call, request)
     assert client.info().digest == before
 
 
@@ -257,3 +277,21 @@ def test_backward_embed_is_backward_then_embed(client) -> None:
     one_call = client.backward_and_embed(ids, grad, ids + N_IDS, train=False)
     assert client.info().digest == stepped
     torch.testing.assert_close(one_call, two_calls, rtol=0, atol=0)
+
+
+def test_an_operation_without_a_request_is_invalid_argument(raw, unchanged) -> None:
+    expect(
+        grpc.StatusCode.INVALID_ARGUMENT, "empty op", raw.Call, pb.CallRequest(ops=[pb.Operation()])
+    )
+
+
+def test_a_refusal_mid_batch_keeps_the_operations_before_it(raw, client) -> None:
+    """A batch runs in order, as separate calls would: the snapshot before the bad embed stays."""
+    request = pb.CallRequest(
+        ops=[
+            pb.Operation(snapshot=pb.TokenRequest(token="kept")),
+            pb.Operation(embed=pb.EmbedRequest(ids=ids_msg([10**9]))),
+        ]
+    )
+    expect(grpc.StatusCode.NOT_FOUND, "unknown sample ID", raw.Call, request)
+    client.restore("kept")  # the snapshot exists: restoring it succeeds

@@ -10,10 +10,10 @@ import torch
 
 from vfl.coordinator import Coordinator, TrainConfig, cross_entropy_objective
 from vfl.data import Dataset
-from vfl.errors import UnknownSampleError
+from vfl.errors import ProtocolError, UnknownSampleError
 from vfl.federation import FederationSpec, build_active_party, build_passive_party
-from vfl.party import InProcessClient
 from vfl.party.passive import PassiveParty
+from vfl.protocol.client import InProcessClient
 from vfl.unlearning import UnlearnConfig, UnlearningContext, get_method
 
 BATCH = 128
@@ -125,12 +125,31 @@ def test_snapshot_holds_the_last_step_and_restore_drops_unsent_gradients(small) 
     for cls in (Coordinator, SendAtOnce):
         co, _ = federation(spec, data, cls)
         step(co, ids)
-        co.snapshot("stepped")  # sends the gradients first: the snapshot holds the step
+        co.flush()  # explicitly: a snapshot never sends gradients itself
+        co.snapshot("stepped")
         step(co, ids)
         co.restore("stepped")
         restored.append(co.digests())
         co.close()
     assert restored[0] == restored[1]
+
+
+@pytest.mark.parametrize("read", ["snapshot", "digests", "versions"])
+def test_reads_refuse_while_gradients_are_unsent_and_send_nothing(small, read) -> None:
+    """A read never applies training as a side effect: it says what to do instead."""
+    spec, data = small
+    co, clients = federation(spec, data)
+    step(co, data.train_ids[:BATCH])
+    before = {c.party_id: c._party.digest() for c in clients}  # after the embed (BatchNorm)
+    args = ("token",) if read == "snapshot" else ()
+    with pytest.raises(ProtocolError, match=r"unsent; call Coordinator.flush\(\)"):
+        getattr(co, read)(*args)
+    assert {c.party_id: c._party.digest() for c in clients} == before
+    assert all(c.calls["backward"] + c.calls["backward_and_embed"] == 0 for c in clients)
+    co.flush()
+    assert all(c._party.digest() != before[c.party_id] for c in clients)
+    getattr(co, read)(*args)  # fine once flushed
+    co.close()
 
 
 def test_a_refused_embed_still_delivers_the_last_steps_gradients(small) -> None:

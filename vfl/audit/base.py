@@ -20,7 +20,7 @@ import torch
 from vfl.audit.registry import attack_names, get_attack, register_attack
 from vfl.coordinator import Coordinator
 from vfl.data.base import LabelShard
-from vfl.party.client import RecordedCall, RecordingClient
+from vfl.protocol.client import RecordedCall, RecordingClient
 
 __all__ = [
     "Attack",

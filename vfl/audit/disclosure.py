@@ -27,7 +27,7 @@ from sklearn.neighbors import KNeighborsClassifier
 from vfl.audit.base import Attack, AuditView, Finding, Stage, register_attack
 from vfl.audit.leakage import gradient_batches
 from vfl.audit.scores import auc, best_oriented_auc, cosine_rows, row_norms
-from vfl.party.client import RecordedCall
+from vfl.protocol.client import RecordedCall
 
 CHANCE_ROUNDS = 20
 SIGNIFICANT_DIGITS = 6

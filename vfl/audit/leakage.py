@@ -25,7 +25,7 @@ from scipy.stats import rankdata
 
 from vfl.audit.base import Attack, AuditView, Finding, Stage, register_attack
 from vfl.audit.scores import auc, cosine_rows, mean_or_nan, row_norms
-from vfl.party.client import RecordedCall
+from vfl.protocol.client import RecordedCall
 
 __all__ = ["DirectionAttack", "NormAttack", "gradient_batches", "norm_signs", "target_classes"]
 

@@ -24,8 +24,8 @@ from vfl.data.base import Dataset
 from vfl.errors import ConfigError
 from vfl.federation import FederationSpec
 from vfl.metrics import evaluate
-from vfl.party.client import RecordingClient
 from vfl.progress import ProgressCallback, ignore_progress
+from vfl.protocol.client import RecordingClient
 from vfl.seeding import derive_seed
 from vfl.simulation import default_epochs
 from vfl.transport import open_federation
@@ -86,8 +86,7 @@ class _Arm:
 
     def __init__(self, cfg: AuditConfig, co: Coordinator, dataset: Dataset, train: TrainConfig):
         _check_attacker(cfg.attacker, len(co.clients))
-        recorder = RecordingClient(co.clients[cfg.attacker])  # only the attacker's view
-        co.clients[cfg.attacker] = recorder
+        recorder = co.intercept(cfg.attacker, RecordingClient)  # only the attacker's view
         spec, classes = cfg.federation, validate_classes(list(cfg.classes), dataset.num_classes)
         self.cfg, self.co, self.train = cfg, co, train
         self.ctx = UnlearningContext(co, classes, cfg.unlearn, train, spec.seed)
@@ -128,22 +127,36 @@ def run_arm(
     method = cfg.defended_method() if defended else cfg.method
     with open_federation(cfg.transport, spec, dataset) as co:
         arm = _Arm(cfg, co, dataset, train)
-        if defended:
-            builders = [get_defense(d).transform for d in cfg.defenses]
-            co.gradient_transforms += [b(cfg.defense) for b in builders if b is not None]
-        ctx = arm.ctx
-        ctx.progress = progress
-        order_seed = derive_seed(spec.seed, "train-order")
-        arm.stage("trained", lambda: co.train(dataset.train_ids, train, order_seed, progress))
-        utility = {"original": _utility(co, ctx.classes)}
-        co.snapshot(ORIGINAL)
-        arm.stage("unlearned", lambda: get_method(method).run(ctx))
-        utility["unlearned"] = _utility(co, ctx.classes)
-        if cfg.compare_retrain:
-            co.restore(ORIGINAL)
-            arm.stage("retrained", lambda: get_method("retrain").run(ctx))
-            utility["retrained"] = _utility(co, ctx.classes)
+        builders = [get_defense(d).transform for d in cfg.defenses] if defended else []
+        with co.transforming(*[b(cfg.defense) for b in builders if b is not None]):
+            utility = _run_stages(cfg, co, arm, dataset, train, method, progress)
     return {"method": method, "findings": arm.findings, "utility": utility}
+
+
+def _run_stages(
+    cfg: AuditConfig,
+    co: Coordinator,
+    arm: _Arm,
+    dataset: Dataset,
+    train: TrainConfig,
+    method: str,
+    progress: ProgressCallback,
+) -> dict[str, Any]:
+    """Train, unlearn and (optionally) retrain, running the attacks after each stage."""
+    spec = cfg.federation
+    ctx = arm.ctx
+    ctx.progress = progress
+    order_seed = derive_seed(spec.seed, "train-order")
+    arm.stage("trained", lambda: co.train(dataset.train_ids, train, order_seed, progress))
+    utility = {"original": _utility(co, ctx.classes)}
+    co.snapshot(ORIGINAL)
+    arm.stage("unlearned", lambda: get_method(method).run(ctx))
+    utility["unlearned"] = _utility(co, ctx.classes)
+    if cfg.compare_retrain:
+        co.restore(ORIGINAL)
+        arm.stage("retrained", lambda: get_method("retrain").run(ctx))
+        utility["retrained"] = _utility(co, ctx.classes)
+    return utility
 
 
 def merge_arms(undefended: Arm, defended: Arm | None) -> list[dict[str, Any]]:

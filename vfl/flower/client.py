@@ -1,39 +1,43 @@
 """The active side's view of one passive party behind a Flower SuperNode.
 
-:class:`FlowerPassiveClient` implements :class:`~vfl.party.client.PassivePartyClient`
-by sending sealed messages to one node through a Flower ``Grid``, so the
-coordinator and every unlearning method run unchanged on Flower.
+:class:`FlowerLink` moves the party protocol's batches as sealed messages to
+one node through a Flower ``Grid``, so the coordinator and every unlearning
+method run unchanged on Flower.
 
 Why calls are batched: each Flower round trip costs seconds (the SuperNode
-polls the SuperLink every 3 s when idle), so calls that return nothing --
-``backward``, ``configure``, ``reinitialize``, ``snapshot``, ``restore`` -- are
-queued and travel, in order, with the next call that needs an answer
-(``embed``, ``info``, ``commit``). A training step therefore costs one round
-trip per party instead of two. The catch: an error in a queued call surfaces
-at the next answered call, and names the call that failed.
+polls the SuperLink every 3 s when idle), so requests that return nothing
+(``deferrable`` in :mod:`vfl.protocol.messages`: backward, configure,
+reinitialize, snapshot, restore) are queued and travel, in order, with the
+next request that needs an answer (embed, info, commit, prepare, rollback).
+A training step therefore costs one round trip per party instead of two. The
+catch: an error in a queued request surfaces at the next answered one.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
-import numpy as np
-import torch
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
 from flwr.app import ConfigRecord, Message, RecordDict
 from flwr.serverapp import Grid
 
 from vfl.errors import ConfigError, ProtocolError, VFLError
 from vfl.flower.crypto import SecureChannel, derive_channel, fresh_nonce
-from vfl.flower.protocol import ACTION, HELLO, TRAINING_OPS, open_box, seal_box
-from vfl.flower.wire import Item
-from vfl.party.client import PassivePartyClient
-from vfl.party.optim import UpdateConfig
+from vfl.flower.protocol import ACTION, ERROR, HELLO, from_item, open_box, seal_box, to_item
 from vfl.party.passive import PartyInfo
+from vfl.protocol.client import PassivePartyClient
+from vfl.protocol.errors import error_from_code
+from vfl.protocol.messages import RESPONSES, Backward, Done, Request, Response
 
-__all__ = ["FlowerPassiveClient", "FlowerTransportError", "GridLink", "connect_party"]
+__all__ = [
+    "FlowerLink",
+    "FlowerPassiveClient",
+    "FlowerTransportError",
+    "GridLink",
+    "connect_party",
+]
 
 
 class FlowerTransportError(VFLError):
@@ -102,89 +106,71 @@ class GridLink:
             raise FlowerTransportError("the federation was aborted")
 
 
-class FlowerPassiveClient(PassivePartyClient):
-    """One passive party, reached through ``link`` at Flower node ``node_id``."""
+class FlowerLink:
+    """Moves protocol batches to one party, reached through ``link`` at Flower node ``node_id``.
+
+    Deferrable requests (those that answer only :class:`~vfl.protocol.messages.Done`)
+    are queued and travel, in order, with the next request that needs an answer.
+    """
 
     def __init__(self, link: GridLink, node_id: int, party_id: str, channel: SecureChannel) -> None:
         self.party_id = party_id
         self.node_id = node_id
         self._link = link
         self._channel = channel
-        self._pending: list[Item] = []
+        self._pending: list[Request] = []
         self._lock = threading.Lock()
         self.round_trips = 0
         """Sealed messages sent to this party (benchmarks report it)."""
 
-    # -- transport ------------------------------------------------------------
-    def _send(self, batch: list[Item]) -> list[Item]:
-        kind = "train" if any(item.op in TRAINING_OPS for item in batch) else "query"
-        self.round_trips += 1
-        content = self._link.request(
-            self.node_id, f"{kind}.{ACTION}", seal_box(self._channel, batch)
-        )
-        results = open_box(self._channel, content)
-        if results and results[-1].op == "error":
-            err = results[-1].args
-            raise ProtocolError(
-                f"party {self.party_id}: {err.get('op')} failed: "
-                f"{err.get('kind')}: {err.get('message')}"
-            )
-        if [r.op for r in results] != [item.op for item in batch]:
-            raise ProtocolError(f"party {self.party_id} answered a different batch")
-        return results
-
-    def _call(self, item: Item) -> Item:
+    def call(self, requests: Sequence[Request]) -> list[Response]:
         with self._lock:
-            batch, self._pending = [*self._pending, item], []
-            return self._send(batch)[-1]
-
-    def _defer(self, item: Item) -> None:
-        with self._lock:
-            self._pending.append(item)
+            if all(r.deferrable for r in requests):
+                self._pending += requests
+                return [Done() for _ in requests]
+            batch, self._pending = [*self._pending, *requests], []
+            return self._send(batch)[len(batch) - len(requests) :]
 
     def flush(self) -> None:
-        """Send queued calls now (``close`` does this too)."""
+        """Send queued requests now (``close`` does this too)."""
         with self._lock:
             batch, self._pending = self._pending, []
             if batch:
                 self._send(batch)
 
-    # -- PassivePartyClient -----------------------------------------------------
-    def info(self) -> PartyInfo:
-        return PartyInfo(**self._call(Item("info")).args)
-
-    def embed(self, ids: np.ndarray, train: bool) -> torch.Tensor:
-        ids = np.ascontiguousarray(ids, dtype=np.int64)
-        result = self._call(Item("embed", {"train": bool(train)}, {"ids": ids}))
-        emb = result.arrays.get("embeddings")
-        if emb is None or emb.dtype != np.float32 or emb.ndim != 2 or len(emb) != len(ids):
-            raise ProtocolError(f"party {self.party_id} sent malformed embeddings")
-        return torch.from_numpy(emb)
-
-    def backward(self, ids: np.ndarray, grad: torch.Tensor) -> None:
-        ids = np.ascontiguousarray(ids, dtype=np.int64)
-        grad_np = grad.detach().cpu().to(torch.float32).numpy()
-        self._defer(Item("backward", {}, {"ids": ids, "grad": grad_np}))
-
-    def configure(self, update: UpdateConfig) -> None:
-        self._defer(Item("configure", {"update": update.model_dump()}))
-
-    def reinitialize(self, seed: int) -> None:
-        self._defer(Item("reinitialize", {"seed": int(seed)}))
-
-    def snapshot(self, token: str) -> None:
-        self._defer(Item("snapshot", {"token": token}))
-
-    def restore(self, token: str) -> None:
-        self._defer(Item("restore", {"token": token}))
-
-    def commit(self, token: str) -> int:
-        return int(self._call(Item("commit", {"token": token})).args["version"])
-
     def close(self) -> None:
-        """Send queued calls, unless the federation is being torn down after an error."""
+        """Send queued requests, unless the federation is being torn down after an error."""
         if not self._link.aborted.is_set():
             self.flush()
+
+    def _send(self, batch: list[Request]) -> list[Response]:
+        kind = "train" if any(isinstance(r, Backward) for r in batch) else "query"
+        self.round_trips += 1
+        box = seal_box(self._channel, [to_item(r) for r in batch])
+        content = self._link.request(self.node_id, f"{kind}.{ACTION}", box)
+        results = open_box(self._channel, content)
+        if len(results) == 1 and results[0].op == ERROR:
+            err = results[0].args
+            raise error_from_code(
+                str(err.get("code")), f"party {self.party_id}: {err.get('message')}"
+            )
+        return [from_item(item, RESPONSES) for item in results]  # type: ignore[misc]
+
+
+class FlowerPassiveClient(PassivePartyClient):
+    """A client for one passive party behind a Flower SuperNode (see :class:`FlowerLink`)."""
+
+    def __init__(self, link: GridLink, node_id: int, party_id: str, channel: SecureChannel) -> None:
+        self.flower = FlowerLink(link, node_id, party_id, channel)
+        super().__init__(party_id, self.flower)
+        self.node_id = node_id
+
+    @property
+    def round_trips(self) -> int:
+        return self.flower.round_trips
+
+    def flush(self) -> None:
+        self.flower.flush()
 
 
 def connect_party(

@@ -1,106 +1,77 @@
-"""What travels between the ServerApp and a ClientApp, and how a party executes it.
+r"""What travels between the ServerApp and a ClientApp, and how a party executes it.
 
 Two message kinds exist. ``query.hello`` carries a fresh session nonce (and,
 in the reply, the party id) in the clear -- nothing else. ``query.vfl`` /
 ``train.vfl`` carry one sealed box: ``RecordDict({"box": ConfigRecord({"seq",
-"ct"})})`` whose plaintext is a list of :class:`~vfl.flower.wire.Item` calls.
-The vocabulary below is the whole passive-party API of
-:class:`~vfl.party.client.PassivePartyClient`: sample IDs, embeddings,
-embedding gradients, optimizer settings, seeds and snapshot tokens. There is
-no field that could hold a label, a class or a loss.
+"ct"})})`` whose plaintext is a list of :class:`~vfl.flower.wire.Item`\ s: the requests of
+:mod:`vfl.protocol.messages` (and, in the reply, their responses), one item
+each, by the same field names as every transport. That vocabulary is the whole
+passive-party API: sample IDs, embeddings, embedding gradients, optimizer
+settings, seeds, snapshot tokens and version numbers. There is no field that
+could hold a label, a class or a loss.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import asdict
+import logging
 
-import torch
 from flwr.app import ConfigRecord, RecordDict
 
-from vfl.errors import ProtocolError, VFLError
+from vfl.errors import ProtocolError, VFLError, WireFormatError
 from vfl.flower.crypto import SecureChannel
 from vfl.flower.wire import Item, decode_items, encode_items
-from vfl.party.optim import UpdateConfig
 from vfl.party.passive import PassiveParty
+from vfl.protocol.dispatch import dispatch
+from vfl.protocol.errors import INTERNAL, code_of
+from vfl.protocol.fields import from_parts, to_parts
+from vfl.protocol.messages import REQUESTS, Message
 
 __all__ = [
     "BOX",
+    "ERROR",
     "HELLO",
-    "OPS",
-    "TRAINING_OPS",
     "execute",
+    "from_item",
     "open_box",
     "seal_box",
+    "to_item",
 ]
 
 HELLO, BOX = "hello", "box"
 ACTION = "vfl"
-TRAINING_OPS = frozenset({"backward"})
-"""Batches holding one of these go out as ``train.vfl``, the rest as ``query.vfl``."""
+ERROR = "error"
 
-Handler = Callable[[PassiveParty, Item], Item]
-
-
-def _info(party: PassiveParty, _item: Item) -> Item:
-    return Item("info", asdict(party.info()))
+log = logging.getLogger(__name__)
 
 
-def _embed(party: PassiveParty, item: Item) -> Item:
-    emb = party.embed(item.arrays["ids"], bool(item.args["train"]))
-    return Item("embed", arrays={"embeddings": emb.numpy()})
+def to_item(msg: Message) -> Item:
+    """A protocol message as a wire item: its ``op``, scalars and arrays."""
+    scalars, arrays = to_parts(msg)
+    return Item(msg.op, scalars, arrays)
 
 
-def _backward(party: PassiveParty, item: Item) -> Item:
-    party.backward(item.arrays["ids"], torch.from_numpy(item.arrays["grad"]))
-    return Item("backward")
-
-
-def _configure(party: PassiveParty, item: Item) -> Item:
-    party.configure(UpdateConfig.model_validate(item.args["update"]))
-    return Item("configure")
-
-
-def _reinitialize(party: PassiveParty, item: Item) -> Item:
-    party.reinitialize(int(item.args["seed"]))
-    return Item("reinitialize")
-
-
-def _token_op(method: str) -> Handler:
-    def handler(party: PassiveParty, item: Item) -> Item:
-        out = getattr(party, method)(str(item.args["token"]))
-        return Item(method, {"version": int(out)} if out is not None else {})
-
-    return handler
-
-
-OPS: dict[str, Handler] = {
-    "info": _info,
-    "embed": _embed,
-    "backward": _backward,
-    "configure": _configure,
-    "reinitialize": _reinitialize,
-    "snapshot": _token_op("snapshot"),
-    "restore": _token_op("restore"),
-    "commit": _token_op("commit"),
-}
+def from_item(item: Item, table: dict[str, type[Message]]) -> Message:
+    """The message ``item`` holds, checked as every transport checks it."""
+    cls = table.get(item.op)
+    if cls is None:
+        raise WireFormatError(f"unknown operation {item.op!r}")
+    return from_parts(cls, item.args, item.arrays)
 
 
 def execute(party: PassiveParty, items: list[Item]) -> list[Item]:
-    """Run ``items`` in order; the first failure ends the batch with an ``error`` item."""
-    results = []
-    for item in items:
-        handler = OPS.get(item.op)
-        try:
-            if handler is None:
-                raise ProtocolError(f"unknown operation {item.op!r}")
-            results.append(handler(party, item))
-        except (VFLError, KeyError, ValueError, TypeError) as exc:
-            results.append(
-                Item("error", {"op": item.op, "kind": type(exc).__name__, "message": str(exc)})
-            )
-            break
-    return results
+    """Run a batch with :func:`~vfl.protocol.dispatch.dispatch`; a refusal is one ``error`` item.
+
+    The error item carries the same code every transport uses
+    (:mod:`vfl.protocol.errors`), so the active side raises the same exception.
+    """
+    try:
+        requests = [from_item(item, REQUESTS) for item in items]
+        return [to_item(r) for r in dispatch(party, requests)]  # type: ignore[arg-type]
+    except VFLError as exc:
+        return [Item(ERROR, {"code": code_of(exc), "message": str(exc)})]
+    except Exception:
+        log.exception("unexpected error running %s", [i.op for i in items])
+        return [Item(ERROR, {"code": INTERNAL, "message": "internal error"})]
 
 
 def seal_box(channel: SecureChannel, items: list[Item], kind: str = ACTION) -> RecordDict:

@@ -16,13 +16,13 @@ from typing import Any, TypeVar
 
 import grpc
 from vfl.errors import (
-    CheckpointError,
-    ConfigError,
-    DataError,
     ProtocolError,
+    UnknownRequestError,
     UnknownSampleError,
     VFLError,
+    WireFormatError,
 )
+from vfl.protocol.errors import code_of
 
 __all__ = [
     "PartyUnavailableError",
@@ -39,14 +39,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 F = TypeVar("F", bound=Callable[..., Any])
-
-
-class WireFormatError(ProtocolError):
-    """A message is malformed: wrong dtype, shape, byte size, or duplicate IDs."""
-
-
-class UnknownRequestError(VFLError):
-    """No request has this id."""
 
 
 class RemoteCallError(VFLError):
@@ -73,17 +65,7 @@ class RemoteNotFoundError(RemoteCallError, UnknownSampleError):
     """The peer does not know a sample ID (or request id) we sent."""
 
 
-# Server side: first matching class wins, so subclasses come before their bases.
-_STATUS_OF: list[tuple[type[Exception], grpc.StatusCode]] = [
-    (WireFormatError, grpc.StatusCode.INVALID_ARGUMENT),
-    (UnknownSampleError, grpc.StatusCode.NOT_FOUND),
-    (UnknownRequestError, grpc.StatusCode.NOT_FOUND),
-    (ConfigError, grpc.StatusCode.INVALID_ARGUMENT),
-    (ProtocolError, grpc.StatusCode.FAILED_PRECONDITION),
-    (CheckpointError, grpc.StatusCode.FAILED_PRECONDITION),
-    (DataError, grpc.StatusCode.FAILED_PRECONDITION),
-    (VFLError, grpc.StatusCode.FAILED_PRECONDITION),
-]
+# Server side: the one table of vfl.protocol.errors, as gRPC status codes.
 
 # Client side.
 _ERROR_OF: dict[grpc.StatusCode, type[RemoteCallError]] = {
@@ -104,10 +86,7 @@ _HINTS: dict[type[RemoteCallError], str] = {
 
 
 def status_of(exc: Exception) -> grpc.StatusCode:
-    for cls, code in _STATUS_OF:
-        if isinstance(exc, cls):
-            return code
-    return grpc.StatusCode.INTERNAL
+    return grpc.StatusCode[code_of(exc)]
 
 
 def rpc_boundary(handler: F) -> F:

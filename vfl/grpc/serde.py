@@ -1,4 +1,10 @@
-"""Where vfl objects become protobuf messages and back: the passive-party API.
+"""Where party-protocol messages become protobuf messages and back.
+
+The conversion is generic: a request travels as the ``Operation`` oneof field
+named by its ``op``, its fields by name (tensors as ``Tensor``, settings as
+nested messages, scalars as scalars), and the same for responses in ``Result``.
+Checks beyond the byte layout happen in :func:`vfl.protocol.fields.from_parts`,
+once for every transport.
 
 The operator API's messages convert in :mod:`vfl.grpc.serde_operator` (no
 torch, for the CLI); no other module converts.
@@ -14,28 +20,26 @@ result is writable and owns its memory.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import torch
-from pydantic import ValidationError
 
-from vfl.errors import ProtocolError
-from vfl.grpc.errors import WireFormatError
+from vfl.errors import WireFormatError
 from vfl.grpc.proto import passive_pb2 as pb
-from vfl.party.ids import as_id_array
-from vfl.party.optim import UpdateConfig
-from vfl.party.passive import PartyInfo
+from vfl.protocol.fields import fields_of, from_parts, to_parts
+from vfl.protocol.messages import REQUESTS, RESPONSES, Message, Request, Response
 
 __all__ = [
     "DTYPES",
     "MAX_ELEMENTS",
-    "decode_ids",
+    "decode_call",
+    "decode_results",
     "decode_tensor",
+    "encode_call",
+    "encode_results",
     "encode_tensor",
-    "info_from_proto",
-    "info_to_proto",
-    "update_from_proto",
-    "update_to_proto",
 ]
 
 DTYPES: dict[str, np.dtype] = {"float32": np.dtype("<f4"), "int64": np.dtype("<i8")}
@@ -75,48 +79,60 @@ def decode_tensor(
     return np.frombuffer(msg.data, dtype=DTYPES[dtype]).reshape(shape).copy()
 
 
-def decode_float(msg: pb.Tensor, what: str) -> torch.Tensor:
-    """A float32 matrix (embeddings or their gradients) as a torch tensor."""
-    return torch.from_numpy(decode_tensor(msg, dtype="float32", ndim=2, what=what))
+def encode_call(requests: Sequence[Request]) -> pb.CallRequest:
+    return pb.CallRequest(ops=[_encode(pb.Operation(), r) for r in requests])
 
 
-def decode_ids(msg: pb.Tensor) -> np.ndarray:
-    """Sample IDs: non-empty, 1-D, int64, unique."""
-    ids = decode_tensor(msg, dtype="int64", ndim=1, what="sample IDs")
-    try:
-        return as_id_array(ids)
-    except ProtocolError as exc:
-        raise WireFormatError(str(exc)) from None
+def decode_call(msg: pb.CallRequest) -> list[Request]:
+    return [_decode(op, "op", REQUESTS) for op in msg.ops]  # type: ignore[misc]
 
 
-def update_to_proto(update: UpdateConfig) -> pb.UpdateConfig:
-    return pb.UpdateConfig(**update.model_dump())
+def encode_results(responses: Sequence[Response]) -> pb.CallResponse:
+    return pb.CallResponse(results=[_encode(pb.Result(), r) for r in responses])
 
 
-def update_from_proto(msg: pb.UpdateConfig) -> UpdateConfig:
-    """Validated by pydantic; a bad optimizer or learning rate is a WireFormatError."""
-    try:
-        return UpdateConfig(
-            optimizer=msg.optimizer,
-            lr=msg.lr,
-            momentum=msg.momentum,
-            weight_decay=msg.weight_decay,
-            freeze_norm_stats=msg.freeze_norm_stats,
-        )
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        raise WireFormatError(f"update config {first['loc']}: {first['msg']}") from None
+def decode_results(msg: pb.CallResponse) -> list[Response]:
+    return [_decode(r, "result", RESPONSES) for r in msg.results]  # type: ignore[misc]
 
 
-def info_to_proto(info: PartyInfo) -> pb.PartyInfo:
-    return pb.PartyInfo(
-        party_id=info.party_id,
-        embed_dim=info.embed_dim,
-        n_samples=info.n_samples,
-        version=info.version,
-        digest=info.digest,
-    )
+def _encode(container: Any, msg: Message) -> Any:
+    """``msg`` as the oneof field named ``msg.op`` of ``container``, field by field."""
+    sub = getattr(container, msg.op)
+    sub.SetInParent()  # marks the oneof even for a message without fields
+    scalars, arrays = to_parts(msg)
+    for name, value in arrays.items():
+        getattr(sub, name).CopyFrom(encode_tensor(value))
+    for name, value in scalars.items():
+        if isinstance(value, dict):
+            target = getattr(sub, name)
+            for key, item in value.items():
+                setattr(target, key, item)
+        else:
+            setattr(sub, name, value)
+    return container
 
 
-def info_from_proto(msg: pb.PartyInfo) -> PartyInfo:
-    return PartyInfo(msg.party_id, msg.embed_dim, msg.n_samples, msg.version, msg.digest)
+def _decode(container: Any, oneof: str, table: dict[str, type[Message]]) -> Message:
+    """The message in ``container``'s oneof, checked by :func:`~vfl.protocol.fields.from_parts`."""
+    op = container.WhichOneof(oneof)
+    if op is None or op not in table:
+        raise WireFormatError(f"unknown or empty {oneof}: {op!r}")
+    cls, sub = table[op], getattr(container, op)
+    kinds = {f.name: f.kind for f in fields_of(cls)}
+    scalars: dict[str, Any] = {}
+    arrays: dict[str, np.ndarray] = {}
+    for field in sub.DESCRIPTOR.fields:
+        value = getattr(sub, field.name)
+        if field.message_type is not None and field.message_type.name == "Tensor":
+            arrays[field.name] = _decode_array(value, kinds.get(field.name), f"{op} {field.name}")
+        elif field.message_type is not None:
+            scalars[field.name] = {f.name: getattr(value, f.name) for f in value.DESCRIPTOR.fields}
+        else:
+            scalars[field.name] = value
+    return from_parts(cls, scalars, arrays)
+
+
+def _decode_array(msg: pb.Tensor, kind: Any, what: str) -> np.ndarray:
+    if kind == "ids":
+        return decode_tensor(msg, dtype="int64", what="sample IDs")
+    return decode_tensor(msg, dtype="float32", what=what)

@@ -13,7 +13,7 @@ import numpy as np
 import torch
 
 from vfl.data.base import PartyShard
-from vfl.errors import ProtocolError
+from vfl.errors import ProtocolError, WireFormatError
 from vfl.models.bottom import BottomModelConfig, build_bottom_model
 from vfl.party.ids import IdIndex, as_id_array
 from vfl.party.optim import UpdateConfig, build_optimizer, set_mode
@@ -99,9 +99,9 @@ class PassiveParty(VersionedModel):
         with self._lock:
             out = self._require_pending(ids)
             if tuple(grad.shape) != tuple(out.shape) or grad.dtype != out.dtype:
-                raise ProtocolError(
-                    f"gradient must be {out.dtype} {list(out.shape)}, "
-                    f"got {grad.dtype} {list(grad.shape)}"
+                raise WireFormatError(
+                    f"gradient must have shape {list(out.shape)} and dtype {out.dtype}, "
+                    f"got shape {list(grad.shape)} and dtype {grad.dtype}"
                 )
             if not torch.isfinite(grad).all():
                 raise ProtocolError("gradient holds NaN or infinity")

@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from vfl.coordinator import Coordinator
 from vfl.data.base import Dataset
 from vfl.federation import FederationSpec, build_active_party, build_passive_party
-from vfl.party.client import InProcessClient
+from vfl.protocol.client import InProcessClient
 
 __all__ = ["inprocess_federation"]
 

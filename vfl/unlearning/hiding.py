@@ -36,8 +36,8 @@ never requested. ``vfl audit`` reports both views.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager, nullcontext
+from collections.abc import Callable
+from contextlib import nullcontext
 from typing import Literal
 
 import numpy as np
@@ -47,7 +47,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from torch import nn
 
 from vfl.audit.defenses import equalize_alignment, equalize_norms
-from vfl.coordinator import Coordinator, GradientTransform
+from vfl.coordinator import GradientTransform
 from vfl.party.active import Objective
 from vfl.party.optim import UpdateConfig
 from vfl.progress import ProgressEvent
@@ -137,15 +137,6 @@ class HidingConfig(BaseModel):
     max_batch: int = Field(1024, ge=2, description="IDs per step; the whole cover if it fits")
 
 
-@contextmanager
-def _with_transform(co: Coordinator, transform: GradientTransform) -> Iterator[None]:
-    co.gradient_transforms.append(transform)
-    try:
-        yield
-    finally:
-        co.gradient_transforms.remove(transform)
-
-
 @register_method
 class HiddenLUV(UnlearningMethod):
     """LUV whose forget, recovery and decoy IDs are indistinguishable to passive parties."""
@@ -187,7 +178,7 @@ class HiddenLUV(UnlearningMethod):
         top = self.config.update.model_copy(update={"freeze_norm_stats": True})
         co.configure(top.model_copy(update={"lr": top.lr * self.config.passive_lr_scale}), top)
         guard = (
-            _with_transform(co, EQUALIZERS[self.config.equalize]())
+            co.transforming(EQUALIZERS[self.config.equalize]())
             if self.config.equalize in EQUALIZERS
             else nullcontext()
         )

@@ -22,7 +22,7 @@ _sym_db = _symbol_database.Default()
 
 
 DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(
-    b'\n\x14vfl/v1/passive.proto\x12\x06vfl.v1"4\n\x06Tensor\x12\r\n\x05\x64type\x18\x01 \x01(\t\x12\r\n\x05shape\x18\x02 \x03(\x03\x12\x0c\n\x04\x64\x61ta\x18\x03 \x01(\x0c":\n\x0c\x45mbedRequest\x12\x1b\n\x03ids\x18\x01 \x01(\x0b\x32\x0e.vfl.v1.Tensor\x12\r\n\x05train\x18\x02 \x01(\x08"3\n\rEmbedResponse\x12"\n\nembeddings\x18\x01 \x01(\x0b\x32\x0e.vfl.v1.Tensor"L\n\x0f\x42\x61\x63kwardRequest\x12\x1b\n\x03ids\x18\x01 \x01(\x0b\x32\x0e.vfl.v1.Tensor\x12\x1c\n\x04grad\x18\x02 \x01(\x0b\x32\x0e.vfl.v1.Tensor"f\n\x14\x42\x61\x63kwardEmbedRequest\x12)\n\x08\x62\x61\x63kward\x18\x01 \x01(\x0b\x32\x17.vfl.v1.BackwardRequest\x12#\n\x05\x65mbed\x18\x02 \x01(\x0b\x32\x14.vfl.v1.EmbedRequest"p\n\x0cUpdateConfig\x12\x11\n\toptimizer\x18\x01 \x01(\t\x12\n\n\x02lr\x18\x02 \x01(\x01\x12\x10\n\x08momentum\x18\x03 \x01(\x01\x12\x14\n\x0cweight_decay\x18\x04 \x01(\x01\x12\x19\n\x11\x66reeze_norm_stats\x18\x05 \x01(\x08"8\n\x10\x43onfigureRequest\x12$\n\x06update\x18\x01 \x01(\x0b\x32\x14.vfl.v1.UpdateConfig"#\n\x13ReinitializeRequest\x12\x0c\n\x04seed\x18\x01 \x01(\x04"\x1d\n\x0cTokenRequest\x12\r\n\x05token\x18\x01 \x01(\t"!\n\x0e\x43ommitResponse\x12\x0f\n\x07version\x18\x01 \x01(\x03"2\n\x0fPrepareResponse\x12\x0f\n\x07version\x18\x01 \x01(\x03\x12\x0e\n\x06\x64igest\x18\x02 \x01(\t""\n\x0fRollbackRequest\x12\x0f\n\x07version\x18\x01 \x01(\x03"\r\n\x0bInfoRequest"d\n\tPartyInfo\x12\x10\n\x08party_id\x18\x01 \x01(\t\x12\x11\n\tembed_dim\x18\x02 \x01(\x03\x12\x11\n\tn_samples\x18\x03 \x01(\x03\x12\x0f\n\x07version\x18\x04 \x01(\x03\x12\x0e\n\x06\x64igest\x18\x05 \x01(\t"\x07\n\x05\x45mpty2\xf0\x04\n\x0cPassiveParty\x12.\n\x04Info\x12\x13.vfl.v1.InfoRequest\x1a\x11.vfl.v1.PartyInfo\x12\x34\n\x05\x45mbed\x12\x14.vfl.v1.EmbedRequest\x1a\x15.vfl.v1.EmbedResponse\x12\x32\n\x08\x42\x61\x63kward\x12\x17.vfl.v1.BackwardRequest\x1a\r.vfl.v1.Empty\x12\x44\n\rBackwardEmbed\x12\x1c.vfl.v1.BackwardEmbedRequest\x1a\x15.vfl.v1.EmbedResponse\x12\x34\n\tConfigure\x12\x18.vfl.v1.ConfigureRequest\x1a\r.vfl.v1.Empty\x12:\n\x0cReinitialize\x12\x1b.vfl.v1.ReinitializeRequest\x1a\r.vfl.v1.Empty\x12/\n\x08Snapshot\x12\x14.vfl.v1.TokenRequest\x1a\r.vfl.v1.Empty\x12.\n\x07Restore\x12\x14.vfl.v1.TokenRequest\x1a\r.vfl.v1.Empty\x12\x36\n\x06\x43ommit\x12\x14.vfl.v1.TokenRequest\x1a\x16.vfl.v1.CommitResponse\x12\x38\n\x07Prepare\x12\x14.vfl.v1.TokenRequest\x1a\x17.vfl.v1.PrepareResponse\x12;\n\x08Rollback\x12\x17.vfl.v1.RollbackRequest\x1a\x16.vfl.v1.CommitResponseb\x06proto3'
+    b'\n\x14vfl/v1/passive.proto\x12\x06vfl.v1"4\n\x06Tensor\x12\r\n\x05\x64type\x18\x01 \x01(\t\x12\r\n\x05shape\x18\x02 \x03(\x03\x12\x0c\n\x04\x64\x61ta\x18\x03 \x01(\x0c":\n\x0c\x45mbedRequest\x12\x1b\n\x03ids\x18\x01 \x01(\x0b\x32\x0e.vfl.v1.Tensor\x12\r\n\x05train\x18\x02 \x01(\x08"3\n\rEmbedResponse\x12"\n\nembeddings\x18\x01 \x01(\x0b\x32\x0e.vfl.v1.Tensor"L\n\x0f\x42\x61\x63kwardRequest\x12\x1b\n\x03ids\x18\x01 \x01(\x0b\x32\x0e.vfl.v1.Tensor\x12\x1c\n\x04grad\x18\x02 \x01(\x0b\x32\x0e.vfl.v1.Tensor"p\n\x0cUpdateConfig\x12\x11\n\toptimizer\x18\x01 \x01(\t\x12\n\n\x02lr\x18\x02 \x01(\x01\x12\x10\n\x08momentum\x18\x03 \x01(\x01\x12\x14\n\x0cweight_decay\x18\x04 \x01(\x01\x12\x19\n\x11\x66reeze_norm_stats\x18\x05 \x01(\x08"8\n\x10\x43onfigureRequest\x12$\n\x06update\x18\x01 \x01(\x0b\x32\x14.vfl.v1.UpdateConfig"#\n\x13ReinitializeRequest\x12\x0c\n\x04seed\x18\x01 \x01(\x04"\x1d\n\x0cTokenRequest\x12\r\n\x05token\x18\x01 \x01(\t"!\n\x0e\x43ommitResponse\x12\x0f\n\x07version\x18\x01 \x01(\x03"2\n\x0fPrepareResponse\x12\x0f\n\x07version\x18\x01 \x01(\x03\x12\x0e\n\x06\x64igest\x18\x02 \x01(\t""\n\x0fRollbackRequest\x12\x0f\n\x07version\x18\x01 \x01(\x03"\r\n\x0bInfoRequest"d\n\tPartyInfo\x12\x10\n\x08party_id\x18\x01 \x01(\t\x12\x11\n\tembed_dim\x18\x02 \x01(\x03\x12\x11\n\tn_samples\x18\x03 \x01(\x03\x12\x0f\n\x07version\x18\x04 \x01(\x03\x12\x0e\n\x06\x64igest\x18\x05 \x01(\t"\x07\n\x05\x45mpty"\xbf\x03\n\tOperation\x12#\n\x04info\x18\x01 \x01(\x0b\x32\x13.vfl.v1.InfoRequestH\x00\x12%\n\x05\x65mbed\x18\x02 \x01(\x0b\x32\x14.vfl.v1.EmbedRequestH\x00\x12+\n\x08\x62\x61\x63kward\x18\x03 \x01(\x0b\x32\x17.vfl.v1.BackwardRequestH\x00\x12-\n\tconfigure\x18\x04 \x01(\x0b\x32\x18.vfl.v1.ConfigureRequestH\x00\x12\x33\n\x0creinitialize\x18\x05 \x01(\x0b\x32\x1b.vfl.v1.ReinitializeRequestH\x00\x12(\n\x08snapshot\x18\x06 \x01(\x0b\x32\x14.vfl.v1.TokenRequestH\x00\x12\'\n\x07restore\x18\x07 \x01(\x0b\x32\x14.vfl.v1.TokenRequestH\x00\x12&\n\x06\x63ommit\x18\x08 \x01(\x0b\x32\x14.vfl.v1.TokenRequestH\x00\x12\'\n\x07prepare\x18\t \x01(\x0b\x32\x14.vfl.v1.TokenRequestH\x00\x12+\n\x08rollback\x18\n \x01(\x0b\x32\x17.vfl.v1.RollbackRequestH\x00\x42\x04\n\x02op"\xd9\x01\n\x06Result\x12\x1d\n\x04\x64one\x18\x01 \x01(\x0b\x32\r.vfl.v1.EmptyH\x00\x12!\n\x04info\x18\x02 \x01(\x0b\x32\x11.vfl.v1.PartyInfoH\x00\x12+\n\nembeddings\x18\x03 \x01(\x0b\x32\x15.vfl.v1.EmbedResponseH\x00\x12)\n\x07version\x18\x04 \x01(\x0b\x32\x16.vfl.v1.CommitResponseH\x00\x12+\n\x08prepared\x18\x05 \x01(\x0b\x32\x17.vfl.v1.PrepareResponseH\x00\x42\x08\n\x06result"-\n\x0b\x43\x61llRequest\x12\x1e\n\x03ops\x18\x01 \x03(\x0b\x32\x11.vfl.v1.Operation"/\n\x0c\x43\x61llResponse\x12\x1f\n\x07results\x18\x01 \x03(\x0b\x32\x0e.vfl.v1.Result2A\n\x0cPassiveParty\x12\x31\n\x04\x43\x61ll\x12\x13.vfl.v1.CallRequest\x1a\x14.vfl.v1.CallResponseb\x06proto3'
 )
 
 _globals = globals()
@@ -38,28 +38,34 @@ if not _descriptor._USE_C_DESCRIPTORS:
     _globals["_EMBEDRESPONSE"]._serialized_end = 197
     _globals["_BACKWARDREQUEST"]._serialized_start = 199
     _globals["_BACKWARDREQUEST"]._serialized_end = 275
-    _globals["_BACKWARDEMBEDREQUEST"]._serialized_start = 277
-    _globals["_BACKWARDEMBEDREQUEST"]._serialized_end = 379
-    _globals["_UPDATECONFIG"]._serialized_start = 381
-    _globals["_UPDATECONFIG"]._serialized_end = 493
-    _globals["_CONFIGUREREQUEST"]._serialized_start = 495
-    _globals["_CONFIGUREREQUEST"]._serialized_end = 551
-    _globals["_REINITIALIZEREQUEST"]._serialized_start = 553
-    _globals["_REINITIALIZEREQUEST"]._serialized_end = 588
-    _globals["_TOKENREQUEST"]._serialized_start = 590
-    _globals["_TOKENREQUEST"]._serialized_end = 619
-    _globals["_COMMITRESPONSE"]._serialized_start = 621
-    _globals["_COMMITRESPONSE"]._serialized_end = 654
-    _globals["_PREPARERESPONSE"]._serialized_start = 656
-    _globals["_PREPARERESPONSE"]._serialized_end = 706
-    _globals["_ROLLBACKREQUEST"]._serialized_start = 708
-    _globals["_ROLLBACKREQUEST"]._serialized_end = 742
-    _globals["_INFOREQUEST"]._serialized_start = 744
-    _globals["_INFOREQUEST"]._serialized_end = 757
-    _globals["_PARTYINFO"]._serialized_start = 759
-    _globals["_PARTYINFO"]._serialized_end = 859
-    _globals["_EMPTY"]._serialized_start = 861
-    _globals["_EMPTY"]._serialized_end = 868
-    _globals["_PASSIVEPARTY"]._serialized_start = 871
-    _globals["_PASSIVEPARTY"]._serialized_end = 1495
+    _globals["_UPDATECONFIG"]._serialized_start = 277
+    _globals["_UPDATECONFIG"]._serialized_end = 389
+    _globals["_CONFIGUREREQUEST"]._serialized_start = 391
+    _globals["_CONFIGUREREQUEST"]._serialized_end = 447
+    _globals["_REINITIALIZEREQUEST"]._serialized_start = 449
+    _globals["_REINITIALIZEREQUEST"]._serialized_end = 484
+    _globals["_TOKENREQUEST"]._serialized_start = 486
+    _globals["_TOKENREQUEST"]._serialized_end = 515
+    _globals["_COMMITRESPONSE"]._serialized_start = 517
+    _globals["_COMMITRESPONSE"]._serialized_end = 550
+    _globals["_PREPARERESPONSE"]._serialized_start = 552
+    _globals["_PREPARERESPONSE"]._serialized_end = 602
+    _globals["_ROLLBACKREQUEST"]._serialized_start = 604
+    _globals["_ROLLBACKREQUEST"]._serialized_end = 638
+    _globals["_INFOREQUEST"]._serialized_start = 640
+    _globals["_INFOREQUEST"]._serialized_end = 653
+    _globals["_PARTYINFO"]._serialized_start = 655
+    _globals["_PARTYINFO"]._serialized_end = 755
+    _globals["_EMPTY"]._serialized_start = 757
+    _globals["_EMPTY"]._serialized_end = 764
+    _globals["_OPERATION"]._serialized_start = 767
+    _globals["_OPERATION"]._serialized_end = 1214
+    _globals["_RESULT"]._serialized_start = 1217
+    _globals["_RESULT"]._serialized_end = 1434
+    _globals["_CALLREQUEST"]._serialized_start = 1436
+    _globals["_CALLREQUEST"]._serialized_end = 1481
+    _globals["_CALLRESPONSE"]._serialized_start = 1483
+    _globals["_CALLRESPONSE"]._serialized_end = 1530
+    _globals["_PASSIVEPARTY"]._serialized_start = 1532
+    _globals["_PASSIVEPARTY"]._serialized_end = 1597
 # @@protoc_insertion_point(module_scope)

@@ -51,18 +51,6 @@ class BackwardRequest(_message.Message):
         grad: _Optional[_Union[Tensor, _Mapping]] = ...,
     ) -> None: ...
 
-class BackwardEmbedRequest(_message.Message):
-    __slots__ = ("backward", "embed")
-    BACKWARD_FIELD_NUMBER: _ClassVar[int]
-    EMBED_FIELD_NUMBER: _ClassVar[int]
-    backward: BackwardRequest
-    embed: EmbedRequest
-    def __init__(
-        self,
-        backward: _Optional[_Union[BackwardRequest, _Mapping]] = ...,
-        embed: _Optional[_Union[EmbedRequest, _Mapping]] = ...,
-    ) -> None: ...
-
 class UpdateConfig(_message.Message):
     __slots__ = ("optimizer", "lr", "momentum", "weight_decay", "freeze_norm_stats")
     OPTIMIZER_FIELD_NUMBER: _ClassVar[int]
@@ -150,3 +138,83 @@ class PartyInfo(_message.Message):
 class Empty(_message.Message):
     __slots__ = ()
     def __init__(self) -> None: ...
+
+class Operation(_message.Message):
+    __slots__ = (
+        "info",
+        "embed",
+        "backward",
+        "configure",
+        "reinitialize",
+        "snapshot",
+        "restore",
+        "commit",
+        "prepare",
+        "rollback",
+    )
+    INFO_FIELD_NUMBER: _ClassVar[int]
+    EMBED_FIELD_NUMBER: _ClassVar[int]
+    BACKWARD_FIELD_NUMBER: _ClassVar[int]
+    CONFIGURE_FIELD_NUMBER: _ClassVar[int]
+    REINITIALIZE_FIELD_NUMBER: _ClassVar[int]
+    SNAPSHOT_FIELD_NUMBER: _ClassVar[int]
+    RESTORE_FIELD_NUMBER: _ClassVar[int]
+    COMMIT_FIELD_NUMBER: _ClassVar[int]
+    PREPARE_FIELD_NUMBER: _ClassVar[int]
+    ROLLBACK_FIELD_NUMBER: _ClassVar[int]
+    info: InfoRequest
+    embed: EmbedRequest
+    backward: BackwardRequest
+    configure: ConfigureRequest
+    reinitialize: ReinitializeRequest
+    snapshot: TokenRequest
+    restore: TokenRequest
+    commit: TokenRequest
+    prepare: TokenRequest
+    rollback: RollbackRequest
+    def __init__(
+        self,
+        info: _Optional[_Union[InfoRequest, _Mapping]] = ...,
+        embed: _Optional[_Union[EmbedRequest, _Mapping]] = ...,
+        backward: _Optional[_Union[BackwardRequest, _Mapping]] = ...,
+        configure: _Optional[_Union[ConfigureRequest, _Mapping]] = ...,
+        reinitialize: _Optional[_Union[ReinitializeRequest, _Mapping]] = ...,
+        snapshot: _Optional[_Union[TokenRequest, _Mapping]] = ...,
+        restore: _Optional[_Union[TokenRequest, _Mapping]] = ...,
+        commit: _Optional[_Union[TokenRequest, _Mapping]] = ...,
+        prepare: _Optional[_Union[TokenRequest, _Mapping]] = ...,
+        rollback: _Optional[_Union[RollbackRequest, _Mapping]] = ...,
+    ) -> None: ...
+
+class Result(_message.Message):
+    __slots__ = ("done", "info", "embeddings", "version", "prepared")
+    DONE_FIELD_NUMBER: _ClassVar[int]
+    INFO_FIELD_NUMBER: _ClassVar[int]
+    EMBEDDINGS_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    PREPARED_FIELD_NUMBER: _ClassVar[int]
+    done: Empty
+    info: PartyInfo
+    embeddings: EmbedResponse
+    version: CommitResponse
+    prepared: PrepareResponse
+    def __init__(
+        self,
+        done: _Optional[_Union[Empty, _Mapping]] = ...,
+        info: _Optional[_Union[PartyInfo, _Mapping]] = ...,
+        embeddings: _Optional[_Union[EmbedResponse, _Mapping]] = ...,
+        version: _Optional[_Union[CommitResponse, _Mapping]] = ...,
+        prepared: _Optional[_Union[PrepareResponse, _Mapping]] = ...,
+    ) -> None: ...
+
+class CallRequest(_message.Message):
+    __slots__ = ("ops",)
+    OPS_FIELD_NUMBER: _ClassVar[int]
+    ops: _containers.RepeatedCompositeFieldContainer[Operation]
+    def __init__(self, ops: _Optional[_Iterable[_Union[Operation, _Mapping]]] = ...) -> None: ...
+
+class CallResponse(_message.Message):
+    __slots__ = ("results",)
+    RESULTS_FIELD_NUMBER: _ClassVar[int]
+    results: _containers.RepeatedCompositeFieldContainer[Result]
+    def __init__(self, results: _Optional[_Iterable[_Union[Result, _Mapping]]] = ...) -> None: ...

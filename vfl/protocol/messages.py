@@ -1,0 +1,265 @@
+"""Every operation a passive party offers, as one typed request and its response.
+
+This module *is* the passive-party API. A request is a frozen dataclass that
+names its response type and says how a party carries it out (:meth:`apply`);
+transports never look inside: :mod:`vfl.protocol.fields` turns any message into
+scalars and arrays by its annotations, and the gRPC and Flower codecs move those.
+
+Adding an operation: a request (and, if it answers with something new, a
+response) here, the method on :class:`~vfl.party.passive.PassiveParty`, and a
+field in ``protos/vfl/v1/passive.proto``'s ``Operation`` (then
+``python scripts/gen_protos.py``). Nothing else changes.
+
+Field types are the whole vocabulary a passive party can receive: sample IDs,
+embedding matrices, optimizer settings, seeds, snapshot tokens and version
+numbers. None can carry a label, a class id or a loss;
+``tests/grpc/test_contract.py`` and ``tests/party/test_privacy_inprocess.py``
+check both the wire and the in-process view.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar
+
+import numpy as np
+import torch
+
+from vfl.party.optim import UpdateConfig
+from vfl.party.passive import PartyInfo
+
+if TYPE_CHECKING:
+    from vfl.party.passive import PassiveParty
+
+__all__ = [
+    "REQUESTS",
+    "RESPONSES",
+    "Backward",
+    "Commit",
+    "Configure",
+    "Done",
+    "Embed",
+    "Embeddings",
+    "Ids",
+    "Info",
+    "Matrix",
+    "Message",
+    "Prepare",
+    "Prepared",
+    "Reinitialize",
+    "Request",
+    "Response",
+    "Restore",
+    "Rollback",
+    "Snapshot",
+    "Version",
+]
+
+Ids = Annotated[np.ndarray, "ids"]
+"""Sample IDs: non-empty, 1-D, int64, unique (checked on every decode)."""
+Matrix = Annotated[torch.Tensor, "matrix"]
+"""A float32 ``[n, d]`` matrix: embeddings or their gradients."""
+
+
+class Message:
+    """Base of requests and responses; ``op`` is the name every transport uses for it."""
+
+    op: ClassVar[str]
+
+
+# -- responses -------------------------------------------------------------------
+class Response(Message):
+    """What a party answers to one request."""
+
+
+@dataclass(frozen=True)
+class Done(Response):
+    """The request was carried out and has nothing to return."""
+
+    op: ClassVar[str] = "done"
+
+
+@dataclass(frozen=True)
+class Embeddings(Response):
+    op: ClassVar[str] = "embeddings"
+    embeddings: Matrix
+
+
+@dataclass(frozen=True)
+class Version(Response):
+    op: ClassVar[str] = "version"
+    version: int
+
+
+@dataclass(frozen=True)
+class Prepared(Response):
+    """Phase one of a commit: the candidate version is on the party's disk, not current."""
+
+    op: ClassVar[str] = "prepared"
+    version: int
+    digest: str
+
+
+@dataclass(frozen=True)
+class PartyInfoResponse(Response):
+    """:class:`~vfl.party.passive.PartyInfo` on the wire."""
+
+    op: ClassVar[str] = "info"
+    party_id: str
+    embed_dim: int
+    n_samples: int
+    version: int
+    digest: str
+
+    def to_info(self) -> PartyInfo:
+        return PartyInfo(self.party_id, self.embed_dim, self.n_samples, self.version, self.digest)
+
+
+# -- requests --------------------------------------------------------------------
+class Request(Message):
+    """One operation; ``deferrable`` requests answer :class:`Done` and may ride with the next."""
+
+    response: ClassVar[type[Response]] = Done
+    deferrable: ClassVar[bool] = False
+    changes_weights: ClassVar[bool] = False
+    """True for operations that step, replace or roll back the model (unsent gradients matter)."""
+
+    def apply(self, party: PassiveParty) -> Response:
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class Info(Request):
+    op: ClassVar[str] = "info"
+    response: ClassVar[type[Response]] = PartyInfoResponse
+
+    def apply(self, party: PassiveParty) -> Response:
+        info = party.info()
+        return PartyInfoResponse(
+            info.party_id, info.embed_dim, info.n_samples, info.version, info.digest
+        )
+
+
+@dataclass(frozen=True)
+class Embed(Request):
+    """Embeddings of ``ids``; ``train`` keeps the graph for the next :class:`Backward`."""
+
+    op: ClassVar[str] = "embed"
+    response: ClassVar[type[Response]] = Embeddings
+    ids: Ids
+    train: bool
+
+    def apply(self, party: PassiveParty) -> Response:
+        return Embeddings(party.embed(self.ids, self.train))
+
+
+@dataclass(frozen=True)
+class Backward(Request):
+    """d(loss)/d(embeddings) for the IDs of the last training embed: one optimizer step."""
+
+    op: ClassVar[str] = "backward"
+    deferrable: ClassVar[bool] = True
+    changes_weights: ClassVar[bool] = True
+    ids: Ids
+    grad: Matrix
+
+    def apply(self, party: PassiveParty) -> Response:
+        party.backward(self.ids, self.grad)
+        return Done()
+
+
+@dataclass(frozen=True)
+class Configure(Request):
+    op: ClassVar[str] = "configure"
+    deferrable: ClassVar[bool] = True
+    update: UpdateConfig
+
+    def apply(self, party: PassiveParty) -> Response:
+        party.configure(self.update)
+        return Done()
+
+
+@dataclass(frozen=True)
+class Reinitialize(Request):
+    op: ClassVar[str] = "reinitialize"
+    deferrable: ClassVar[bool] = True
+    changes_weights: ClassVar[bool] = True
+    seed: int
+
+    def apply(self, party: PassiveParty) -> Response:
+        party.reinitialize(self.seed)
+        return Done()
+
+
+@dataclass(frozen=True)
+class Snapshot(Request):
+    op: ClassVar[str] = "snapshot"
+    deferrable: ClassVar[bool] = True
+    token: str
+
+    def apply(self, party: PassiveParty) -> Response:
+        party.snapshot(self.token)
+        return Done()
+
+
+@dataclass(frozen=True)
+class Restore(Request):
+    op: ClassVar[str] = "restore"
+    deferrable: ClassVar[bool] = True
+    changes_weights: ClassVar[bool] = True
+    token: str
+
+    def apply(self, party: PassiveParty) -> Response:
+        party.restore(self.token)
+        return Done()
+
+
+@dataclass(frozen=True)
+class Commit(Request):
+    op: ClassVar[str] = "commit"
+    response: ClassVar[type[Response]] = Version
+    token: str
+
+    def apply(self, party: PassiveParty) -> Response:
+        return Version(party.commit(self.token))  # on disk (via the store) when it returns
+
+
+@dataclass(frozen=True)
+class Prepare(Request):
+    op: ClassVar[str] = "prepare"
+    response: ClassVar[type[Response]] = Prepared
+    token: str
+
+    def apply(self, party: PassiveParty) -> Response:
+        return Prepared(*party.prepare(self.token))
+
+
+@dataclass(frozen=True)
+class Rollback(Request):
+    """Make a committed version the party still holds current again (``vfl repair``)."""
+
+    op: ClassVar[str] = "rollback"
+    response: ClassVar[type[Response]] = Version
+    changes_weights: ClassVar[bool] = True
+    version: int
+
+    def apply(self, party: PassiveParty) -> Response:
+        return Version(party.rollback(self.version))
+
+
+def _table(base: type[Any]) -> dict[str, type[Any]]:
+    out: dict[str, type[Any]] = {}
+    for cls in list(globals().values()):
+        if (
+            isinstance(cls, type)
+            and issubclass(cls, base)
+            and cls is not base
+            and "op" in vars(cls)
+        ):
+            out[cls.op] = cls
+    return out
+
+
+REQUESTS: dict[str, type[Request]] = _table(Request)
+"""Every request by its ``op`` name: what a party's dispatcher and the codecs accept."""
+RESPONSES: dict[str, type[Response]] = _table(Response)
