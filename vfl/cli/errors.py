@@ -43,7 +43,8 @@ def one_line_warnings() -> None:
 def _validation_message(exc: ValidationError) -> str:
     first = exc.errors()[0]
     where = ".".join(str(p) for p in first.get("loc", ())) or "input"
-    return f"invalid {where}: {first.get('msg', 'bad value')}"
+    message = str(first.get("msg", "bad value")).removeprefix("Value error, ")
+    return f"invalid {where}: {message}"
 
 
 def friendly_errors(fn: Callable[P, R]) -> Callable[P, R]:

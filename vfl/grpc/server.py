@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import os
 import signal
+import socket
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -20,9 +21,11 @@ from pathlib import Path
 from typing import Any
 
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 import grpc
+from vfl.errors import ConfigError
+from vfl.grpc.address import check_address
 from vfl.grpc.tls import PeerGuard, TLSConfig
 from vfl.report import write_atomic
 
@@ -42,6 +45,14 @@ class NetworkConfig(BaseModel):
     max_message_bytes: int = Field(DEFAULT_MAX_MESSAGE_BYTES, ge=1024)
     grace_seconds: float = Field(10.0, ge=0)
     tls: TLSConfig = TLSConfig()
+
+    @field_validator("listen")
+    @classmethod
+    def _listen_address(cls, value: str) -> str:
+        try:
+            return check_address(value, listen=True)
+        except ConfigError as exc:
+            raise ValueError(str(exc)) from None
 
 
 def grpc_options(max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES) -> list[tuple[str, Any]]:
@@ -81,16 +92,56 @@ def start_server(
     server = grpc.server(
         ThreadPoolExecutor(max_workers=cfg.max_workers, thread_name_prefix="vfl-rpc"),
         interceptors=interceptors,
-        options=grpc_options(cfg.max_message_bytes),
+        # gRPC sets SO_REUSEPORT by default: a second server on an occupied port
+        # would bind too and silently take half of the new connections.
+        options=[*grpc_options(cfg.max_message_bytes), ("grpc.so_reuseport", 0)],
     )
     register(server)
     health_servicer = health.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
-    port = tls.add_port(server, cfg.listen)
+    port = _bind(server, tls, cfg.listen)
     server.start()
     running = RunningServer(server, health_servicer, port, cfg.grace_seconds)
     running.set_serving(True)
     return running
+
+
+def _bind(server: grpc.Server, tls: TLSConfig, address: str) -> int:
+    """The bound port, or a :class:`ConfigError` naming the address (in use, or not ours).
+
+    A plain socket tries the address first, so the common failures get the
+    operating system's reason in one line (gRPC would log its own first).
+    """
+    _probe_bind(address)
+    try:
+        port = tls.add_port(server, address)
+    except RuntimeError:
+        port = 0
+    if port == 0:
+        raise ConfigError(
+            f"cannot listen on {address}: the port is in use (another vfl server?) "
+            "or the address is not on this machine"
+        )
+    return port
+
+
+def _probe_bind(address: str) -> None:
+    host, sep, port = address.rpartition(":")
+    if not sep or not port.isdigit() or int(port) == 0:
+        return  # gRPC parses other forms (and port 0 always binds)
+    host = host.strip("[]") or "::"
+    try:
+        infos = socket.getaddrinfo(host, int(port), type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        raise ConfigError(f"cannot listen on {address}: {exc.strerror}") from None
+    family, kind, proto, _, sockaddr = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        # as gRPC does: a port left in TIME_WAIT by a restarted server is free
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(sockaddr)
+        except OSError as exc:
+            raise ConfigError(f"cannot listen on {address}: {exc.strerror}") from None
 
 
 def _watch_parent(stop: threading.Event) -> None:

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict
 
 import grpc
 from vfl.errors import ConfigError
+from vfl.grpc.address import check_address
 from vfl.grpc.certs import CA_NAME, Identity, identity_of_pem
 
 __all__ = ["InsecureTransportWarning", "PeerGuard", "TLSConfig", "is_active_party", "is_operator"]
@@ -82,6 +83,7 @@ class TLSConfig(BaseModel):
         self, target: str, server_identity: str, options: list[tuple[str, Any]]
     ) -> grpc.Channel:
         """A channel to ``target`` that only accepts a server certified as ``server_identity``."""
+        check_address(target)
         if self.insecure:
             return grpc.insecure_channel(target, options=options)
         options = [*options, ("grpc.ssl_target_name_override", server_identity)]
