@@ -15,8 +15,10 @@ TEST_THREADS = 1
 for _variable in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[_variable] = str(TEST_THREADS)
 
+import pytest  # noqa: E402
 import torch  # noqa: E402  (torch reads the variables above once, when it loads)
 
+pytest.register_assert_rewrite("tests.fixtures")  # imported here before pytest_plugins loads it
 from tests.fixtures.federation import FAST_TRAIN  # noqa: E402, F401  (tests import it from here)
 
 torch.set_num_threads(TEST_THREADS)
