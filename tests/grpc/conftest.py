@@ -1,9 +1,10 @@
-"""Shared fixtures: one CA (plus a foreign one) and a real passive server process."""
+"""A real passive server process per party, shared by the gRPC tests.
+
+The certificates come from ``tests.fixtures.pki`` (a root ``pytest_plugins`` entry).
+"""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -11,35 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from vfl.federation import FederationSpec
-from vfl.grpc.certs import init_certs
+from tests.fixtures.pki import SPEC
 from vfl.grpc.client import GrpcPassiveClient
 from vfl.grpc.local import LOOPBACK, spawn_passive
 from vfl.grpc.processes import terminate_all
 from vfl.grpc.tls import TLSConfig
-
-SPEC = FederationSpec(dataset="digits", parties=2, seed=0)
-
-# `parties` is a root package added after the editable install was made; until
-# `pip install -e .` is re-run it imports only from the repository root.
-ROOT = Path(__file__).resolve().parents[2]
-if importlib.util.find_spec("parties") is None:
-    sys.path.insert(0, str(ROOT))
-
-
-@pytest.fixture(scope="session")
-def certs(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("certs")
-    init_certs(out, ["passive-0", "passive-1", "active"], ["admin"])
-    return out
-
-
-@pytest.fixture(scope="session")
-def foreign_certs(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A second CA issuing an 'active' certificate: right name, wrong authority."""
-    out = tmp_path_factory.mktemp("foreign")
-    init_certs(out, ["active", "passive-0"], [])
-    return out
 
 
 @dataclass

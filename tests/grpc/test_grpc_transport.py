@@ -6,7 +6,6 @@ from collections import Counter
 
 import grpc
 import pytest
-import torch
 
 from vfl.coordinator import TrainConfig
 from vfl.federation import FederationSpec
@@ -55,16 +54,13 @@ def capture(monkeypatch) -> Capture:
 
 
 @pytest.mark.slow
-def test_grpc_equals_inprocess_and_sends_only_contract_messages(
-    capture: Capture, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_grpc_equals_inprocess_and_sends_only_contract_messages(capture: Capture) -> None:
     """Tolerance 0: both transports run the same float32 ops and the wire is bit-exact.
 
-    Only with the same thread count: a party process otherwise gets its share
-    of the cores, and torch splits float sums (BatchNorm's among them)
-    differently on one thread than on two.
+    Only with the same thread count (torch splits float sums, BatchNorm's
+    among them, differently on one thread than on two): the root conftest
+    gives this process and the party processes it starts one thread each.
     """
-    monkeypatch.setenv("OMP_NUM_THREADS", str(torch.get_num_threads()))
     local = run_simulation(_config("inprocess"))
     remote = run_simulation(_config("grpc"))
     for phase in ("original", "unlearned"):

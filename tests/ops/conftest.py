@@ -1,7 +1,7 @@
 """A real federation for the operator tests: passive + active server processes, mTLS, loopback.
 
-Certificates come from the gRPC area's fixture and the active server from the
-root conftest's ``spawn_active``, so nothing here copies them. Each test module
+Certificates and the active server come from the shared fixtures
+(``tests.fixtures``), so nothing here copies them. Each test module
 gets its own passive parties, because requests move their versions and a fresh
 coordinator must find them where its own checkpoint is.
 """
@@ -9,7 +9,6 @@ coordinator must find them where its own checkpoint is.
 from __future__ import annotations
 
 import os
-import runpy
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -19,15 +18,12 @@ from pathlib import Path
 
 import pytest
 
+from tests.fixtures.pki import SPEC
 from vfl.grpc.local import LOOPBACK, spawn_passive
 from vfl.grpc.operator import CoordinatorClient
 from vfl.grpc.processes import ChildServer, stop_process, terminate_all
 from vfl.grpc.records import RequestRecord
 from vfl.grpc.tls import TLSConfig
-
-_grpc_area = runpy.run_path(str(Path(__file__).parents[1] / "grpc" / "conftest.py"))
-certs = _grpc_area["certs"]
-SPEC = _grpc_area["SPEC"]
 
 VFL = Path(sys.executable).with_name("vfl")
 """The installed console script, as operators run it."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tests.conftest import FAST_TRAIN
+from tests.fixtures.federation import FAST_TRAIN
 from vfl.errors import ConfigError
 from vfl.metrics import evaluate
 from vfl.unlearning import (
@@ -64,7 +64,7 @@ def test_unlearning_is_deterministic_given_the_seed(
 
 
 def test_training_is_deterministic_given_the_seed(digits_spec, digits) -> None:
-    from tests.conftest import build_recorded
+    from tests.fixtures.federation import build_recorded
 
     digests = []
     for _ in range(2):
