@@ -37,11 +37,9 @@ def test_second_server_on_an_occupied_port_exits_2_with_one_line(
 ) -> None:
     """The port of a live passive party (another process) is refused, whatever the role."""
     target = passive_server.target
-    build = {
-        "passive": lambda: _passive(target, certs),
-        "active": lambda: _active(target, certs, passives, tmp_path),
-    }
-    command = build[role]()
+    command = (
+        _passive(target, certs) if role == "passive" else _active(target, certs, passives, tmp_path)
+    )
     done = subprocess.run(command, capture_output=True, text=True, timeout=120)
     assert done.returncode == 2, done.stderr
     lines = done.stderr.strip().splitlines()

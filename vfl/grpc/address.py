@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from vfl.errors import ConfigError
 
-__all__ = ["check_address"]
+__all__ = ["check_address", "host_and_port"]
 
 MAX_PORT = 65_535
 
@@ -27,3 +27,9 @@ def check_address(address: str, *, listen: bool = False) -> str:
             f"address {address!r}: the port must be a number from {lowest} to {MAX_PORT}"
         )
     return address
+
+
+def host_and_port(address: str, *, listen: bool = False) -> tuple[str, int]:
+    """The host (without IPv6 brackets) and port of a checked ``address``."""
+    host, _, port = check_address(address, listen=listen).rpartition(":")
+    return host.strip("[]"), int(port)

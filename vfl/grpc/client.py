@@ -11,6 +11,7 @@ opened once and reused.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import grpc
 from vfl.grpc import serde
@@ -60,9 +61,9 @@ class GrpcLink:
 class GrpcPassiveClient(PassivePartyClient):
     """A client for the passive party ``party_id`` at ``target`` (see :class:`GrpcLink`)."""
 
-    def __init__(self, party_id: str, target: str, tls: TLSConfig, **options: float) -> None:
+    def __init__(self, party_id: str, target: str, tls: TLSConfig, **options: Any) -> None:
         """``options``: :class:`GrpcLink`'s ``timeout`` and ``max_message_bytes``."""
-        self.grpc = GrpcLink(party_id, target, tls, **options)  # type: ignore[arg-type]
+        self.grpc = GrpcLink(party_id, target, tls, **options)
         super().__init__(party_id, self.grpc)
         self.target = target
 

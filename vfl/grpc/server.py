@@ -25,7 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 import grpc
 from vfl.errors import ConfigError
-from vfl.grpc.address import check_address
+from vfl.grpc.address import check_address, host_and_port
 from vfl.grpc.tls import PeerGuard, TLSConfig
 from vfl.report import write_atomic
 
@@ -126,12 +126,11 @@ def _bind(server: grpc.Server, tls: TLSConfig, address: str) -> int:
 
 
 def _probe_bind(address: str) -> None:
-    host, sep, port = address.rpartition(":")
-    if not sep or not port.isdigit() or int(port) == 0:
-        return  # gRPC parses other forms (and port 0 always binds)
-    host = host.strip("[]") or "::"
+    host, port = host_and_port(address, listen=True)
+    if port == 0:
+        return  # any free port always binds
     try:
-        infos = socket.getaddrinfo(host, int(port), type=socket.SOCK_STREAM)
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except socket.gaierror as exc:
         raise ConfigError(f"cannot listen on {address}: {exc.strerror}") from None
     family, kind, proto, _, sockaddr = infos[0]

@@ -62,7 +62,7 @@ def to_parts(msg: Message) -> tuple[Scalars, Arrays]:
             arrays[field.name] = value.detach().cpu().numpy()
         elif field.kind == "ids":
             arr = np.asarray(value)
-            arrays[field.name] = arr.astype(np.int64) if arr.dtype.kind in "iu" else arr
+            arrays[field.name] = arr.astype(np.int64, copy=False) if arr.dtype.kind in "iu" else arr
         elif isinstance(value, BaseModel):
             scalars[field.name] = value.model_dump()
         else:

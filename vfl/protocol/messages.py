@@ -44,6 +44,7 @@ __all__ = [
     "Info",
     "Matrix",
     "Message",
+    "PartyInfoResponse",
     "Prepare",
     "Prepared",
     "Reinitialize",
@@ -121,8 +122,6 @@ class Request(Message):
 
     response: ClassVar[type[Response]] = Done
     deferrable: ClassVar[bool] = False
-    changes_weights: ClassVar[bool] = False
-    """True for operations that step, replace or roll back the model (unsent gradients matter)."""
 
     def apply(self, party: PassiveParty) -> Response:
         raise NotImplementedError
@@ -159,7 +158,6 @@ class Backward(Request):
 
     op: ClassVar[str] = "backward"
     deferrable: ClassVar[bool] = True
-    changes_weights: ClassVar[bool] = True
     ids: Ids
     grad: Matrix
 
@@ -183,7 +181,6 @@ class Configure(Request):
 class Reinitialize(Request):
     op: ClassVar[str] = "reinitialize"
     deferrable: ClassVar[bool] = True
-    changes_weights: ClassVar[bool] = True
     seed: int
 
     def apply(self, party: PassiveParty) -> Response:
@@ -206,7 +203,6 @@ class Snapshot(Request):
 class Restore(Request):
     op: ClassVar[str] = "restore"
     deferrable: ClassVar[bool] = True
-    changes_weights: ClassVar[bool] = True
     token: str
 
     def apply(self, party: PassiveParty) -> Response:
@@ -240,7 +236,6 @@ class Rollback(Request):
 
     op: ClassVar[str] = "rollback"
     response: ClassVar[type[Response]] = Version
-    changes_weights: ClassVar[bool] = True
     version: int
 
     def apply(self, party: PassiveParty) -> Response:
