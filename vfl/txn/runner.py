@@ -1,4 +1,4 @@
-"""Requests at the active party: a journal, and one worker that runs them in order.
+"""The request worker: a queue, one thread, two-phase commit, and live progress for watchers.
 
 Every request is all-or-nothing across parties, by two-phase commit:
 
@@ -10,46 +10,33 @@ Every request is all-or-nothing across parties, by two-phase commit:
 
 A failure before the decision restores everywhere (candidates are dropped)
 and aborts; after the decision the request only goes forward, here or, if
-the coordinator dies, in restart recovery. The journal is an interface so a
-durable one (``SqliteJournal``) can replace :class:`MemoryJournal` without
-touching the worker or the servicer.
-
-Test hook (tests/transactions): with ``VFL_TEST_PAUSE_AT=DIR`` the worker
-pauses at ``POINT`` when a test has created ``DIR/POINT.armed`` (``prepared``:
-every party prepared, nothing journaled; ``decided``: the decision journaled,
-nothing committed; ``work``: a progress event was published, the work is
-mid-way). It disarms, creates ``DIR/POINT.reached`` and waits for
-``DIR/POINT.go``, so a test can kill a process at that exact point.
+the coordinator dies, in restart recovery (:mod:`vfl.txn.recovery`). The
+journal is a :class:`~vfl.txn.journal.RequestJournal`, so the durable one
+replaces the in-memory one without touching the worker or the servicer. The
+points where a test may pause the worker are :func:`~vfl.txn.pause.pause_point`
+calls.
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import queue
 import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from vfl.errors import VFLError
-from vfl.grpc.records import RequestRecord
 from vfl.progress import ProgressEvent
+from vfl.txn import recovery
+from vfl.txn.journal import RequestJournal
+from vfl.txn.pause import pause_point
+from vfl.txn.records import Decision, RequestRecord
+from vfl.txn.versions import REPAIR_HINT, VersionedParties, at_decision, check_versions
 
-__all__ = [
-    "PAUSE_ENV",
-    "Decision",
-    "MemoryJournal",
-    "RequestAborted",
-    "RequestJournal",
-    "RequestRunner",
-    "VersionMismatchError",
-    "Work",
-    "check_versions",
-]
+__all__ = ["RequestAborted", "RequestRunner", "Work"]
 
 log = logging.getLogger(__name__)
 
@@ -57,131 +44,12 @@ Work = Callable[[RequestRecord, Callable[[ProgressEvent], None]], dict[str, Any]
 """``work(record, progress) -> metrics after``; may fill ``record.before``."""
 
 
-Decision = dict[str, tuple[int, str]]
-"""``{party: (version, digest)}`` every party commits to once the decision is journaled."""
-
-PAUSE_ENV = "VFL_TEST_PAUSE_AT"
-REPAIR_HINT = "vfl repair --coordinator HOST:PORT"
-
-
 class RequestAborted(VFLError):
     """The request was stopped before it finished; every party was restored."""
 
 
-class VersionMismatchError(VFLError):
-    """The parties are not all at one model version: requests are refused until a repair."""
-
-
-def check_versions(versions: dict[str, int], repair: str = REPAIR_HINT) -> None:
-    """Raise :class:`VersionMismatchError` naming every party's version and the fix."""
-    if len(set(versions.values())) <= 1:
-        return
-    listed = ", ".join(f"{party} at v{version}" for party, version in versions.items())
-    raise VersionMismatchError(
-        f"the parties are at different model versions ({listed}); run `{repair}` to roll "
-        f"every party back to the newest version all of them hold (v{min(versions.values())})"
-    )
-
-
-def _test_pause(point: str) -> None:
-    """The documented test hook (see the module docstring); a no-op unless the variable is set."""
-    folder = os.environ.get(PAUSE_ENV)
-    if not folder or not (armed := Path(folder) / f"{point}.armed").exists():
-        return
-    armed.unlink()
-    log.warning("test hook: paused at %s", point)
-    (Path(folder) / f"{point}.reached").touch()
-    go = Path(folder) / f"{point}.go"
-    while not go.exists():
-        time.sleep(0.05)
-    go.unlink()
-
-
-class RequestJournal(Protocol):
-    """Where request records live: :class:`MemoryJournal`, or the durable ``SqliteJournal``."""
-
-    def put(self, record: RequestRecord) -> None: ...
-    def add(self, record: RequestRecord) -> RequestRecord:
-        """Insert a new record, or return the one already holding its idempotency key."""
-        ...
-
-    def get(self, request_id: str) -> RequestRecord | None: ...
-    def find_key(self, key: str) -> RequestRecord | None: ...
-    def all(self) -> list[RequestRecord]: ...
-    def decide(self, request_id: str, decision: Decision) -> None:
-        """Durably record the commit decision: from here on the request only goes forward."""
-        ...
-
-    def decision(self, request_id: str) -> Decision | None: ...
-
-
-class MemoryJournal:
-    """Records in a dict, oldest first; lost when the process exits."""
-
-    def __init__(self) -> None:
-        self._records: dict[str, RequestRecord] = {}
-        self._decisions: dict[str, Decision] = {}
-        self._lock = threading.Lock()
-
-    def decide(self, request_id: str, decision: Decision) -> None:
-        with self._lock:
-            self._decisions[request_id] = dict(decision)
-
-    def decision(self, request_id: str) -> Decision | None:
-        with self._lock:
-            return self._decisions.get(request_id)
-
-    def put(self, record: RequestRecord) -> None:
-        with self._lock:
-            self._records[record.id] = record.model_copy(deep=True)
-
-    def add(self, record: RequestRecord) -> RequestRecord:
-        with self._lock:
-            key = record.idempotency_key
-            existing = key and next(
-                (r for r in self._records.values() if r.idempotency_key == key), None
-            )
-            if existing:
-                return existing.model_copy(deep=True)
-            self._records[record.id] = record.model_copy(deep=True)
-            return record
-
-    def get(self, request_id: str) -> RequestRecord | None:
-        with self._lock:
-            record = self._records.get(request_id)
-            return record.model_copy(deep=True) if record else None
-
-    def find_key(self, key: str) -> RequestRecord | None:
-        with self._lock:
-            return next((r for r in self._records.values() if r.idempotency_key == key), None)
-
-    def all(self) -> list[RequestRecord]:
-        with self._lock:
-            return [r.model_copy(deep=True) for r in self._records.values()]
-
-
-class Transaction(Protocol):
-    """The parties' all-or-nothing operations (the :class:`~vfl.coordinator.Coordinator`)."""
-
-    def snapshot(self, token: str) -> None: ...
-    def restore(self, token: str) -> None: ...
-    def commit(self, token: str) -> list[int]: ...
-    def prepare(self, token: str) -> Decision: ...
-    def digests(self) -> dict[str, str]: ...
-    def versions(self) -> dict[str, int]: ...
-    def rollback(self, version: int) -> None: ...
-
-
 def _message(exc: Exception) -> str:
     return str(exc) if isinstance(exc, VFLError) else f"{type(exc).__name__}: {exc}"
-
-
-def _at(parties: Transaction, decision: Decision) -> bool:
-    """Whether every party already runs its decided version (e.g. it committed, then restarted)."""
-    try:
-        return parties.digests() == {party: digest for party, (_, digest) in decision.items()}
-    except Exception:  # a party still down
-        return False
 
 
 def _is_final(event: ProgressEvent | RequestRecord) -> bool:
@@ -204,7 +72,7 @@ class RequestRunner:
 
     def __init__(
         self,
-        parties: Transaction,
+        parties: VersionedParties,
         journal: RequestJournal,
         on_commit: Callable[[], None] = lambda: None,
         enforce_versions: bool = True,
@@ -261,19 +129,9 @@ class RequestRunner:
         check_versions(versions, self.repair_command)
 
     def repair(self) -> int:
-        """Roll every party back to the newest version all of them hold; return it.
-
-        Parties keep their last few versions, so the lowest current version is
-        held by every party unless one fell back further than that (then the
-        rollback names the party and what it holds).
-        """
+        """:func:`~vfl.txn.recovery.repair`, while no request runs; return the version."""
         with self.exclusive():
-            versions = self._parties.versions()
-            target = min(versions.values())
-            if len(set(versions.values())) > 1:
-                log.warning("repair: rolling every party back to v%d (were %s)", target, versions)
-                self._parties.rollback(target)
-            return target
+            return recovery.repair(self._parties)
 
     def queued(self) -> int:
         return self._queue.qsize()
@@ -335,7 +193,7 @@ class RequestRunner:
             if self._stopping.is_set():
                 raise RequestAborted("the coordinator is shutting down")
             self._publish(event, request_id)
-            _test_pause("work")
+            pause_point("work")
 
         return on_event
 
@@ -358,7 +216,7 @@ class RequestRunner:
             self._parties.snapshot(record.id)
             record.after = work(record, self._progress(record.id))
             decision = self._parties.prepare(record.id)
-            _test_pause("prepared")
+            pause_point("prepared")
             # Decide only while every party still answers: one lost between its
             # prepare and the decision aborts the request instead of blocking
             # the federation until it returns.
@@ -368,7 +226,7 @@ class RequestRunner:
             log.warning("request %s aborted: %s", record.id, exc)
             self._abort(record, exc)
             return
-        _test_pause("decided")
+        pause_point("decided")
         if not self._commit_decided(record, decision):
             return  # shutting down: the restarted coordinator rolls it forward
         self._on_commit()
@@ -390,7 +248,7 @@ class RequestRunner:
                 self._parties.commit(record.id)
                 return True
             except Exception as exc:
-                if _at(self._parties, decision):
+                if at_decision(self._parties, decision):
                     return True
                 if self._stopping.is_set():
                     log.warning("request %s: shutting down before every party committed", record.id)
