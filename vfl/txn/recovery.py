@@ -29,7 +29,7 @@ RESTART_REASON = "coordinator restarted mid-request"
 
 def recover_unfinished(
     journal: RequestJournal,
-    restore: Callable[[str], list[str]],
+    abort: Callable[[str], list[str]],
     digests: Callable[[], dict[str, str]],
     commit: Callable[[str], list[str]] | None = None,
 ) -> list[RequestRecord]:
@@ -39,8 +39,8 @@ def recover_unfinished(
     ``commit(token)`` asks every party to commit (a party that restarted
     finds its prepared candidate on disk), and the row becomes ``committed``
     once every party runs its decided digest. Any other unfinished request is
-    aborted: ``restore(token)`` asks every party to go back to the request's
-    snapshot (and drop its candidate); a party that restarted is already at
+    aborted: ``abort(token)`` asks every party to go back to where the request
+    began (and drop its candidate); a party that restarted is already at
     its last committed version. The row is kept (only status, error, finish
     time and ``digests_after`` change); a party whose digest differs from
     where it should be is named in the error.
@@ -52,7 +52,7 @@ def recover_unfinished(
             notes = commit(record.id)
             target = {party: digest for party, (_, digest) in decision.items()}
         else:
-            notes = restore(record.id) if record.status == "running" else []
+            notes = abort(record.id) if record.status == "running" else []
             target = record.digests_before
         try:
             now = digests()
@@ -83,7 +83,7 @@ def _on_every_passive(
 ) -> list[str]:
     """``call`` every passive party; return the problems.
 
-    A party that answers "no such snapshot or candidate" restarted (and is at
+    A party that answers "no such request or candidate" restarted (and is at
     its last committed version) or already did it; the caller checks every
     party's digest afterwards anyway.
     """
@@ -98,10 +98,10 @@ def _on_every_passive(
     return problems
 
 
-def _restore_everywhere(co: Coordinator, token: str) -> list[str]:
+def _abort_everywhere(co: Coordinator, token: str) -> list[str]:
     """Abort ``token`` everywhere; this process's own model was loaded from disk,
     so only its prepared candidate (if any) is left to drop."""
-    problems = _on_every_passive(co, "restoring", lambda c: c.restore(token))
+    problems = _on_every_passive(co, "aborting", lambda c: c.abort(token))
     if co.active.durable is not None:
         co.active.durable.discard(token)
     return problems
@@ -123,7 +123,7 @@ def recover(journal: RequestJournal, co: Coordinator) -> list[RequestRecord]:
     """:func:`recover_unfinished` over a coordinator's parties (what the active server runs)."""
     return recover_unfinished(
         journal,
-        lambda token: _restore_everywhere(co, token),
+        lambda token: _abort_everywhere(co, token),
         co.digests,
         lambda token: _commit_everywhere(co, token),
     )

@@ -3,13 +3,14 @@
 Every request is all-or-nothing across parties, by two-phase commit:
 
 1. every party must be at one version (else the request is refused: ``vfl repair``);
-2. snapshot every party under the request id, and do the work;
+2. begin on every party under the request id (each remembers where an abort
+   goes back to), and do the work;
 3. prepare: every party durably writes its candidate next version;
 4. the decision (each party's target version and digest) is journaled durably;
 5. commit everywhere; a party that is down is retried until it is back.
 
-A failure before the decision restores everywhere (candidates are dropped)
-and aborts; after the decision the request only goes forward, here or, if
+A failure before the decision aborts everywhere (candidates are dropped,
+every party is back where it began); after the decision the request only goes forward, here or, if
 the coordinator dies, in restart recovery (:mod:`vfl.txn.recovery`). The
 journal is a :class:`~vfl.txn.journal.RequestJournal`, so the durable one
 replaces the in-memory one without touching the worker or the servicer. The
@@ -45,7 +46,7 @@ Work = Callable[[RequestRecord, Callable[[ProgressEvent], None]], dict[str, Any]
 
 
 class RequestAborted(VFLError):
-    """The request was stopped before it finished; every party was restored."""
+    """The request was stopped before it finished; every party was aborted back."""
 
 
 def _message(exc: Exception) -> str:
@@ -198,8 +199,8 @@ class RequestRunner:
         return on_event
 
     def _run(self, record: RequestRecord, work: Work) -> None:
-        """Check versions, snapshot, work, prepare, decide, commit; before the decision
-        any failure (a party down included) restores and aborts.
+        """Check versions, begin, work, prepare, decide, commit; before the decision
+        any failure (a party down included) aborts.
 
         Nothing here may escape: the worker thread must survive every request.
         """
@@ -207,13 +208,13 @@ class RequestRunner:
         try:
             if self._enforce_versions:
                 check_versions(self._parties.versions(), self.repair_command)
-        except Exception as exc:  # refused: nothing was touched, so nothing to restore
+        except Exception as exc:  # refused: nothing was touched, so nothing to abort
             self._finish(record, "aborted", _message(exc))
             return
         try:
             record.digests_before = self._parties.digests()
             self._publish(record)  # journaled with the digests a restart must return to
-            self._parties.snapshot(record.id)
+            self._parties.begin(record.id)
             record.after = work(record, self._progress(record.id))
             decision = self._parties.prepare(record.id)
             pause_point("prepared")
@@ -269,10 +270,10 @@ class RequestRunner:
     def _abort(self, record: RequestRecord, exc: Exception) -> None:
         message = _message(exc)
         try:
-            self._parties.restore(record.id)
+            self._parties.abort(record.id)
             record.digests_after = self._parties.digests()
-        except Exception as restore_exc:  # a party is gone: say so, keep the first cause
-            message += f"; restoring failed too: {restore_exc}"
+        except Exception as abort_exc:  # a party is gone: say so, keep the first cause
+            message += f"; aborting failed too: {abort_exc}"
         self._finish(record, "aborted", message)
 
     def _finish(self, record: RequestRecord, status: str, error: str = "") -> None:
