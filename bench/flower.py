@@ -24,9 +24,9 @@ from vfl.federation import FederationSpec
 from vfl.metrics import evaluate
 from vfl.progress import ProgressEvent
 from vfl.seeding import derive_seed
-from vfl.simulation import unlearn_and_evaluate
 from vfl.transport import open_federation
 from vfl.unlearning import UnlearnConfig
+from vfl.unlearning.run import unlearn_and_evaluate
 
 TRANSPORTS = ["inprocess", "grpc", "flower"]
 ORIGINAL = "original"

@@ -25,9 +25,10 @@ from vfl.coordinator import Coordinator, TrainConfig
 from vfl.federation import FederationSpec
 from vfl.metrics import evaluate
 from vfl.seeding import derive_seed
-from vfl.simulation import default_epochs, unlearn_and_evaluate
+from vfl.simulation import default_epochs
 from vfl.transport import open_federation
 from vfl.unlearning import UnlearnConfig, validate_classes
+from vfl.unlearning.run import unlearn_and_evaluate
 
 METHODS = [
     "retrain",

@@ -12,16 +12,17 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from vfl.coordinator import Coordinator, TrainConfig
+from vfl.coordinator import TrainConfig
 from vfl.data.base import Dataset
 from vfl.federation import FederationSpec
-from vfl.metrics import Evaluation, evaluate
+from vfl.metrics import evaluate
 from vfl.progress import ProgressCallback, ignore_progress
 from vfl.seeding import derive_seed
 from vfl.transport import open_federation
-from vfl.unlearning import UnlearnConfig, UnlearningContext, get_method, validate_classes
+from vfl.unlearning import UnlearnConfig, get_method, validate_classes
+from vfl.unlearning.run import phase_result, unlearn_and_evaluate
 
-__all__ = ["SimulationConfig", "default_epochs", "run_simulation", "unlearn_and_evaluate"]
+__all__ = ["SimulationConfig", "default_epochs", "run_simulation"]
 
 ORIGINAL = "original"
 
@@ -43,30 +44,6 @@ class SimulationConfig(BaseModel):
 def default_epochs(n_train: int) -> int:
     """About 50k sample-passes, between 3 and 40 epochs (digits: 37, MNIST: 3)."""
     return max(3, min(40, round(50_000 / max(n_train, 1))))
-
-
-def _phase_result(evaluation: Evaluation, seconds: float | None = None) -> dict[str, Any]:
-    out: dict[str, Any] = evaluation.as_dict()
-    if seconds is not None:
-        out["seconds"] = seconds
-    return out
-
-
-def unlearn_and_evaluate(
-    co: Coordinator,
-    method: str,
-    classes: list[int],
-    unlearn: UnlearnConfig,
-    train: TrainConfig,
-    seed: int,
-    progress: ProgressCallback = ignore_progress,
-) -> dict[str, Any]:
-    """Run ``method`` on the federation as it is; return its metrics and wall time."""
-    ctx = UnlearningContext(co, classes, unlearn, train, seed, progress)
-    start = time.perf_counter()
-    get_method(method).run(ctx)
-    seconds = time.perf_counter() - start
-    return _phase_result(evaluate(co, co.active.labels, classes), seconds)
 
 
 def run_simulation(
@@ -97,7 +74,7 @@ def run_simulation(
         co.train(dataset.train_ids, train, derive_seed(spec.seed, "train-order"), progress)
         report["train_seconds"] = time.perf_counter() - start
         on_phase("evaluate")
-        report["original"] = _phase_result(evaluate(co, co.active.labels, classes))
+        report["original"] = phase_result(evaluate(co, co.active.labels, classes))
         with co.trial(ORIGINAL) as original:
             on_phase("unlearn")
             report["unlearned"] = unlearn_and_evaluate(

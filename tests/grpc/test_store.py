@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from parties.store import CheckpointStore
 from vfl.federation import FederationSpec, build_passive_party
 from vfl.party.state import load_checkpoint, state_digest
+from vfl.party.store import CheckpointStore
 
 
 def with_trial_kept(party) -> None:  # type: ignore[no-untyped-def]

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from parties.store import CheckpointStore
 from vfl.errors import CheckpointError, ProtocolError
 from vfl.federation import FederationSpec, build_passive_party
 from vfl.party.passive import PassiveParty
+from vfl.party.store import CheckpointStore
 
 SPEC = FederationSpec(dataset="digits", parties=2, seed=0)
 
@@ -52,7 +52,7 @@ def test_a_corrupt_newest_version_falls_back_to_the_previous_good_one_and_says_s
     data[len(data) // 2] ^= 0xFF  # one flipped byte inside the weights
     newest.write_bytes(bytes(data))
 
-    with caplog.at_level(logging.ERROR, logger="parties.store"):
+    with caplog.at_level(logging.ERROR, logger="vfl.party.store"):
         restarted, _ = party_with_store(tmp_path)
     assert (restarted.version, restarted.digest()) == (1, good)
     assert str(newest) in caplog.text and "falling back" in caplog.text

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from parties.store import CheckpointStore
 from vfl.coordinator import Coordinator
 from vfl.federation import FederationSpec
+from vfl.party.store import CheckpointStore
 from vfl.transport import open_federation
 from vfl.txn.journal import MemoryJournal
 from vfl.txn.records import RequestRecord

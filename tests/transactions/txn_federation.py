@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
-from parties.passive import KILL_ENV
+from parties.passive_server import KILL_ENV
 from vfl.federation import FederationSpec
 from vfl.grpc.client import GrpcPassiveClient
 from vfl.grpc.local import LOOPBACK, federation_args, tls_args

@@ -37,7 +37,8 @@ __all__ = ["DurableVersions", "VersionedModel"]
 
 
 class DurableVersions(Protocol):
-    """Where committed versions and prepared candidates live (a party's checkpoint store)."""
+    """Where committed versions and prepared candidates live: a party's
+    :class:`~vfl.party.store.CheckpointStore`."""
 
     def write_candidate(self, token: str, version: int, model: dict[str, Any]) -> str:
         """Durably write the candidate; return the digest of its weights."""

@@ -17,7 +17,6 @@ from typing import Any
 import grpc
 from pydantic import BaseModel, ConfigDict, Field
 
-from parties.store import CheckpointStore
 from vfl.coordinator import Coordinator, TrainConfig
 from vfl.data.base import LabelShard
 from vfl.errors import ConfigError, VFLError
@@ -31,15 +30,16 @@ from vfl.grpc.serde_operator import receipt_to_wire
 from vfl.grpc.server import NetworkConfig, RunningServer, run_until_signal, start_server
 from vfl.grpc.tls import PeerGuard, is_operator
 from vfl.metrics import accuracy, evaluate
+from vfl.party.store import CheckpointStore
 from vfl.progress import ProgressCallback
 from vfl.seeding import derive_seed
-from vfl.simulation import unlearn_and_evaluate
 from vfl.txn.journal import MemoryJournal, RequestJournal
 from vfl.txn.records import PartyStatus, RequestRecord, StatusReport
 from vfl.txn.recovery import recover
 from vfl.txn.runner import RequestRunner
 from vfl.txn.sqlite import SqliteJournal
 from vfl.unlearning import UnlearnConfig, get_method, validate_classes
+from vfl.unlearning.run import unlearn_and_evaluate
 
 __all__ = ["ActiveServer", "ActiveServerConfig", "CoordinatorServicer", "serve", "start"]
 
