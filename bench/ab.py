@@ -31,7 +31,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def run(tree: Path, args: list[str], out: Path) -> dict[str, Any]:
     """``python ARGS`` with ``tree`` first on the path; the JSON it wrote."""
-    argv = [_absolute(a.replace("{json}", str(out))) for a in args]
+    argv = [a.replace("{json}", str(out)) for a in args]
+    argv = [a if prev == "-m" else _absolute(a) for prev, a in zip(["", *argv], argv, strict=False)]
     env = {**os.environ, "PYTHONPATH": str(tree), "PYTHONWARNINGS": "ignore"}
     # cwd is the tree too: a child started with ``python -m parties...`` must import
     # that tree's packages, not this checkout's.
