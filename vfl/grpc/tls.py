@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict
 import grpc
 from vfl.errors import ConfigError
 from vfl.grpc.address import check_address
-from vfl.grpc.certs import CA_NAME, Identity, identity_of_pem
+from vfl.grpc.certs import CA_NAME, Identity, identity_of_pem, server_name
 
 __all__ = ["InsecureTransportWarning", "PeerGuard", "TLSConfig", "is_active_party", "is_operator"]
 
@@ -86,7 +86,7 @@ class TLSConfig(BaseModel):
         check_address(target)
         if self.insecure:
             return grpc.insecure_channel(target, options=options)
-        options = [*options, ("grpc.ssl_target_name_override", server_identity)]
+        options = [*options, ("grpc.ssl_target_name_override", server_name(server_identity))]
         return grpc.secure_channel(target, self.channel_credentials(), options=options)
 
     def add_port(self, server: grpc.Server, address: str) -> int:
