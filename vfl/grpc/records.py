@@ -10,13 +10,12 @@ encoding.
 
 from __future__ import annotations
 
-import json
 import time
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from vfl.receipts import ReceiptError, canonical_json
+from vfl.receipts import ReceiptError, canonical_json, parse_receipt
 
 __all__ = [
     "TERMINAL",
@@ -81,10 +80,7 @@ def receipt_from_wire(data: bytes) -> dict[str, Any] | None:
     """The receipt in ``Request.receipt`` (``None`` when empty); not verified here."""
     if not data:
         return None
-    try:
-        receipt = json.loads(data)
-    except ValueError as exc:
-        raise ReceiptError(f"the coordinator sent a receipt that is not JSON: {exc}") from None
+    receipt = parse_receipt(data.decode("utf-8", "replace"), "the receipt the coordinator sent")
     if not isinstance(receipt, dict):
         raise ReceiptError("the coordinator sent a receipt that is not a JSON object")
     return receipt
