@@ -88,7 +88,8 @@ class Registry(Generic[T]):
         if self._plugins is None:
             self._plugins = {}
             for entry in _installed().select(group=self.group):
-                if entry.name in self._builtin or entry.name in self._plugins:
+                taken = self._builtin.keys() | self._loaded.keys() | self._plugins.keys()
+                if entry.name in taken:
                     warnings.warn(
                         f"{self.kind} {entry.name!r} from {_distribution(entry)} is skipped: "
                         f"the name is taken; rename its entry point in {self.group!r}",
@@ -99,6 +100,9 @@ class Registry(Generic[T]):
         return self._plugins
 
     def forget_plugins(self) -> None:
+        """Drop what was read from entry points (and loaded from them); keep the rest."""
+        for name in self._plugins or {}:
+            self._loaded.pop(name, None)
         self._plugins = None
 
     def register(self, name: str, entry: T) -> T:
