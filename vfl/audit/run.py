@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from vfl.audit.base import AuditView, Finding, Stage
 from vfl.audit.config import DefenseConfig
@@ -23,14 +23,13 @@ from vfl.coordinator import Coordinator, TrainConfig
 from vfl.data import party_shard
 from vfl.data.base import Dataset
 from vfl.errors import ConfigError
-from vfl.federation import FederationSpec
 from vfl.metrics import evaluate
 from vfl.progress import ProgressCallback, ignore_progress
 from vfl.protocol.client import RecordingClient
 from vfl.seeding import derive_seed
-from vfl.simulation import default_epochs
+from vfl.simulation import SimulationConfig, default_epochs
 from vfl.transport import open_federation
-from vfl.unlearning import UnlearnConfig, UnlearningContext, create_method, validate_classes
+from vfl.unlearning import UnlearningContext, create_method, validate_classes
 
 __all__ = ["AuditConfig", "merge_arms", "run_arm", "run_audit"]
 
@@ -38,26 +37,18 @@ ORIGINAL = "audit-original"
 AUX_SALT = 11
 
 
-class AuditConfig(BaseModel):
-    """Everything ``vfl audit`` takes."""
+class AuditConfig(SimulationConfig):
+    """Everything ``vfl audit`` takes: a simulation's settings, and what to attack and defend.
 
-    model_config = ConfigDict(frozen=True)
+    ``method`` is the undefended arm's method; ``method_options`` go to every
+    arm that runs it.
+    """
 
-    federation: FederationSpec = FederationSpec()
-    classes: list[int] = Field(default_factory=lambda: [3])
-    method: str = "luv"
-    method_options: dict[str, Any] = Field(
-        default_factory=dict, description="settings of `method`, for every arm that runs it"
-    )
     defenses: list[str] = Field(default_factory=list)
     defense: DefenseConfig = DefenseConfig()
     attacks: list[str] | None = None  # None: every registered attack
     attacker: int = Field(0, ge=0, description="index of the attacking passive party")
     aux_per_class: int = Field(10, ge=1, description="public labelled samples per class")
-    compare_retrain: bool = True
-    transport: str = "inprocess"
-    train: TrainConfig | None = None  # None: chosen from the dataset size
-    unlearn: UnlearnConfig = UnlearnConfig()
 
     def defended_method(self) -> str:
         methods = [DEFENSES.get(d).method for d in self.defenses]
