@@ -10,7 +10,8 @@ runs with the baseline tree (a temporary ``git worktree``) and this tree in
 alternation, ``--runs`` times each, so a busy machine slows both alike; the
 table gives the median of each JSON key (dotted path) and the ratio
 current / baseline. The script file itself is taken from this tree, so both
-sides run the same benchmark code against their own ``vfl``.
+sides run the same benchmark code against their own ``vfl``; each side runs in
+its own tree's directory, so processes it starts import that tree's packages.
 """
 
 from __future__ import annotations
@@ -31,14 +32,23 @@ ROOT = Path(__file__).resolve().parent.parent
 def run(tree: Path, args: list[str], out: Path) -> dict[str, Any]:
     """``python ARGS`` with ``tree`` first on the path; the JSON it wrote."""
     argv = [a.replace("{json}", str(out)) for a in args]
-    argv = [str(ROOT / a) if a.endswith(".py") and (ROOT / a).exists() else a for a in argv]
+    argv = [a if prev == "-m" else _absolute(a) for prev, a in zip(["", *argv], argv, strict=False)]
     env = {**os.environ, "PYTHONPATH": str(tree), "PYTHONWARNINGS": "ignore"}
+    # cwd is the tree too: a child started with ``python -m parties...`` must import
+    # that tree's packages, not this checkout's.
     proc = subprocess.run(
-        [sys.executable, *argv], cwd=ROOT, env=env, capture_output=True, text=True, check=False
+        [sys.executable, *argv], cwd=tree, env=env, capture_output=True, text=True, check=False
     )
     if proc.returncode != 0:
         raise SystemExit(f"{tree}: {' '.join(argv)} failed:\n{proc.stderr[-2000:]}")
     return json.loads(out.read_text())
+
+
+def _absolute(arg: str) -> str:
+    """A path argument that exists relative to this checkout, made absolute (cwd moves)."""
+    if arg.startswith("-") or not (ROOT / arg).exists():
+        return arg
+    return str((ROOT / arg).resolve())
 
 
 def pick(report: dict[str, Any], key: str) -> float:

@@ -27,7 +27,7 @@ from vfl.coordinator import Coordinator
 from vfl.metrics import accuracy
 from vfl.progress import ProgressEvent
 from vfl.report import plot_curves, write_json
-from vfl.unlearning import UnlearnConfig, UnlearningContext, get_method
+from vfl.unlearning import UnlearnConfig, UnlearningContext, create_method
 
 ABLATION = ["gradient-ascent", "mixup-ascent", "luv"]
 
@@ -51,7 +51,7 @@ def curve(fed: Trained, method: str, cfg: UnlearnConfig) -> list[dict[str, float
             points.append({"epoch": event.step, **test_accuracy(co, classes), **event.metrics})
 
     ctx = UnlearningContext(co, classes, cfg, fed.train, fed.seed, record)
-    get_method(method).run(ctx)
+    create_method(method).run(ctx)
     return points
 
 

@@ -18,8 +18,9 @@ from vfl.federation import FederationSpec
 from vfl.metrics import evaluate
 from vfl.progress import ProgressCallback, ignore_progress
 from vfl.seeding import derive_seed
-from vfl.transport import open_federation
-from vfl.unlearning import UnlearnConfig, get_method, validate_classes
+from vfl.transport import TRANSPORTS
+from vfl.transport.registry import TransportFactory
+from vfl.unlearning import UnlearnConfig, create_method, validate_classes
 from vfl.unlearning.run import phase_result, unlearn_and_evaluate
 
 __all__ = ["SimulationConfig", "default_epochs", "run_simulation"]
@@ -35,6 +36,9 @@ class SimulationConfig(BaseModel):
     federation: FederationSpec = FederationSpec()
     classes: list[int] = Field(default_factory=lambda: [3])
     method: str = "luv"
+    method_options: dict[str, Any] = Field(
+        default_factory=dict, description="settings of `method` (its options_model)"
+    )
     compare_retrain: bool = True
     transport: str = "inprocess"
     train: TrainConfig | None = None  # None: chosen from the dataset size
@@ -51,10 +55,16 @@ def run_simulation(
     dataset: Dataset | None = None,
     progress: ProgressCallback = ignore_progress,
     on_phase: Callable[[str], None] = lambda _phase: None,
+    open_with: TransportFactory | None = None,
 ) -> dict[str, Any]:
-    """Train, unlearn ``cfg.classes`` with ``cfg.method``, evaluate; return the report."""
+    """Train, unlearn ``cfg.classes`` with ``cfg.method``, evaluate; return the report.
+
+    ``open_with`` opens the federation instead of the transport named
+    ``cfg.transport`` (Flower's ServerApp passes the grid it was given).
+    """
     spec = cfg.federation
-    get_method(cfg.method)  # fail fast on a bad name, before any training
+    create_method(cfg.method, cfg.method_options)  # fail fast on a bad name or option
+    open_federation = open_with or TRANSPORTS.get(cfg.transport)
     dataset = dataset or spec.load()
     classes = validate_classes(list(cfg.classes), dataset.num_classes)
     train = cfg.train or TrainConfig(epochs=default_epochs(dataset.n_train))
@@ -63,12 +73,13 @@ def run_simulation(
         "parties": spec.parties,
         "classes_forgotten": classes,
         "method": cfg.method,
+        "method_options": dict(cfg.method_options),
         "transport": cfg.transport,
         "seed": spec.seed,
         "train": train.model_dump(),
         "unlearn": cfg.unlearn.model_dump(),
     }
-    with open_federation(cfg.transport, spec, dataset) as co:
+    with open_federation(spec, dataset) as co:
         on_phase("train")
         start = time.perf_counter()
         co.train(dataset.train_ids, train, derive_seed(spec.seed, "train-order"), progress)
@@ -78,7 +89,14 @@ def run_simulation(
         with co.trial(ORIGINAL) as original:
             on_phase("unlearn")
             report["unlearned"] = unlearn_and_evaluate(
-                co, cfg.method, classes, cfg.unlearn, train, spec.seed, progress
+                co,
+                cfg.method,
+                classes,
+                cfg.unlearn,
+                train,
+                spec.seed,
+                progress,
+                options=cfg.method_options,
             )
             if not cfg.compare_retrain:
                 original.keep()

@@ -8,14 +8,13 @@ import torch
 
 from vfl.audit.defenses import (
     DefenseConfig,
-    defense_names,
     equalize_alignment,
     equalize_norms,
     gaussian_noise,
-    get_defense,
     max_norm,
 )
 from vfl.audit.disclosure import loo_cosine
+from vfl.audit.registry import DEFENSES
 from vfl.errors import ConfigError
 
 IDS = np.arange(4000)
@@ -83,11 +82,11 @@ def test_alignment_leaves_no_row_standing_out() -> None:
 
 
 def test_registry_builds_transforms_and_names_methods() -> None:
-    assert {"noise", "maxnorm", "equalize", "align", "hide"} <= set(defense_names())
-    assert get_defense("hide").method == "luv-hidden" and get_defense("hide").transform is None
-    noise = get_defense("noise").transform
+    assert {"noise", "maxnorm", "equalize", "align", "hide"} <= set(DEFENSES.names())
+    assert DEFENSES.get("hide").method == "luv-hidden" and DEFENSES.get("hide").transform is None
+    noise = DEFENSES.get("noise").transform
     assert noise is not None
     out = noise(DefenseConfig(noise_multiplier=0.0, clip_norm=1.0))(IDS, _grads())
     assert out[0].norm(dim=1).max().item() <= 1.0 + 1e-5
     with pytest.raises(ConfigError, match="unknown defense 'blur'; choose one of"):
-        get_defense("blur")
+        DEFENSES.get("blur")

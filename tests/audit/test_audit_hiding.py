@@ -9,7 +9,7 @@ from vfl.coordinator import TrainConfig
 from vfl.federation import FederationSpec
 from vfl.protocol.client import RecordingClient
 from vfl.transport import open_federation
-from vfl.unlearning import UnlearnConfig, UnlearningContext, get_method, method_names
+from vfl.unlearning import UnlearnConfig, UnlearningContext, create_method, method_names
 from vfl.unlearning.fewshot import FORGET_SALT
 from vfl.unlearning.hiding import cover_batches
 
@@ -24,7 +24,7 @@ def hidden_request() -> dict:
         for c in co.clients:
             c.calls.clear()
         ctx = UnlearningContext(co, [3], UnlearnConfig(epochs=3), TrainConfig(), seed=0)
-        get_method("luv-hidden").run(ctx)
+        create_method("luv-hidden").run(ctx)
         return {
             "calls": [list(c.calls) for c in co.clients],
             "forget": ctx.few_shot([3], ctx.config.forget_samples, FORGET_SALT),

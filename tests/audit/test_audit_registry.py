@@ -4,15 +4,21 @@ from __future__ import annotations
 
 import pytest
 
-from vfl.audit.config import DEFENSE_NAMES
-from vfl.audit.defenses import defense_names
-from vfl.audit.registry import attack_names, get_attack
+from vfl.audit.registry import ATTACKS, DEFENSES
+from vfl.errors import ConfigError
 
 
-@pytest.mark.parametrize("attack", attack_names())
+@pytest.mark.parametrize("attack", ATTACKS.names())
 def test_each_listed_attack_loads_under_its_name(attack: str) -> None:
-    assert get_attack(attack).name == attack
+    assert ATTACKS.get(attack).name == attack
+    assert ATTACKS.create(attack).name == attack
 
 
-def test_the_torch_free_defense_names_match_the_defenses() -> None:
-    assert list(DEFENSE_NAMES) == defense_names()
+@pytest.mark.parametrize("defense", DEFENSES.names())
+def test_each_listed_defense_loads_under_its_name(defense: str) -> None:
+    assert DEFENSES.get(defense).name == defense
+
+
+def test_an_attack_without_settings_refuses_options() -> None:
+    with pytest.raises(ConfigError, match="attack 'norm' takes no options"):
+        ATTACKS.create("norm", {"threshold": 1})

@@ -15,6 +15,7 @@ import pytest
 import torch
 
 from vfl.grpc import serde
+from vfl.grpc.certs import server_name
 from vfl.grpc.client import GrpcPassiveClient
 from vfl.grpc.errors import (
     PartyUnavailableError,
@@ -170,7 +171,7 @@ def test_certificate_from_another_ca_fails_the_handshake(
 
 def test_client_without_certificate_fails_the_handshake(passive_server, unchanged) -> None:
     ca = (passive_server.certs / "ca.crt").read_bytes()
-    options = [("grpc.ssl_target_name_override", "passive-0")]
+    options = [("grpc.ssl_target_name_override", server_name("passive-0"))]
     channel = grpc.secure_channel(
         passive_server.target, grpc.ssl_channel_credentials(ca), options=options
     )

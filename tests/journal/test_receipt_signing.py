@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -105,3 +107,23 @@ def test_cli_verify_exit_codes(signed, tmp_path: Path) -> None:
         assert result.exit_code == 2
         lines = result.output.strip().splitlines()
         assert len(lines) == 1 and reason in lines[0]
+
+
+def test_a_duplicated_key_is_refused_by_the_real_cli(signed, tmp_path: Path) -> None:
+    """``"status": "aborted", "status": "committed"`` verified before: json keeps the last key.
+
+    Run as a real ``python -m vfl`` process, as a verifier would."""
+    receipt, key = signed
+    text = json.dumps(receipt, sort_keys=True)
+    assert '"status": "committed"' in text
+    forged = tmp_path / "forged.json"
+    forged.write_text(
+        text.replace('"status": "committed"', '"status": "aborted", "status": "committed"')
+    )
+    proc = subprocess.run(
+        [sys.executable, "-m", "vfl", "receipt", "verify", str(forged), "--key", str(key)],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "duplicate key 'status'" in lines[0], proc.stderr

@@ -12,7 +12,7 @@ import torch
 
 from tests.conftest import FAST_TRAIN
 from vfl.party import UpdateConfig
-from vfl.unlearning import UnlearnConfig, UnlearningContext, get_method, method_names
+from vfl.unlearning import UnlearnConfig, UnlearningContext, create_method, method_names
 
 ALLOWED_ARGS = {
     "embed": {"ids", "train"},
@@ -66,7 +66,7 @@ def test_passive_parties_see_no_labels_during_training_and_unlearning(
         co, [3], UnlearnConfig(epochs=3), FAST_TRAIN.model_copy(update={"epochs": 1}), 0
     )
     co.begin("req-1")  # as a request runs it
-    get_method(method).run(ctx)
+    create_method(method).run(ctx)
     co.abort("req-1")
     for client in clients:
         assert client.calls, "the recorder saw no traffic"
@@ -81,7 +81,7 @@ def test_tokens_do_not_encode_the_request(trained, digits) -> None:
 
     co, clients = trained
     with co.trial(ORIGINAL) as original:
-        get_method("luv").run(UnlearningContext(co, [7], UnlearnConfig(epochs=3), FAST_TRAIN, 0))
+        create_method("luv").run(UnlearningContext(co, [7], UnlearnConfig(epochs=3), FAST_TRAIN, 0))
         original.undo()
     tokens = {c.args["token"] for c in clients[0].calls if "token" in c.args}
     assert ORIGINAL in tokens and len(tokens) >= 2
@@ -91,7 +91,7 @@ def test_tokens_do_not_encode_the_request(trained, digits) -> None:
 def test_gradients_and_ids_are_all_a_passive_party_gets_during_luv(trained) -> None:
     co, clients = trained
     ctx = UnlearningContext(co, [3], UnlearnConfig(epochs=2), FAST_TRAIN, 0)
-    get_method("luv").run(ctx)
+    create_method("luv").run(ctx)
     methods = {call.method for call in clients[0].calls}
     assert methods <= {"configure", "embed", "backward", "open_trial", "keep_trial", "undo_trial"}
     # forget and recovery steps share one configuration; only the step size may change

@@ -14,7 +14,7 @@ from vfl.errors import ProtocolError, UnknownSampleError
 from vfl.federation import FederationSpec, build_active_party, build_passive_party
 from vfl.party.passive import PassiveParty
 from vfl.protocol.client import InProcessClient
-from vfl.unlearning import UnlearnConfig, UnlearningContext, get_method
+from vfl.unlearning import UnlearnConfig, UnlearningContext, create_method
 
 BATCH = 128
 TRAIN = TrainConfig(epochs=2, batch_size=BATCH)
@@ -185,7 +185,7 @@ def test_luv_pipelined_equals_sending_each_gradient_at_once(small) -> None:
     for cls in (Coordinator, SendAtOnce):
         co, _ = federation(spec, data, cls)
         co.train(data.train_ids, TrainConfig(epochs=2, batch_size=BATCH), seed=0)
-        get_method("luv").run(UnlearningContext(co, [3], UnlearnConfig(epochs=4), TRAIN, 0))
+        create_method("luv").run(UnlearningContext(co, [3], UnlearnConfig(epochs=4), TRAIN, 0))
         digests.append(co.digests())
         co.close()
     assert digests[0] == digests[1]

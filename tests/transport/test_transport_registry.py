@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from vfl.errors import ConfigError
+from vfl.registry import Registry
 from vfl.transport import registry
 
 
@@ -19,8 +20,13 @@ def test_unknown_transport_lists_the_choices() -> None:
 def test_a_transport_that_cannot_import_names_what_is_missing(
     monkeypatch: pytest.MonkeyPatch, name: str, hint: str | None
 ) -> None:
-    monkeypatch.setattr(registry, "_TRANSPORTS", {})
-    monkeypatch.setitem(registry._LAZY, name, "vfl_no_such_module:factory")
+    broken = Registry(
+        "transport",
+        "vfl.transports",
+        {name: "vfl_no_such_module:factory"},
+        extras={"flower": "vfl[flower]"},
+    )
+    monkeypatch.setattr(registry, "TRANSPORTS", broken)
     with pytest.raises(ConfigError, match=f"transport '{name}' is not available") as info:
         registry.open_federation(name, None, None)  # type: ignore[arg-type]
     assert "vfl_no_such_module" in str(info.value)

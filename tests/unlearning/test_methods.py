@@ -11,6 +11,7 @@ from vfl.metrics import evaluate
 from vfl.unlearning import (
     UnlearnConfig,
     UnlearningContext,
+    create_method,
     get_method,
     method_names,
     validate_classes,
@@ -24,7 +25,7 @@ def test_each_method_runs_and_changes_the_models(trained, method) -> None:
     ctx = UnlearningContext(
         co, [3], UnlearnConfig(epochs=3), FAST_TRAIN.model_copy(update={"epochs": 2}), 0
     )
-    get_method(method).run(ctx)
+    create_method(method).run(ctx)
     after = co.digests()
     assert all(after[k] != before[k] for k in before), f"{method} left a party unchanged"
 
@@ -43,7 +44,7 @@ def test_luv_forgets_the_classes_and_keeps_the_others(
     co, _ = trained
     labels = co.active.labels
     original = evaluate(co, labels, classes)
-    get_method("luv").run(UnlearningContext(co, classes, UnlearnConfig(), FAST_TRAIN, 0))
+    create_method("luv").run(UnlearningContext(co, classes, UnlearnConfig(), FAST_TRAIN, 0))
     unlearned = evaluate(co, labels, classes)
     assert original.forget_acc > 0.9
     assert unlearned.forget_acc <= max_forget
@@ -56,10 +57,10 @@ def test_unlearning_is_deterministic_given_the_seed(
 ) -> None:
     co, _ = trained
     with co.trial("s") as trial:
-        get_method("luv").run(UnlearningContext(co, [3], UnlearnConfig(), FAST_TRAIN, 5))
+        create_method("luv").run(UnlearningContext(co, [3], UnlearnConfig(), FAST_TRAIN, 5))
         first = co.digests()
         trial.undo()
-    get_method("luv").run(UnlearningContext(co, [3], UnlearnConfig(), FAST_TRAIN, 5))
+    create_method("luv").run(UnlearningContext(co, [3], UnlearnConfig(), FAST_TRAIN, 5))
     assert co.digests() == first
 
 
@@ -95,7 +96,7 @@ def test_more_forget_samples_than_exist_is_a_clear_error(trained) -> None:
     ctx = UnlearningContext(co, [3], UnlearnConfig(forget_samples=10_000), FAST_TRAIN, 0)
     before = co.digests()
     with pytest.raises(ConfigError, match="cannot pick 10000"):
-        get_method("luv").run(ctx)
+        create_method("luv").run(ctx)
     assert co.digests() == before
 
 

@@ -5,7 +5,7 @@ An audit runs a federation through stages -- ``trained``, ``unlearned`` and
 The passive-party attacks read only the attacker's :class:`RecordedCall` list
 (what crossed its API), its own feature columns and its own bottom model; the
 ground truth in the view (labels, the forget set) is used only to *score* them.
-The registry lives in :mod:`vfl.audit.registry` (no torch) and is re-exported.
+The registry of attacks is :data:`vfl.audit.registry.ATTACKS` (no torch).
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from typing import ClassVar, Literal
 
 import numpy as np
 import torch
+from pydantic import BaseModel
 
-from vfl.audit.registry import attack_names, get_attack, register_attack
 from vfl.coordinator import Coordinator
 from vfl.data.base import LabelShard
 from vfl.protocol.client import RecordedCall, RecordingClient
@@ -27,9 +27,6 @@ __all__ = [
     "AuditView",
     "Finding",
     "Stage",
-    "attack_names",
-    "get_attack",
-    "register_attack",
 ]
 
 Stage = Literal["trained", "unlearned", "retrained"]
@@ -74,11 +71,16 @@ class AuditView:
 
 
 class Attack(ABC):
-    """One attack; runs after the stages it lists and returns findings."""
+    """One attack; runs after the stages it lists and returns findings.
+
+    An attack with settings declares them as ``options_model`` (a pydantic
+    model) and takes an instance of it in its constructor (``ATTACKS.create``).
+    """
 
     name: ClassVar[str]
     summary: ClassVar[str]
     stages: ClassVar[tuple[Stage, ...]]
+    options_model: ClassVar[type[BaseModel] | None] = None
 
     @abstractmethod
     def run(self, view: AuditView, stage: Stage) -> list[Finding]: ...

@@ -1,17 +1,14 @@
-"""The gradient defenses' knobs and names, without torch (for the CLI's help).
+"""The gradient defenses' knobs, without torch (the CLI reads their defaults).
 
 :mod:`vfl.audit.defenses` holds the defenses themselves and re-exports
-:class:`DefenseConfig`; a test checks :data:`DEFENSE_NAMES` against its table.
+:class:`DefenseConfig`; :mod:`vfl.audit.registry` lists their names.
 """
 
 from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["DEFENSE_NAMES", "DefenseConfig"]
-
-DEFENSE_NAMES = ("align", "equalize", "hide", "maxnorm", "noise")
-"""The names :func:`vfl.audit.defenses.defense_names` returns, in its order."""
+__all__ = ["DefenseConfig"]
 
 
 class DefenseConfig(BaseModel):

@@ -33,16 +33,18 @@ import torch
 
 from vfl.audit.config import DefenseConfig
 from vfl.coordinator import GradientTransform
-from vfl.errors import ConfigError
 
 __all__ = [
+    "ALIGN",
+    "EQUALIZE",
+    "HIDE",
+    "MAXNORM",
+    "NOISE",
     "Defense",
     "DefenseConfig",
-    "defense_names",
     "equalize_alignment",
     "equalize_norms",
     "gaussian_noise",
-    "get_defense",
     "max_norm",
 ]
 
@@ -134,33 +136,17 @@ class Defense:
     method: str | None = None
 
 
-_DEFENSES: dict[str, Defense] = {
-    d.name: d
-    for d in (
-        Defense(
-            "noise",
-            "Gaussian gradient noise (noise multiplier x clip norm)",
-            lambda c: gaussian_noise(c.noise_multiplier, c.clip_norm, c.seed),
-        ),
-        Defense("maxnorm", "max-norm noise (Li et al. 2022)", lambda c: max_norm(c.seed)),
-        Defense(
-            "equalize", "rescale per-sample gradients to equal norm", lambda c: equalize_norms()
-        ),
-        Defense(
-            "align",
-            "equal norms and equal agreement with the batch mean",
-            lambda c: equalize_alignment(),
-        ),
-        Defense("hide", "request hiding: unlearn with luv-hidden", method="luv-hidden"),
-    )
-}
-
-
-def defense_names() -> list[str]:
-    return sorted(_DEFENSES)
-
-
-def get_defense(name: str) -> Defense:
-    if name not in _DEFENSES:
-        raise ConfigError(f"unknown defense {name!r}; choose one of: {', '.join(defense_names())}")
-    return _DEFENSES[name]
+# The defenses vfl ships, listed by name in :data:`vfl.audit.registry.DEFENSES`.
+NOISE = Defense(
+    "noise",
+    "Gaussian gradient noise (noise multiplier x clip norm)",
+    lambda c: gaussian_noise(c.noise_multiplier, c.clip_norm, c.seed),
+)
+MAXNORM = Defense("maxnorm", "max-norm noise (Li et al. 2022)", lambda c: max_norm(c.seed))
+EQUALIZE = Defense(
+    "equalize", "rescale per-sample gradients to equal norm", lambda c: equalize_norms()
+)
+ALIGN = Defense(
+    "align", "equal norms and equal agreement with the batch mean", lambda c: equalize_alignment()
+)
+HIDE = Defense("hide", "request hiding: unlearn with luv-hidden", method="luv-hidden")

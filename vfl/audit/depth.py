@@ -18,7 +18,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from vfl.audit.base import Attack, AuditView, Finding, Stage, register_attack
+from vfl.audit.base import Attack, AuditView, Finding, Stage
 from vfl.audit.scores import auc
 
 __all__ = ["ModelCompletionAttack", "ProbeAttack", "linear_head"]
@@ -36,7 +36,6 @@ def linear_head(x: np.ndarray, y: np.ndarray, balanced: bool = False):
     ).fit(x, y)
 
 
-@register_attack
 class ModelCompletionAttack(Attack):
     name = "model-completion"
     summary = "fit a head on the attacker's frozen bottom model with a few labelled samples"
@@ -68,7 +67,6 @@ def _probe_train_ids(view: AuditView) -> np.ndarray:
     return np.sort(np.random.default_rng(0).choice(ids, PROBE_TRAIN_CAP, replace=False))
 
 
-@register_attack
 class ProbeAttack(Attack):
     name = "probe"
     summary = "linear probe for the forgotten class on frozen embeddings / penultimate layer"

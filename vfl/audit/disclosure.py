@@ -24,7 +24,7 @@ import numpy as np
 from scipy.stats import rankdata
 from sklearn.neighbors import KNeighborsClassifier
 
-from vfl.audit.base import Attack, AuditView, Finding, Stage, register_attack
+from vfl.audit.base import Attack, AuditView, Finding, Stage
 from vfl.audit.leakage import gradient_batches
 from vfl.audit.scores import auc, best_oriented_auc, cosine_rows, row_norms
 from vfl.protocol.client import RecordedCall
@@ -171,7 +171,6 @@ def _auc_all(view: AuditView, s: Suspicion) -> float:
     return auc(np.nan_to_num(score, neginf=-1e300), positive)
 
 
-@register_attack
 class ForgetIdAttack(Attack):
     name = "forget-id"
     summary = "separate the forget IDs from the IDs and gradients seen during unlearning"
@@ -213,7 +212,6 @@ def guess_probabilities(means: dict[int, float], k: int) -> dict[int, float]:
     return {c: 1.0 if v > cut else share if v == cut else 0.0 for c, v in means.items()}
 
 
-@register_attack
 class ForgottenClassAttack(Attack):
     name = "forgotten-class"
     summary = "guess the forgotten class from the attacker's own features of suspicious IDs"

@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterator
 import numpy as np
 from scipy.stats import rankdata
 
-from vfl.audit.base import Attack, AuditView, Finding, Stage, register_attack
+from vfl.audit.base import Attack, AuditView, Finding, Stage
 from vfl.audit.scores import auc, cosine_rows, mean_or_nan, row_norms
 from vfl.protocol.client import RecordedCall
 
@@ -101,14 +101,12 @@ class _LeakageAttack(Attack):
         return [Finding(self.name, METRIC, mean_or_nan(values), detail)]
 
 
-@register_attack
 class NormAttack(_LeakageAttack):
     name = "norm"
     summary = "per-sample gradient norm vs label (Li et al. 2022)"
     score = _norm_scores
 
 
-@register_attack
 class DirectionAttack(_LeakageAttack):
     name = "direction"
     summary = "cosine with a known-label sample's gradient in the same batch (Li et al. 2022)"

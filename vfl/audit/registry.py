@@ -1,32 +1,44 @@
-"""The registry of attacks: name -> attack class.
+"""The registries of attacks (``vfl.attacks``) and defenses (``vfl.defenses``).
 
-Each attack registers itself with :func:`register_attack` when its module is
-imported; the table below says which module that is, so listing the names
-(``vfl audit --help``) imports neither torch nor scikit-learn.
+An attack entry is an :class:`~vfl.audit.base.Attack` class (``ATTACKS.create``
+builds one, with its ``options_model`` if it declares one); a
+defense entry is a :class:`~vfl.audit.defenses.Defense`, whose gradient
+transform is built from the audit's ``DefenseConfig``. The tables say where
+each built-in lives, so ``vfl audit --help`` lists them without torch.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from vfl.registry import LazyRegistry
+from vfl.registry import Registry
 
 if TYPE_CHECKING:
     from vfl.audit.base import Attack
+    from vfl.audit.defenses import Defense
 
-__all__ = ["attack_names", "get_attack", "register_attack"]
+__all__ = ["ATTACKS", "DEFENSES"]
 
-_ATTACKS: LazyRegistry[Attack] = LazyRegistry(
+ATTACKS: Registry[type[Attack]] = Registry(
     "attack",
-    {  # name -> module whose import registers it (tests check each one does)
-        "direction": "vfl.audit.leakage",
-        "forget-id": "vfl.audit.disclosure",
-        "forgotten-class": "vfl.audit.disclosure",
-        "model-completion": "vfl.audit.depth",
-        "norm": "vfl.audit.leakage",
-        "probe": "vfl.audit.depth",
+    "vfl.attacks",
+    {
+        "direction": "vfl.audit.leakage:DirectionAttack",
+        "forget-id": "vfl.audit.disclosure:ForgetIdAttack",
+        "forgotten-class": "vfl.audit.disclosure:ForgottenClassAttack",
+        "model-completion": "vfl.audit.depth:ModelCompletionAttack",
+        "norm": "vfl.audit.leakage:NormAttack",
+        "probe": "vfl.audit.depth:ProbeAttack",
     },
 )
-register_attack = _ATTACKS.register
-attack_names = _ATTACKS.names
-get_attack = _ATTACKS.get
+DEFENSES: Registry[Defense] = Registry(
+    "defense",
+    "vfl.defenses",
+    {
+        "align": "vfl.audit.defenses:ALIGN",
+        "equalize": "vfl.audit.defenses:EQUALIZE",
+        "hide": "vfl.audit.defenses:HIDE",
+        "maxnorm": "vfl.audit.defenses:MAXNORM",
+        "noise": "vfl.audit.defenses:NOISE",
+    },
+)

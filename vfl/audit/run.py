@@ -14,22 +14,22 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
-from vfl.audit.base import AuditView, Finding, Stage, attack_names, get_attack
-from vfl.audit.defenses import DefenseConfig, get_defense
+from vfl.audit.base import AuditView, Finding, Stage
+from vfl.audit.config import DefenseConfig
+from vfl.audit.registry import ATTACKS, DEFENSES
 from vfl.coordinator import Coordinator, TrainConfig
 from vfl.data import party_shard
 from vfl.data.base import Dataset
 from vfl.errors import ConfigError
-from vfl.federation import FederationSpec
 from vfl.metrics import evaluate
 from vfl.progress import ProgressCallback, ignore_progress
 from vfl.protocol.client import RecordingClient
 from vfl.seeding import derive_seed
-from vfl.simulation import default_epochs
+from vfl.simulation import SimulationConfig, default_epochs
 from vfl.transport import open_federation
-from vfl.unlearning import UnlearnConfig, UnlearningContext, get_method, validate_classes
+from vfl.unlearning import UnlearningContext, create_method, validate_classes
 
 __all__ = ["AuditConfig", "merge_arms", "run_arm", "run_audit"]
 
@@ -37,27 +37,26 @@ ORIGINAL = "audit-original"
 AUX_SALT = 11
 
 
-class AuditConfig(BaseModel):
-    """Everything ``vfl audit`` takes."""
+class AuditConfig(SimulationConfig):
+    """Everything ``vfl audit`` takes: a simulation's settings, and what to attack and defend.
 
-    model_config = ConfigDict(frozen=True)
+    ``method`` is the undefended arm's method; ``method_options`` go to every
+    arm that runs it.
+    """
 
-    federation: FederationSpec = FederationSpec()
-    classes: list[int] = Field(default_factory=lambda: [3])
-    method: str = "luv"
     defenses: list[str] = Field(default_factory=list)
     defense: DefenseConfig = DefenseConfig()
     attacks: list[str] | None = None  # None: every registered attack
     attacker: int = Field(0, ge=0, description="index of the attacking passive party")
     aux_per_class: int = Field(10, ge=1, description="public labelled samples per class")
-    compare_retrain: bool = True
-    transport: str = "inprocess"
-    train: TrainConfig | None = None  # None: chosen from the dataset size
-    unlearn: UnlearnConfig = UnlearnConfig()
 
     def defended_method(self) -> str:
-        methods = [get_defense(d).method for d in self.defenses]
+        methods = [DEFENSES.get(d).method for d in self.defenses]
         return next((m for m in reversed(methods) if m), self.method)
+
+    def options_of(self, method: str) -> dict[str, Any]:
+        """``method_options`` go to ``method``; a method a defense swaps in runs as it comes."""
+        return self.method_options if method == self.method else {}
 
 
 Arm = dict[str, Any]
@@ -90,7 +89,7 @@ class _Arm:
         spec, classes = cfg.federation, validate_classes(list(cfg.classes), dataset.num_classes)
         self.cfg, self.co, self.train = cfg, co, train
         self.ctx = UnlearningContext(co, classes, cfg.unlearn, train, spec.seed)
-        self.attacks = [get_attack(n) for n in (cfg.attacks or attack_names())]
+        self.attacks = [ATTACKS.create(n) for n in (cfg.attacks or ATTACKS.names())]
         shard = party_shard(dataset, spec.parties, cfg.attacker, spec.seed)
         self.view = AuditView(
             coordinator=co,
@@ -127,7 +126,7 @@ def run_arm(
     method = cfg.defended_method() if defended else cfg.method
     with open_federation(cfg.transport, spec, dataset) as co:
         arm = _Arm(cfg, co, dataset, train)
-        builders = [get_defense(d).transform for d in cfg.defenses] if defended else []
+        builders = [DEFENSES.get(d).transform for d in cfg.defenses] if defended else []
         with co.transforming(*[b(cfg.defense) for b in builders if b is not None]):
             utility = _run_stages(cfg, co, arm, dataset, train, method, progress)
     return {"method": method, "findings": arm.findings, "utility": utility}
@@ -149,14 +148,15 @@ def _run_stages(
     order_seed = derive_seed(spec.seed, "train-order")
     arm.stage("trained", lambda: co.train(dataset.train_ids, train, order_seed, progress))
     utility = {"original": _utility(co, ctx.classes)}
+    unlearner = create_method(method, cfg.options_of(method))
     with co.trial(ORIGINAL) as original:
-        arm.stage("unlearned", lambda: get_method(method).run(ctx))
+        arm.stage("unlearned", lambda: unlearner.run(ctx))
         utility["unlearned"] = _utility(co, ctx.classes)
         if not cfg.compare_retrain:
             original.keep()
             return utility
         original.undo()
-        arm.stage("retrained", lambda: get_method("retrain").run(ctx))
+        arm.stage("retrained", lambda: create_method("retrain").run(ctx))
         utility["retrained"] = _utility(co, ctx.classes)
     return utility
 
@@ -191,10 +191,10 @@ def run_audit(
 ) -> dict[str, Any]:
     """Run the undefended arm and, if any defense is chosen, the defended arm; merge them."""
     for name in cfg.defenses:
-        get_defense(name)  # fail fast on a bad name, before any training
+        DEFENSES.get(name)  # fail fast on a bad name, before any training
     for name in cfg.attacks or []:
-        get_attack(name)
-    get_method(cfg.method)
+        ATTACKS.get(name)
+    create_method(cfg.method, cfg.method_options)  # a bad option fails here, too
     _check_attacker(cfg.attacker, cfg.federation.parties)
     dataset = dataset or cfg.federation.load()
     train = cfg.train or TrainConfig(epochs=default_epochs(dataset.n_train))

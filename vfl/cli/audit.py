@@ -12,18 +12,20 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from vfl.audit.config import DEFENSE_NAMES, DefenseConfig
-from vfl.audit.registry import attack_names
+from vfl.audit.config import DefenseConfig
+from vfl.audit.registry import ATTACKS, DEFENSES
 from vfl.cli.errors import friendly_errors
 from vfl.cli.options import (
     DataDirOpt,
     DatasetOpt,
     EpochsOpt,
+    MethodOptionOpt,
     PartiesOpt,
     QuietOpt,
     SeedOpt,
     TransportOpt,
     UnlearnClassOpt,
+    parse_method_options,
 )
 from vfl.cli.render import console, progress_bars
 from vfl.report import check_writable, write_json
@@ -79,11 +81,12 @@ def audit(
     method: Annotated[
         str, typer.Option(help=f"Undefended unlearning method: {', '.join(method_names())}.")
     ] = "luv",
+    method_option: MethodOptionOpt = None,
     defense: Annotated[
         list[str] | None,
         typer.Option(
             "--defense",
-            help=f"Defense to evaluate; repeat to combine: {', '.join(DEFENSE_NAMES)}.",
+            help=f"Defense to evaluate; repeat to combine: {', '.join(DEFENSES.names())}.",
         ),
     ] = None,
     noise: Annotated[
@@ -95,7 +98,7 @@ def audit(
     ] = None,
     attack: Annotated[
         list[str] | None,
-        typer.Option("--attack", help=f"Run only these attacks: {', '.join(attack_names())}."),
+        typer.Option("--attack", help=f"Run only these attacks: {', '.join(ATTACKS.names())}."),
     ] = None,
     attacker: Annotated[int, typer.Option(help="Index of the attacking passive party.")] = 0,
     aux_per_class: Annotated[
@@ -126,6 +129,7 @@ def audit(
         federation=spec,
         classes=unlearn_class or [3],
         method=method,
+        method_options=parse_method_options(method_option),
         defenses=defense or [],
         defense=DefenseConfig(noise_multiplier=noise, clip_norm=clip, seed=seed),
         attacks=attack or None,

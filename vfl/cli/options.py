@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
@@ -18,8 +19,10 @@ from typing import Annotated, Any
 import typer
 
 from vfl.data import dataset_names
+from vfl.errors import ConfigError
 from vfl.grpc.operator import CoordinatorClient
 from vfl.grpc.tls import TLSConfig
+from vfl.models.registry import bottom_model_names
 from vfl.transport import transport_names
 from vfl.unlearning import method_names
 
@@ -34,6 +37,8 @@ __all__ = [
     "IdentityOpt",
     "JsonOpt",
     "MethodOpt",
+    "MethodOptionOpt",
+    "ModelOpt",
     "OperatorInsecureOpt",
     "PartiesOpt",
     "PrintJsonOpt",
@@ -43,6 +48,7 @@ __all__ = [
     "TransportOpt",
     "UnlearnClassOpt",
     "WaitOpt",
+    "parse_method_options",
     "with_coordinator",
 ]
 
@@ -55,6 +61,15 @@ UnlearnClassOpt = Annotated[
     list[int] | None, typer.Option("--unlearn-class", help="Class to forget; repeat for several.")
 ]
 MethodOpt = Annotated[str, typer.Option(help=f"Unlearning method: {', '.join(method_names())}.")]
+MethodOptionOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--method-option",
+        help="KEY=VALUE: a setting of the method (e.g. luv-hidden's margin=3); repeat for "
+        "several. VALUE is read as JSON when it parses, else as a string.",
+    ),
+]
+ModelOpt = Annotated[str, typer.Option(help=f"Bottom model: {', '.join(bottom_model_names())}.")]
 TransportOpt = Annotated[
     str, typer.Option(help=f"How parties talk: {', '.join(transport_names())}.")
 ]
@@ -81,6 +96,23 @@ IdempotencyKeyOpt = Annotated[
     str, typer.Option(help="Idempotency key: resubmitting returns the same request.")
 ]
 RequestIdArg = Annotated[str, typer.Argument(help="The request id.")]
+
+
+def parse_method_options(pairs: list[str] | None) -> dict[str, Any]:
+    """``["margin=3", "equalize=norm"]`` -> ``{"margin": 3, "equalize": "norm"}``."""
+    options: dict[str, Any] = {}
+    for pair in pairs or []:
+        key, sep, text = pair.partition("=")
+        if not sep or not key:
+            raise ConfigError(f"--method-option {pair!r}: write KEY=VALUE")
+        if key in options:
+            raise ConfigError(f"--method-option {key!r} is given twice; give each once")
+        try:
+            options[key] = json.loads(text)
+        except json.JSONDecodeError:
+            options[key] = text
+    return options
+
 
 _CONNECTION = [
     inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=option)

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from vfl.cli.errors import friendly_errors
+from vfl.cli.options import ModelOpt
 from vfl.errors import ConfigError
 from vfl.grpc.server import DEFAULT_MAX_MESSAGE_BYTES, NetworkConfig
 from vfl.grpc.tls import TLSConfig
@@ -43,7 +44,6 @@ MaxMessageMb = Annotated[int, typer.Option(help="Largest message accepted, in Mi
 Dataset = Annotated[str, typer.Option(help="Dataset every party agreed on.")]
 DataDir = Annotated[Path | None, typer.Option(help="Folder with the dataset's files.")]
 Parties = Annotated[int, typer.Option(help="Number of passive parties in the federation.")]
-Model = Annotated[str, typer.Option(help="Bottom model: auto, mlp or cnn.")]
 EmbedDim = Annotated[int, typer.Option(help="Embedding width of every bottom model.")]
 Hidden = Annotated[int, typer.Option(help="Hidden width of the bottom MLP.")]
 TopHidden = Annotated[int, typer.Option(help="Hidden width of the top model.")]
@@ -86,7 +86,7 @@ def passive(
     dataset: Dataset = "digits",
     data_dir: DataDir = None,
     parties: Parties = 2,
-    model: Model = "auto",
+    model: ModelOpt = "auto",
     embed_dim: EmbedDim = 64,
     hidden: Hidden = 128,
     top_hidden: TopHidden = 128,
@@ -133,7 +133,7 @@ def active(
     listen: Listen = "0.0.0.0:50050",
     dataset: Dataset = "digits",
     data_dir: DataDir = None,
-    model: Model = "auto",
+    model: ModelOpt = "auto",
     embed_dim: EmbedDim = 64,
     hidden: Hidden = 128,
     top_hidden: TopHidden = 128,

@@ -17,11 +17,14 @@ from vfl.cli.options import (
     EpochsOpt,
     JsonOpt,
     MethodOpt,
+    MethodOptionOpt,
+    ModelOpt,
     PartiesOpt,
     QuietOpt,
     SeedOpt,
     TransportOpt,
     UnlearnClassOpt,
+    parse_method_options,
 )
 from vfl.cli.render import console, progress_bars, results_table
 from vfl.report import check_writable, plot_per_class, write_json
@@ -35,9 +38,10 @@ def simulate(
     dataset: DatasetOpt = "digits",
     data_dir: DataDirOpt = None,
     parties: PartiesOpt = 2,
-    model: Annotated[str, typer.Option(help="Bottom model: auto, mlp or cnn.")] = "auto",
+    model: ModelOpt = "auto",
     unlearn_class: UnlearnClassOpt = None,
     method: MethodOpt = "luv",
+    method_option: MethodOptionOpt = None,
     compare_retrain: Annotated[
         bool, typer.Option(help="Also retrain from scratch and compare.")
     ] = True,
@@ -86,6 +90,7 @@ def simulate(
         federation=spec,
         classes=unlearn_class or [3],
         method=method,
+        method_options=parse_method_options(method_option),
         compare_retrain=compare_retrain,
         transport=transport,
         train=TrainConfig(

@@ -13,10 +13,9 @@ import numpy as np
 
 from vfl.data.base import Dataset
 from vfl.data.files import Checksums, find_file, read_checked, require_dir, standardise_pixels
-from vfl.data.registry import register_dataset
 from vfl.errors import DataError
 
-__all__ = ["CLASSES", "RECORD_BYTES", "SUBDIR"]
+__all__ = ["CLASSES", "RECORD_BYTES", "SUBDIR", "load_cifar10"]
 
 NAME = "cifar10"
 SUBDIR = "cifar-10-batches-bin"
@@ -71,7 +70,6 @@ def _read_batches(
     return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
 
 
-@register_dataset(NAME, needs_data_dir=True)
 def load_cifar10(data_dir: Path | None, _seed: int) -> Dataset:
     """The official 50k/10k split; ``_seed`` is unused so results match the literature.
 

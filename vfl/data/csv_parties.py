@@ -30,10 +30,9 @@ import numpy as np
 
 from vfl.data.base import Dataset
 from vfl.data.files import read_raw, require_dir
-from vfl.data.registry import register_dataset
 from vfl.errors import DataError
 
-__all__ = ["ACTIVE_FILE", "party_file_name"]
+__all__ = ["ACTIVE_FILE", "load_csv", "party_file_name"]
 
 NAME = "csv"
 ACTIVE_FILE = "active.csv"
@@ -226,7 +225,6 @@ def _stratified_split(
     return np.sort(train), np.sort(test)
 
 
-@register_dataset(NAME, needs_data_dir=True)
 def load_csv(data_dir: Path | None, seed: int) -> Dataset:
     """Join the per-party files on ``id``; ``seed`` drives the split when none is given."""
     directory = require_dir(data_dir, NAME)

@@ -36,7 +36,7 @@ _HIST_CHUNK = 1 << 22  # pixels per bincount call, which keeps its intp copy sma
 def require_dir(data_dir: Path | None, dataset: str) -> Path:
     """Fail early with the directory in the message, not later on its first file."""
     if data_dir is None:
-        raise DataError(f"{dataset}: no data directory given")
+        raise DataError(f"{dataset}: no data directory given; pass --data-dir DIR")
     if not data_dir.is_dir():
         raise DataError(f"{dataset}: data directory {data_dir} does not exist")
     return data_dir

@@ -14,10 +14,9 @@ import numpy as np
 
 from vfl.data.base import Dataset
 from vfl.data.files import Checksums, find_file, read_checked, require_dir, standardise_pixels
-from vfl.data.registry import register_dataset
 from vfl.errors import DataError
 
-__all__ = ["parse_idx"]
+__all__ = ["load_fashion_mnist", "load_mnist", "parse_idx"]
 
 _UBYTE = 0x08  # IDX type code for unsigned bytes, the only one these files use
 _SIDE = 28
@@ -111,13 +110,11 @@ def _load(name: str, data_dir: Path | None, class_names: list[str]) -> Dataset:
     )
 
 
-@register_dataset("mnist", needs_data_dir=True)
 def load_mnist(data_dir: Path | None, _seed: int) -> Dataset:
     """Handwritten digits; ``_seed`` is unused because the split is the official one."""
     return _load("mnist", data_dir, MNIST_CLASSES)
 
 
-@register_dataset("fashion-mnist", needs_data_dir=True)
 def load_fashion_mnist(data_dir: Path | None, _seed: int) -> Dataset:
     """Zalando's drop-in MNIST replacement: same files and format, harder classes."""
     return _load("fashion-mnist", data_dir, FASHION_CLASSES)

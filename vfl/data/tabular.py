@@ -1,7 +1,7 @@
 """scikit-learn's bundled datasets (no download): digits, wine, breast-cancer.
 
-scikit-learn is imported inside the functions: importing this module registers
-the names, and listing them (e.g. in ``vfl --help``) should not cost a second.
+scikit-learn is imported inside the functions: loading one dataset should not
+import what the others need.
 """
 
 from __future__ import annotations
@@ -11,9 +11,8 @@ from pathlib import Path
 import numpy as np
 
 from vfl.data.base import Dataset
-from vfl.data.registry import register_dataset
 
-__all__ = ["from_arrays"]
+__all__ = ["from_arrays", "load_breast_cancer", "load_digits", "load_wine"]
 
 
 def from_arrays(
@@ -52,7 +51,6 @@ def from_arrays(
     )
 
 
-@register_dataset("digits")
 def load_digits(_data_dir: Path | None, seed: int) -> Dataset:
     """8x8 digits (1,797 samples): an image, so parties get bands of pixel columns."""
     from sklearn.datasets import load_digits as load
@@ -61,7 +59,6 @@ def load_digits(_data_dir: Path | None, seed: int) -> Dataset:
     return from_arrays("digits", bunch.data, bunch.target, seed, image_shape=(1, 8, 8))
 
 
-@register_dataset("wine")
 def load_wine(_data_dir: Path | None, seed: int) -> Dataset:
     from sklearn.datasets import load_wine as load
 
@@ -69,7 +66,6 @@ def load_wine(_data_dir: Path | None, seed: int) -> Dataset:
     return from_arrays("wine", bunch.data, bunch.target, seed)
 
 
-@register_dataset("breast-cancer")
 def load_breast_cancer(_data_dir: Path | None, seed: int) -> Dataset:
     from sklearn.datasets import load_breast_cancer as load
 

@@ -31,7 +31,6 @@ from vfl.flower.client import FlowerTransportError, GridLink, connect_party
 from vfl.flower.crypto import load_private_key, load_public_key
 from vfl.progress import ProgressEvent
 from vfl.simulation import SimulationConfig, run_simulation
-from vfl.transport.registry import register_transport
 
 __all__ = ["ACTIVE", "ActiveKeys", "app", "open_grid_federation"]
 
@@ -120,9 +119,10 @@ def main(grid: Grid, context: Context) -> None:
         with open_grid_federation(grid, context.run_id, spec, dataset, keys) as co:
             yield co
 
-    register_transport("flower")(this_grid)  # in this process, "flower" is this grid
     report = run_simulation(
-        cfg.model_copy(update={"transport": "flower"}), progress=_print_progress
+        cfg.model_copy(update={"transport": "flower"}),
+        progress=_print_progress,
+        open_with=this_grid,
     )
     text = json.dumps(report, indent=2, default=str)
     if out := str(context.run_config.get("report", "")):

@@ -2,9 +2,11 @@
 
 Every process of a federation has one identity: a party (``passive-0``,
 ``active``) or an operator (``admin``). The identity is the certificate's
-common name and its DNS subject-alternative name (so TLS host verification can
-use it as the server name); the role is the organizational unit. Servers
-authorise peers by both (see :mod:`vfl.grpc.tls`).
+common name; the role is the organizational unit. Servers authorise peers by
+both (see :mod:`vfl.grpc.tls`). Clients check the server by TLS host
+verification against the DNS subject-alternative name, which names the role
+as well (``passive-0.party.vfl``, see :func:`server_name`): a certificate of
+an operator called ``passive-0`` cannot pass for the party ``passive-0``.
 """
 
 from __future__ import annotations
@@ -24,7 +26,15 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from vfl.errors import ConfigError
 
-__all__ = ["CA_NAME", "Identity", "Role", "identity_of_pem", "init_certs"]
+__all__ = [
+    "CA_NAME",
+    "Identity",
+    "Role",
+    "identity_of_pem",
+    "init_certs",
+    "issue_certificate",
+    "server_name",
+]
 
 Role = Literal["party", "operator"]
 CA_NAME = "ca"
@@ -38,6 +48,15 @@ class Identity:
 
     def __str__(self) -> str:
         return f"{self.role} {self.name!r}"
+
+
+def server_name(name: str, role: Role = "party") -> str:
+    """The DNS name in ``name``'s certificate and the one a client expects of a server.
+
+    The role is part of it because hostname verification is the only check a
+    gRPC client makes of the server's certificate.
+    """
+    return f"{name}.{role}.vfl"
 
 
 def _check_name(name: str) -> str:
@@ -97,7 +116,10 @@ def _issue(
     key = ec.generate_private_key(ec.SECP256R1())
     cert = (
         _builder(_subject(identity.name, identity.role), ca_cert.subject, key.public_key(), days)
-        .add_extension(x509.SubjectAlternativeName([x509.DNSName(identity.name)]), critical=False)
+        .add_extension(
+            x509.SubjectAlternativeName([x509.DNSName(server_name(identity.name, identity.role))]),
+            critical=False,
+        )
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .add_extension(
             x509.ExtendedKeyUsage(
@@ -136,6 +158,15 @@ def init_certs(out: Path, parties: list[str], operators: list[str], days: int = 
     for identity in identities:
         _issue(out, identity, ca_key, ca_cert, days)
     return sorted(out.iterdir())
+
+
+def issue_certificate(ca_dir: Path, identity: Identity, out: Path, days: int = 365) -> None:
+    """Issue one more certificate from the CA in ``ca_dir`` (its ``ca.key`` and ``ca.crt``)."""
+    ca_key = serialization.load_pem_private_key((ca_dir / f"{CA_NAME}.key").read_bytes(), None)
+    ca_cert = x509.load_pem_x509_certificate((ca_dir / f"{CA_NAME}.crt").read_bytes())
+    if not isinstance(ca_key, ec.EllipticCurvePrivateKey):
+        raise ConfigError(f"{ca_dir / (CA_NAME + '.key')} is not an EC private key")
+    _issue(Path(out), Identity(_check_name(identity.name), identity.role), ca_key, ca_cert, days)
 
 
 @functools.lru_cache(maxsize=256)

@@ -19,6 +19,7 @@ result is writable and owns its memory.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 from typing import Any
@@ -40,21 +41,35 @@ __all__ = [
     "encode_call",
     "encode_results",
     "encode_tensor",
+    "fill_tensor",
 ]
 
 DTYPES: dict[str, np.dtype] = {"float32": np.dtype("<f4"), "int64": np.dtype("<i8")}
 MAX_ELEMENTS = 1 << 24
 """Upper bound on elements per tensor (64 MiB of float32); the gRPC size limit is lower."""
+_WIRE_NAMES = {dtype: name for name, dtype in DTYPES.items()}
+"""dtype -> wire name, a dict lookup: ``ndarray.dtype.name`` is slow Python code in numpy."""
 
 
 def encode_tensor(value: torch.Tensor | np.ndarray) -> pb.Tensor:
     """Raw little-endian bytes of ``value`` (float32 or int64) with its dtype and shape."""
+    msg = pb.Tensor()
+    fill_tensor(msg, value)
+    return msg
+
+
+def fill_tensor(msg: pb.Tensor, value: torch.Tensor | np.ndarray) -> None:
+    """Write ``value`` into ``msg`` in place (no intermediate message to copy)."""
     arr = value.detach().cpu().numpy() if isinstance(value, torch.Tensor) else np.asarray(value)
-    name = arr.dtype.name
-    if name not in DTYPES:
-        raise WireFormatError(f"cannot send dtype {name}; allowed: {', '.join(DTYPES)}")
-    arr = np.ascontiguousarray(arr, dtype=DTYPES[name])
-    return pb.Tensor(dtype=name, shape=arr.shape, data=arr.tobytes())
+    name = _WIRE_NAMES.get(arr.dtype)
+    if name is None:  # not little-endian float32/int64 already: convert, or refuse
+        name = arr.dtype.name
+        if name not in DTYPES:
+            raise WireFormatError(f"cannot send dtype {name}; allowed: {', '.join(DTYPES)}")
+        arr = arr.astype(DTYPES[name])
+    msg.dtype = name
+    msg.shape[:] = arr.shape
+    msg.data = arr.tobytes()  # C order whatever the array's layout
 
 
 def decode_tensor(
@@ -63,10 +78,10 @@ def decode_tensor(
     """A writable array from ``msg``; checks dtype, rank, element count and byte size."""
     if msg.dtype != dtype:
         raise WireFormatError(f"{what} must be {dtype}, got {msg.dtype or 'no dtype'}")
-    shape = tuple(int(d) for d in msg.shape)
+    shape = tuple(msg.shape)
     if ndim is not None and len(shape) != ndim:
         raise WireFormatError(f"{what} must have {ndim} dimension(s), got shape {list(shape)}")
-    if any(d < 0 for d in shape):
+    if shape and min(shape) < 0:
         raise WireFormatError(f"{what} has a negative dimension: {list(shape)}")
     n = math.prod(shape)
     if n > MAX_ELEMENTS:
@@ -101,7 +116,7 @@ def _encode(container: Any, msg: Message) -> Any:
     sub.SetInParent()  # marks the oneof even for a message without fields
     scalars, arrays = to_parts(msg)
     for name, value in arrays.items():
-        getattr(sub, name).CopyFrom(encode_tensor(value))
+        fill_tensor(getattr(sub, name), value)
     for name, value in scalars.items():
         if isinstance(value, dict):
             target = getattr(sub, name)
@@ -118,21 +133,31 @@ def _decode(container: Any, oneof: str, table: dict[str, type[Message]]) -> Mess
     if op is None or op not in table:
         raise WireFormatError(f"unknown or empty {oneof}: {op!r}")
     cls, sub = table[op], getattr(container, op)
-    kinds = {f.name: f.kind for f in fields_of(cls)}
     scalars: dict[str, Any] = {}
     arrays: dict[str, np.ndarray] = {}
-    for field in sub.DESCRIPTOR.fields:
-        value = getattr(sub, field.name)
-        if field.message_type is not None and field.message_type.name == "Tensor":
-            arrays[field.name] = _decode_array(value, kinds.get(field.name), f"{op} {field.name}")
-        elif field.message_type is not None:
-            scalars[field.name] = {f.name: getattr(value, f.name) for f in value.DESCRIPTOR.fields}
+    for name, how in _plan(cls, sub.DESCRIPTOR):
+        value = getattr(sub, name)
+        if how == "ids":
+            arrays[name] = decode_tensor(value, dtype="int64", what="sample IDs")
+        elif how == "tensor":
+            arrays[name] = decode_tensor(value, dtype="float32", what=f"{op} {name}")
+        elif how == "message":
+            scalars[name] = {f.name: getattr(value, f.name) for f in value.DESCRIPTOR.fields}
         else:
-            scalars[field.name] = value
+            scalars[name] = value
     return from_parts(cls, scalars, arrays)
 
 
-def _decode_array(msg: pb.Tensor, kind: Any, what: str) -> np.ndarray:
-    if kind == "ids":
-        return decode_tensor(msg, dtype="int64", what="sample IDs")
-    return decode_tensor(msg, dtype="float32", what=what)
+@functools.cache
+def _plan(cls: type[Message], descriptor: Any) -> tuple[tuple[str, str], ...]:
+    """How to read each wire field of ``cls``, worked out once per message type."""
+    kinds = {f.name: f.kind for f in fields_of(cls)}
+    plan = []
+    for field in descriptor.fields:
+        if field.message_type is not None and field.message_type.name == "Tensor":
+            plan.append((field.name, "ids" if kinds.get(field.name) == "ids" else "tensor"))
+        elif field.message_type is not None:
+            plan.append((field.name, "message"))
+        else:
+            plan.append((field.name, "scalar"))
+    return tuple(plan)

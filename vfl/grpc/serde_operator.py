@@ -7,12 +7,11 @@ import only this, so they start in a fraction of a second.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from vfl.grpc.proto import coordinator_pb2 as cpb
 from vfl.progress import ProgressEvent
-from vfl.txn.receipts import ReceiptError, canonical_json
+from vfl.txn.receipts import ReceiptError, canonical_json, parse_receipt
 from vfl.txn.records import PartyStatus, RequestRecord, StatusReport
 
 __all__ = [
@@ -124,10 +123,7 @@ def receipt_from_wire(data: bytes) -> dict[str, Any] | None:
     """The receipt in ``Request.receipt`` (``None`` when empty); not verified here."""
     if not data:
         return None
-    try:
-        receipt = json.loads(data)
-    except ValueError as exc:
-        raise ReceiptError(f"the coordinator sent a receipt that is not JSON: {exc}") from None
+    receipt = parse_receipt(data.decode("utf-8", "replace"), "the receipt the coordinator sent")
     if not isinstance(receipt, dict):
         raise ReceiptError("the coordinator sent a receipt that is not a JSON object")
     return receipt

@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict
 import grpc
 from vfl.errors import ConfigError
 from vfl.grpc.address import check_address
-from vfl.grpc.certs import CA_NAME, Identity, identity_of_pem
+from vfl.grpc.certs import CA_NAME, Identity, identity_of_pem, server_name
 
 __all__ = ["InsecureTransportWarning", "PeerGuard", "TLSConfig", "is_active_party", "is_operator"]
 
@@ -84,15 +84,26 @@ class TLSConfig(BaseModel):
     ) -> grpc.Channel:
         """A channel to ``target`` that only accepts a server certified as ``server_identity``."""
         check_address(target)
+        options = [*options, *RECONNECT]
         if self.insecure:
             return grpc.insecure_channel(target, options=options)
-        options = [*options, ("grpc.ssl_target_name_override", server_identity)]
+        options = [*options, ("grpc.ssl_target_name_override", server_name(server_identity))]
         return grpc.secure_channel(target, self.channel_credentials(), options=options)
 
     def add_port(self, server: grpc.Server, address: str) -> int:
         if self.insecure:
             return server.add_insecure_port(address)
         return server.add_secure_port(address, self.server_credentials())
+
+
+RECONNECT = [
+    ("grpc.initial_reconnect_backoff_ms", 250),
+    ("grpc.min_reconnect_backoff_ms", 250),
+    ("grpc.max_reconnect_backoff_ms", 1000),
+]
+"""Reconnect at least once a second: gRPC's default backoff grows to minutes, so a
+restarted party stayed unreachable ~10 s after it served again (a connection
+attempt is cheap next to a party being reported down)."""
 
 
 def is_active_party(peer: Identity) -> bool:

@@ -1,6 +1,16 @@
-"""Bottom models (one per passive party) and the active party's top model."""
+"""Bottom models (one per passive party), their registry, and the active party's top model.
 
-from vfl.models.bottom import BottomModelConfig, bottom_model_names, build_bottom_model
-from vfl.models.top import TopModel
+Every name is imported on first use (see :mod:`vfl.lazy`), so
+:mod:`vfl.models.registry` lists the bottom models without loading torch.
+"""
 
-__all__ = ["BottomModelConfig", "TopModel", "bottom_model_names", "build_bottom_model"]
+from vfl.lazy import lazy_exports
+
+__getattr__, __all__ = lazy_exports(
+    __name__,
+    {
+        "vfl.models.bottom": ("BottomModelConfig", "build_bottom_model"),
+        "vfl.models.registry": ("BOTTOM_MODELS", "bottom_model_names"),
+        "vfl.models.top": ("TopModel",),
+    },
+)

@@ -1,22 +1,29 @@
 """Bottom models: each passive party maps its own columns to an embedding.
 
-A registry maps ``--model`` names to builders; ``auto`` picks the CNN for
-images with at least 16 pixels on each side and the MLP otherwise.
+:mod:`vfl.models.registry` maps ``--model`` names to builders (the two below,
+and any plug-in's); ``auto`` picks the CNN for images with at least 16 pixels
+on each side and the MLP otherwise.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
-from typing import Literal
 
 import torch
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from torch import nn
 
 from vfl.errors import ConfigError
+from vfl.models.registry import AUTO, BOTTOM_MODELS, bottom_model_names
 
-__all__ = ["BottomModelConfig", "bottom_model_names", "build_bottom_model", "resolve_model_name"]
+__all__ = [
+    "BottomModelConfig",
+    "bottom_model_names",
+    "build_bottom_model",
+    "build_cnn",
+    "build_mlp",
+    "resolve_model_name",
+]
 
 
 class BottomModelConfig(BaseModel):
@@ -24,30 +31,23 @@ class BottomModelConfig(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    name: Literal["auto", "mlp", "cnn"] = "auto"
+    name: str = AUTO
     embed_dim: int = Field(64, ge=2, le=4096)
     hidden: int = Field(128, ge=2, le=8192)
 
-
-Builder = Callable[[tuple[int, ...], BottomModelConfig], nn.Module]
-_BUILDERS: dict[str, Builder] = {}
-
-
-def _register(name: str) -> Callable[[Builder], Builder]:
-    def wrap(fn: Builder) -> Builder:
-        _BUILDERS[name] = fn
-        return fn
-
-    return wrap
-
-
-def bottom_model_names() -> list[str]:
-    return ["auto", *sorted(_BUILDERS)]
+    @field_validator("name")
+    @classmethod
+    def _registered(cls, name: str) -> str:
+        if name != AUTO and name not in BOTTOM_MODELS:
+            raise ValueError(
+                f"unknown model {name!r}; choose one of: {', '.join(bottom_model_names())}"
+            )
+        return name
 
 
 def resolve_model_name(name: str, feature_shape: tuple[int, ...]) -> str:
     """Turn ``auto`` into a concrete architecture for this party's features."""
-    if name != "auto":
+    if name != AUTO:
         return name
     is_big_image = (
         len(feature_shape) == 3 and min(feature_shape[1:]) >= 8 and feature_shape[1] >= 16
@@ -57,16 +57,10 @@ def resolve_model_name(name: str, feature_shape: tuple[int, ...]) -> str:
 
 def build_bottom_model(feature_shape: tuple[int, ...], cfg: BottomModelConfig) -> nn.Module:
     """Build the bottom model for one party's ``feature_shape`` (without the batch axis)."""
-    name = resolve_model_name(cfg.name, feature_shape)
-    if name not in _BUILDERS:
-        raise ConfigError(
-            f"unknown model {cfg.name!r}; choose one of: {', '.join(bottom_model_names())}"
-        )
-    return _BUILDERS[name](feature_shape, cfg)
+    return BOTTOM_MODELS.get(resolve_model_name(cfg.name, feature_shape))(feature_shape, cfg)
 
 
-@_register("mlp")
-def _mlp(feature_shape: tuple[int, ...], cfg: BottomModelConfig) -> nn.Module:
+def build_mlp(feature_shape: tuple[int, ...], cfg: BottomModelConfig) -> nn.Module:
     return nn.Sequential(
         nn.Flatten(),
         nn.Linear(math.prod(feature_shape), cfg.hidden),
@@ -76,8 +70,7 @@ def _mlp(feature_shape: tuple[int, ...], cfg: BottomModelConfig) -> nn.Module:
     )
 
 
-@_register("cnn")
-def _cnn(feature_shape: tuple[int, ...], cfg: BottomModelConfig) -> nn.Module:
+def build_cnn(feature_shape: tuple[int, ...], cfg: BottomModelConfig) -> nn.Module:
     if len(feature_shape) != 3:
         raise ConfigError(
             f"the cnn model needs image features [C, H, W], got {list(feature_shape)}"

@@ -24,7 +24,13 @@ from vfl.protocol import messages as m
 from vfl.protocol.dispatch import dispatch
 from vfl.protocol.fields import fields_of, from_parts, to_parts
 
+MAX_EMBEDDING_ABS = 1e6
+"""The largest embedding value the active party accepts. A trained bottom model's
+outputs stay within the tens; beyond a million, the squares in a float32 loss
+are on their way to overflow, so such an answer is a broken or hostile party."""
+
 __all__ = [
+    "MAX_EMBEDDING_ABS",
     "InProcessClient",
     "InProcessLink",
     "PartyLink",
@@ -126,10 +132,23 @@ class PassivePartyClient:
         self.link.close()
 
     def _embeddings(self, reply: m.Embeddings, ids: np.ndarray) -> torch.Tensor:
+        """The party's embeddings, refused unless they have one finite, bounded row per ID.
+
+        The active party must not trust them: a party answering 3e38 once had a
+        training and an unlearning request committed at 10 % accuracy.
+        """
         emb = reply.embeddings
         if emb.ndim != 2 or emb.shape[0] != len(ids):
             raise ProtocolError(
                 f"party {self.party_id} sent {list(emb.shape)} embeddings for {len(ids)} IDs"
+            )
+        if not bool(torch.isfinite(emb).all()):
+            raise ProtocolError(f"party {self.party_id} sent non-finite embeddings (NaN or inf)")
+        largest = float(emb.abs().max()) if emb.numel() else 0.0
+        if largest > MAX_EMBEDDING_ABS:
+            raise ProtocolError(
+                f"party {self.party_id} sent an embedding of magnitude {largest:.3g}; "
+                f"the limit is {MAX_EMBEDDING_ABS:.0e}"
             )
         return emb
 

@@ -5,6 +5,6 @@ ready :class:`~vfl.coordinator.Coordinator` and tears everything down on exit
 (including on errors and Ctrl-C). Simulation and benchmarks pick one by name.
 """
 
-from vfl.transport.registry import open_federation, register_transport, transport_names
+from vfl.transport.registry import TRANSPORTS, open_federation, transport_names
 
-__all__ = ["open_federation", "register_transport", "transport_names"]
+__all__ = ["TRANSPORTS", "open_federation", "transport_names"]

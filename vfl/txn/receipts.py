@@ -37,6 +37,7 @@ __all__ = [
     "key_id",
     "load_or_create_key",
     "load_public_key",
+    "parse_receipt",
     "read_receipt",
     "receipt_payload",
     "sign_receipt",
@@ -94,9 +95,36 @@ def verify_receipt(receipt: Any, public_key: Ed25519PublicKey) -> dict[str, Any]
 
 def read_receipt(path: Path) -> Any:
     try:
-        return json.loads(Path(path).read_text())
-    except (OSError, ValueError) as exc:
+        text = Path(path).read_text()
+    except OSError as exc:
         raise ReceiptError(f"cannot read receipt {path}: {exc}") from exc
+    return parse_receipt(text, str(path))
+
+
+def parse_receipt(text: str, source: str = "receipt") -> Any:
+    """Strict JSON: a duplicated key or a NaN/Infinity is refused, not resolved.
+
+    ``json.loads`` keeps the last of two equal keys, so a receipt showing
+    ``"status": "aborted", "status": "committed"`` would verify while a reader
+    (or another parser, which may keep the first) sees "aborted". What
+    verifies must be what everyone reads.
+    """
+    try:
+        return json.loads(text, object_pairs_hook=_unique_keys, parse_constant=_no_constant)
+    except ValueError as exc:
+        raise ReceiptError(f"cannot read {source}: {exc}") from None
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    keys = [key for key, _ in pairs]
+    duplicated = sorted({key for key in keys if keys.count(key) > 1})
+    if duplicated:
+        raise ValueError(f"duplicate key {duplicated[0]!r} (a receipt must be unambiguous)")
+    return dict(pairs)
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
 
 
 def load_or_create_key(state_dir: Path) -> Ed25519PrivateKey:

@@ -7,20 +7,19 @@ the defaults without loading the methods themselves.
 
 from vfl.lazy import lazy_exports
 
-_EXPORTS = {
-    "MixPlan": "vfl.unlearning.mixup",
-    "UnlearnConfig": "vfl.unlearning.config",
-    "UnlearningContext": "vfl.unlearning.base",
-    "UnlearningMethod": "vfl.unlearning.base",
-    "all_pairs_plan": "vfl.unlearning.mixup",
-    "get_method": "vfl.unlearning.registry",
-    "identity_plan": "vfl.unlearning.objectives",
-    "method_names": "vfl.unlearning.registry",
-    "mix": "vfl.unlearning.mixup",
-    "mixup_objective": "vfl.unlearning.objectives",
-    "partner_plan": "vfl.unlearning.mixup",
-    "register_method": "vfl.unlearning.registry",
-    "validate_classes": "vfl.unlearning.base",
-}
-__all__ = sorted(_EXPORTS)
-__getattr__ = lazy_exports(__name__, _EXPORTS)
+__getattr__, __all__ = lazy_exports(
+    __name__,
+    {
+        "vfl.unlearning.base": ("UnlearningContext", "UnlearningMethod", "validate_classes"),
+        "vfl.unlearning.config": ("UnlearnConfig",),
+        "vfl.unlearning.mixup": ("MixPlan", "all_pairs_plan", "mix", "partner_plan"),
+        "vfl.unlearning.objectives": ("identity_plan", "mixup_objective"),
+        "vfl.unlearning.registry": (
+            "METHODS",
+            "create_method",
+            "get_method",
+            "method_names",
+            "register_method",
+        ),
+    },
+)

@@ -13,18 +13,20 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
+from pydantic import BaseModel
 
 from vfl.coordinator import Coordinator, TrainConfig
 from vfl.data.base import LabelShard
 from vfl.errors import ConfigError
 from vfl.progress import ProgressCallback, ignore_progress
 from vfl.unlearning.config import UnlearnConfig
-from vfl.unlearning.registry import get_method, method_names, register_method
+from vfl.unlearning.registry import create_method, get_method, method_names, register_method
 
 __all__ = [
     "UnlearnConfig",
     "UnlearningContext",
     "UnlearningMethod",
+    "create_method",
     "get_method",
     "method_names",
     "register_method",
@@ -71,10 +73,16 @@ class UnlearningContext:
 
 
 class UnlearningMethod(ABC):
-    """One way of forgetting classes; subclasses register with :func:`register_method`."""
+    """One way of forgetting classes, listed in :mod:`vfl.unlearning.registry`.
+
+    The request's knobs come with each run (``ctx.config``); settings that
+    belong to one method alone are its ``options_model``, and
+    :func:`create_method` passes them to its constructor.
+    """
 
     name: ClassVar[str]
     summary: ClassVar[str]
+    options_model: ClassVar[type[BaseModel] | None] = None
 
     @abstractmethod
     def run(self, ctx: UnlearningContext) -> None:

@@ -16,7 +16,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from vfl.party.active import ActiveParty, Objective
-from vfl.unlearning.base import UnlearningContext, register_method
+from vfl.unlearning.base import UnlearningContext
 from vfl.unlearning.fewshot import FewShotMethod, FewShotSets
 from vfl.unlearning.objectives import identity_plan, mixup_objective
 
@@ -50,7 +50,6 @@ def nearest_wrong_classes(
     return logits.argmax(1)
 
 
-@register_method
 class BoundaryShrink(FewShotMethod):
     """Train the few-shot forget samples toward their nearest wrong class."""
 

@@ -24,7 +24,7 @@ from vfl.data.base import LabelShard
 from vfl.party.active import Objective
 from vfl.party.optim import UpdateConfig
 from vfl.progress import ProgressEvent
-from vfl.unlearning.base import UnlearnConfig, UnlearningContext, UnlearningMethod, register_method
+from vfl.unlearning.base import UnlearnConfig, UnlearningContext, UnlearningMethod
 from vfl.unlearning.mixup import MixPlan, all_pairs_plan, partner_plan
 from vfl.unlearning.objectives import identity_plan, mixup_objective
 
@@ -179,7 +179,6 @@ def _split_per_class(ids: np.ndarray, n_classes: int, first: int) -> tuple[np.nd
     return per_class[:, :first].ravel(), per_class[:, first:].ravel()
 
 
-@register_method
 class LUV(FewShotMethod):
     """The paper's method: pairwise mixup ascent on the forget set + mixup recovery."""
 
@@ -193,7 +192,6 @@ class LUV(FewShotMethod):
         return _ascent(ctx, all_pairs_plan(sets.forget_labels, ctx.config.lambdas))
 
 
-@register_method
 class MixupAscent(LUV):
     """Ablation: LUV without the recovery phase."""
 
@@ -202,7 +200,6 @@ class MixupAscent(LUV):
     use_recovery = False
 
 
-@register_method
 class GradientAscent(FewShotMethod):
     """Gradient ascent on the few-shot forget set itself: no mixup, no recovery."""
 
@@ -215,7 +212,6 @@ class GradientAscent(FewShotMethod):
         return _ascent(ctx, identity_plan(sets.forget_labels))
 
 
-@register_method
 class RandomLabel(FewShotMethod):
     """Descent toward random wrong labels on the few-shot forget set."""
 

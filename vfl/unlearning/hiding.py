@@ -51,7 +51,7 @@ from vfl.coordinator import GradientTransform
 from vfl.party.active import Objective
 from vfl.party.optim import UpdateConfig
 from vfl.progress import ProgressEvent
-from vfl.unlearning.base import UnlearningContext, UnlearningMethod, register_method
+from vfl.unlearning.base import UnlearningContext, UnlearningMethod
 from vfl.unlearning.fewshot import FORGET_SALT, PLAN_SALT, RECOVERY_SALT
 from vfl.unlearning.mixup import MixPlan, all_pairs_plan, mixed_logits, partner_plan
 from vfl.unlearning.objectives import mixup_objective
@@ -137,12 +137,12 @@ class HidingConfig(BaseModel):
     max_batch: int = Field(1024, ge=2, description="IDs per step; the whole cover if it fits")
 
 
-@register_method
 class HiddenLUV(UnlearningMethod):
     """LUV whose forget, recovery and decoy IDs are indistinguishable to passive parties."""
 
     name = "luv-hidden"
     summary = "LUV with forget IDs hidden among decoys: one loss per mixed batch, equal norms"
+    options_model = HidingConfig  # set through method_options (vfl simulate --method-option)
 
     def __init__(self, config: HidingConfig | None = None) -> None:
         self.config = config or HidingConfig()

@@ -1,34 +1,37 @@
-"""The registry of unlearning methods: name -> method class.
+"""The registry of unlearning methods: name -> method class (entry points: ``vfl.methods``).
 
-Each built-in method registers itself with :func:`register_method` when its
-module is imported; the table below says which module that is, so listing the
-names (the CLI's help) imports no torch.
+The table says where each built-in method lives, so listing the names (the
+CLI's help) imports no torch. A method with settings of its own declares them
+as ``options_model`` (a pydantic model); :func:`create_method` validates the
+user's ``method_options`` against it and returns a ready-to-run instance.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from vfl.registry import LazyRegistry
+from vfl.registry import Registry
 
 if TYPE_CHECKING:
     from vfl.unlearning.base import UnlearningMethod
 
-__all__ = ["get_method", "method_names", "register_method"]
+__all__ = ["METHODS", "create_method", "get_method", "method_names", "register_method"]
 
-_METHODS: LazyRegistry[UnlearningMethod] = LazyRegistry(
+METHODS: Registry[type[UnlearningMethod]] = Registry(
     "method",
-    {  # name -> module whose import registers it (tests check each one does)
-        "boundary-shrink": "vfl.unlearning.boundary",
-        "finetune": "vfl.unlearning.retraining",
-        "gradient-ascent": "vfl.unlearning.fewshot",
-        "luv": "vfl.unlearning.fewshot",
-        "luv-hidden": "vfl.unlearning.hiding",
-        "mixup-ascent": "vfl.unlearning.fewshot",
-        "random-label": "vfl.unlearning.fewshot",
-        "retrain": "vfl.unlearning.retraining",
+    "vfl.methods",
+    {
+        "boundary-shrink": "vfl.unlearning.boundary:BoundaryShrink",
+        "finetune": "vfl.unlearning.retraining:FineTune",
+        "gradient-ascent": "vfl.unlearning.fewshot:GradientAscent",
+        "luv": "vfl.unlearning.fewshot:LUV",
+        "luv-hidden": "vfl.unlearning.hiding:HiddenLUV",
+        "mixup-ascent": "vfl.unlearning.fewshot:MixupAscent",
+        "random-label": "vfl.unlearning.fewshot:RandomLabel",
+        "retrain": "vfl.unlearning.retraining:Retrain",
     },
 )
-register_method = _METHODS.register
-method_names = _METHODS.names
-get_method = _METHODS.get
+method_names = METHODS.names
+get_method = METHODS.get  # the class
+create_method = METHODS.create  # an instance, built with its options
+register_method = METHODS.register_class

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from vfl.coordinator import TrainConfig
 from vfl.seeding import derive_seed
-from vfl.unlearning.base import UnlearningContext, UnlearningMethod, register_method
+from vfl.unlearning.base import UnlearningContext, UnlearningMethod
 
 __all__ = ["FineTune", "Retrain"]
 
 
-@register_method
 class Retrain(UnlearningMethod):
     """The gold standard: fresh models at every party, trained without the classes."""
 
@@ -28,7 +27,6 @@ class Retrain(UnlearningMethod):
         )
 
 
-@register_method
 class FineTune(UnlearningMethod):
     """Keep training on the retained data only and rely on catastrophic forgetting."""
 

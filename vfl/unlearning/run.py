@@ -8,12 +8,13 @@ do exactly this, so it lives here, below all of them: the server
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from typing import Any
 
 from vfl.coordinator import Coordinator, TrainConfig
 from vfl.metrics import Evaluation, evaluate
 from vfl.progress import ProgressCallback, ignore_progress
-from vfl.unlearning import UnlearnConfig, UnlearningContext, get_method
+from vfl.unlearning import UnlearnConfig, UnlearningContext, create_method
 
 __all__ = ["phase_result", "unlearn_and_evaluate"]
 
@@ -34,10 +35,14 @@ def unlearn_and_evaluate(
     train: TrainConfig,
     seed: int,
     progress: ProgressCallback = ignore_progress,
+    *,
+    options: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Run ``method`` on the federation as it is; return its metrics and wall time."""
+    """Run ``method`` (configured by ``options``) on the federation as it is; return its
+    metrics and wall time."""
     ctx = UnlearningContext(co, classes, unlearn, train, seed, progress)
+    unlearner = create_method(method, options)
     start = time.perf_counter()
-    get_method(method).run(ctx)
+    unlearner.run(ctx)
     seconds = time.perf_counter() - start
     return phase_result(evaluate(co, co.active.labels, classes), seconds)
