@@ -10,12 +10,13 @@ Every request is all-or-nothing across parties, by two-phase commit:
 5. commit everywhere; a party that is down is retried until it is back.
 
 A failure before the decision aborts everywhere (candidates are dropped,
-every party is back where it began); after the decision the request only goes forward, here or, if
-the coordinator dies, in restart recovery (:mod:`vfl.txn.recovery`). The
-journal is a :class:`~vfl.txn.journal.RequestJournal`, so the durable one
-replaces the in-memory one without touching the worker or the servicer. The
-points where a test may pause the worker are :func:`~vfl.txn.pause.pause_point`
-calls.
+every party is back where it began); after the decision the request only goes
+forward, here or, if the coordinator dies, in restart recovery
+(:mod:`vfl.txn.recovery`). The journal is a
+:class:`~vfl.txn.journal.RequestJournal`, so the durable one replaces the
+in-memory one without touching the worker or the servicer. Watchers follow a
+request through :mod:`vfl.txn.events`. The points where a test may pause the
+worker are :func:`~vfl.txn.pause.pause_point` calls.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from typing import Any
 from vfl.errors import VFLError
 from vfl.progress import ProgressEvent
 from vfl.txn import recovery
+from vfl.txn.events import Event, RequestEvents
 from vfl.txn.journal import RequestJournal
 from vfl.txn.pause import pause_point
 from vfl.txn.records import Decision, RequestRecord
@@ -51,10 +53,6 @@ class RequestAborted(VFLError):
 
 def _message(exc: Exception) -> str:
     return str(exc) if isinstance(exc, VFLError) else f"{type(exc).__name__}: {exc}"
-
-
-def _is_final(event: ProgressEvent | RequestRecord) -> bool:
-    return isinstance(event, RequestRecord) and event.done
 
 
 class RequestRunner:
@@ -83,8 +81,7 @@ class RequestRunner:
         self.journal = journal
         self._on_commit = on_commit
         self._queue: queue.Queue[tuple[str, Work] | None] = queue.Queue()
-        self._events: dict[str, list[ProgressEvent | RequestRecord]] = {}
-        self._changed = threading.Condition()
+        self._events = RequestEvents()
         self._stopping = threading.Event()
         self._busy = threading.Lock()  # held while a request runs; a repair needs it too
         self.repair_command = REPAIR_HINT
@@ -137,40 +134,17 @@ class RequestRunner:
     def queued(self) -> int:
         return self._queue.qsize()
 
-    def watch(
-        self, request_id: str, alive: Callable[[], bool] = lambda: True
-    ) -> Iterator[ProgressEvent | RequestRecord]:
-        """Every event of the request so far and then live, until it is committed or aborted.
-
-        ``alive`` is polled every second so an abandoned watcher does not hang on.
-        """
-        seen = 0
-        while alive():
-            with self._changed:
-                self._changed.wait_for(
-                    lambda n=seen: len(self._events.get(request_id, [])) > n, timeout=1.0
-                )
-                events = list(self._events.get(request_id, []))
-            new = events[seen:]
-            final = events[-1] if events and _is_final(events[-1]) else None
-            if final is not None and not (new and _is_final(new[-1])):
-                new = [final]  # the history was compacted when the request finished
-            if not new:
-                continue
-            seen += len(new)
-            yield from new
-            last = new[-1]
-            if isinstance(last, RequestRecord) and last.done:
-                return
+    def watch(self, request_id: str, alive: Callable[[], bool] = lambda: True) -> Iterator[Event]:
+        """:meth:`~vfl.txn.events.RequestEvents.watch`: the request's events, then live."""
+        return self._events.watch(request_id, alive)
 
     # -- the worker ---------------------------------------------------------
-    def _publish(self, item: RequestRecord | ProgressEvent, request_id: str = "") -> None:
+    def _publish(self, item: Event, request_id: str = "") -> None:
+        """Journal a record (progress events are not journaled); tell the watchers."""
         if isinstance(item, RequestRecord):
             self.journal.put(item)
             request_id = item.id
-        with self._changed:
-            self._events.setdefault(request_id, []).append(item)
-            self._changed.notify_all()
+        self._events.publish(request_id, item)
 
     def _loop(self) -> None:
         while (item := self._queue.get()) is not None:
@@ -278,9 +252,7 @@ class RequestRunner:
 
     def _finish(self, record: RequestRecord, status: str, error: str = "") -> None:
         record.status, record.error, record.finished_at = status, error, time.time()  # type: ignore[assignment]
-        self._publish(record)
-        with self._changed:  # progress is only for live watchers: keep the final record
-            self._events[record.id] = [record]
+        self._publish(record)  # final: the watchers' history is compacted to it
 
     def shutdown(self, timeout: float = 60.0) -> None:
         """Abort the running request (at its next progress event) and everything queued."""
