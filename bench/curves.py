@@ -64,12 +64,11 @@ def run_curves(args: argparse.Namespace, json_path: Path | None, png_path: Path 
     }
     curves: dict[str, dict[str, list[dict[str, float]]]] = {rule: {} for rule in rules}
     with trained_federation(args, args.seeds[0]) as fed:
-        fed.co.snapshot("original")
         for rule, cfg in rules.items():
             for method in args.methods:
-                curves[rule][method] = curve(fed, method, cfg)
-                fed.co.restore("original")
-                fed.co.snapshot("original")
+                with fed.co.trial("original") as original:  # every curve starts from one model
+                    curves[rule][method] = curve(fed, method, cfg)
+                    original.undo()
                 last = curves[rule][method][-1]
                 print(
                     f"{rule:22s} {method:16s} epochs {last['epoch']:2d}  "

@@ -24,9 +24,9 @@ from vfl.federation import FederationSpec
 from vfl.metrics import evaluate
 from vfl.progress import ProgressEvent
 from vfl.seeding import derive_seed
-from vfl.simulation import unlearn_and_evaluate
 from vfl.transport import open_federation
 from vfl.unlearning import UnlearnConfig
+from vfl.unlearning.run import unlearn_and_evaluate
 
 TRANSPORTS = ["inprocess", "grpc", "flower"]
 ORIGINAL = "original"
@@ -63,15 +63,14 @@ def bench_transport(args: argparse.Namespace, transport: str) -> dict[str, Any]:
         row["epoch_s"] = statistics.fmean(epochs)
         row["train_round_trips_per_party"] = (round_trips(co) - trips) / spec.parties
         row["original_test_acc"] = evaluate(co, co.active.labels, args.classes).test_acc
-        co.snapshot(ORIGINAL)
         requests, trips = [], round_trips(co)
         for _ in range(args.requests):
-            result = unlearn_and_evaluate(
-                co, "luv", args.classes, UnlearnConfig(), train, args.seed
-            )
+            with co.trial(ORIGINAL) as original:  # every request starts from one model
+                result = unlearn_and_evaluate(
+                    co, "luv", args.classes, UnlearnConfig(), train, args.seed
+                )
+                original.undo()
             requests.append(result)
-            co.restore(ORIGINAL)  # restore consumes the snapshot: take it again
-            co.snapshot(ORIGINAL)
         row["unlearn_s"] = statistics.fmean(r["seconds"] for r in requests)
         row["unlearn_round_trips_per_party"] = (round_trips(co) - trips) / spec.parties
         row["unlearned_forget_acc"] = requests[-1]["forget_acc"]

@@ -25,9 +25,10 @@ from vfl.coordinator import Coordinator, TrainConfig
 from vfl.federation import FederationSpec
 from vfl.metrics import evaluate
 from vfl.seeding import derive_seed
-from vfl.simulation import default_epochs, unlearn_and_evaluate
+from vfl.simulation import default_epochs
 from vfl.transport import open_federation
 from vfl.unlearning import UnlearnConfig, validate_classes
+from vfl.unlearning.run import unlearn_and_evaluate
 
 METHODS = [
     "retrain",
@@ -92,7 +93,6 @@ def run_jobs(
     shared: dict[tuple[str, tuple[int, ...]], dict[str, Any]] = {}
     with trained_federation(args, seed) as fed:
         co = fed.co
-        co.snapshot("original")
         for job in jobs:
             classes = validate_classes(job.classes, co.active.num_classes)
             key = ("original", tuple(classes))
@@ -110,9 +110,9 @@ def run_jobs(
                 if key in shared:
                     rows.append(shared[key])
                     continue
-                result = unlearn_and_evaluate(co, method, classes, job.unlearn, fed.train, seed)
-                co.restore("original")
-                co.snapshot("original")
+                with co.trial("original") as original:  # every method starts from one model
+                    result = unlearn_and_evaluate(co, method, classes, job.unlearn, fed.train, seed)
+                    original.undo()
                 rows.append({"seed": seed, "method": method, **result})
                 if method == "retrain":  # the one method that ignores the few-shot settings
                     shared[key] = rows[-1]

@@ -10,11 +10,18 @@ embed request (:meth:`PassivePartyClient.backward_and_embed`), so each
 training step costs one round trip per party instead of two. Whoever runs
 steps sends the last one's gradients when it is done (:meth:`Coordinator.flush`;
 :meth:`Coordinator.train` and :meth:`Coordinator.running` do). Operations that
-change state (configure, commit, prepare, rollback) flush first, so a party's
-state is always what sending at once would have made it. Reads never apply
-training: :meth:`versions`, :meth:`digests` and :meth:`snapshot` refuse while
-gradients are unsent. :meth:`restore` and :meth:`reinitialize` drop them: they
-replace the weights the gradients were for.
+change state (configure, prepare, keeping a trial, rollback) flush first, so a
+party's state is always what sending at once would have made it. Reads never
+apply training: :meth:`versions`, :meth:`digests`, :meth:`begin` and opening a
+:meth:`trial` refuse while gradients are unsent. :meth:`abort`, undoing a trial
+and :meth:`reinitialize` drop them: they replace the weights the gradients
+were for.
+
+A party's state changes in two ways (see :mod:`vfl.party.versioned`): scratch
+**trials** (:meth:`trial`, for a method's guard, the simulations and the
+benchmarks) and versioned **requests** (:meth:`begin`, :meth:`prepare`,
+:meth:`commit`, :meth:`abort`, :meth:`rollback`, driven by
+:class:`vfl.txn.runner.RequestRunner`).
 """
 
 from __future__ import annotations
@@ -37,7 +44,7 @@ from vfl.progress import ProgressCallback, ProgressEvent, ignore_progress
 from vfl.protocol.client import PassivePartyClient
 from vfl.seeding import party_seed
 
-__all__ = ["Coordinator", "GradientTransform", "TrainConfig", "cross_entropy_objective"]
+__all__ = ["Coordinator", "GradientTransform", "TrainConfig", "Trial", "cross_entropy_objective"]
 
 T = TypeVar("T")
 C = TypeVar("C", bound=PassivePartyClient)
@@ -185,34 +192,71 @@ class Coordinator:
         self.each(lambda c: c.reinitialize(party_seed(seed, c.party_id)))
         self.active.reinitialize(party_seed(seed, "active"))
 
-    def snapshot(self, token: str) -> None:
-        """Every party keeps a copy of its state; refused while gradients are unsent."""
-        self._refuse_unsent("snapshot")
-        self.each(lambda c: c.snapshot(token))
-        self.active.snapshot(token)
+    # -- trials: scratch copies on every party, never a version ------------
+    @contextmanager
+    def trial(self, name: str = "trial") -> Iterator[Trial]:
+        """Every party keeps a copy of its state; decide inside the block with
+        :meth:`Trial.keep` or :meth:`Trial.undo`.
 
-    def restore(self, token: str) -> None:
-        """Every party goes back, even when one cannot be reached (its error is raised after).
-
-        Unsent gradients are dropped: they came from steps the restore undoes.
+        Leaving the block normally without a decision is a bug: the trial is
+        undone (scratch work never leaks) and :class:`ProtocolError` is raised.
+        Leaving it by an exception sends nothing (a party may be unreachable):
+        the trial stays open on the parties until the request that encloses
+        it aborts, which ends every trial opened inside it. Refused while
+        gradients are unsent: the copy would not say whether they belong to it.
         """
-        self._unsent = None
-        try:
-            self.each(lambda c: c.restore(token))
-        finally:
-            self.active.restore(token)
+        self._refuse_unsent("trial")
+        self.each(lambda c: c.open_trial(name))
+        self.active.open_trial(name)
+        handle = Trial(self, name)
+        yield handle
+        if not handle.decided:
+            handle.undo()
+            raise ProtocolError(f"trial {name!r} ended without keep() or undo(); it was undone")
 
-    def commit(self, token: str) -> list[int]:
+    def _keep_trial(self, name: str) -> None:
         self.flush()
-        return [*self.each(lambda c: c.commit(token)), self.active.commit(token)]
+        self.each(lambda c: c.keep_trial(name))
+        self.active.keep_trial(name)
+
+    def _undo_trial(self, name: str) -> None:
+        self._unsent = None  # gradients from steps the undo takes back
+        self._on_every_party(lambda c: c.undo_trial(name), lambda: self.active.undo_trial(name))
+
+    # -- requests: versions by two-phase commit on every party ---------------
+    def begin(self, token: str) -> None:
+        """Every party remembers the state :meth:`abort` goes back to."""
+        self._refuse_unsent("begin")
+        self.each(lambda c: c.begin(token))
+        self.active.begin(token)
 
     def prepare(self, token: str) -> dict[str, tuple[int, str]]:
-        """Two-phase commit, phase one on every party: ``{party: (next version, digest)}``."""
+        """Phase one on every party: ``{party: (next version, digest)}``."""
         self.flush()
         prepared = self.each(lambda c: c.prepare(token))
         out = dict(zip([c.party_id for c in self.clients], prepared, strict=True))
         out["active"] = self.active.prepare(token)
         return out
+
+    def commit(self, token: str) -> list[int]:
+        """Phase two on every party: each prepared candidate becomes the new version."""
+        self._refuse_unsent("commit")  # a step after prepare would not be in the candidate
+        return [*self.each(lambda c: c.commit(token)), self.active.commit(token)]
+
+    def abort(self, token: str) -> None:
+        """Every party goes back to where :meth:`begin` was, even when one cannot be
+        reached (its error is raised after). Unsent gradients are dropped."""
+        self._unsent = None
+        self._on_every_party(lambda c: c.abort(token), lambda: self.active.abort(token))
+
+    def _on_every_party(
+        self, passive: Callable[[PassivePartyClient], object], active: Callable[[], object]
+    ) -> None:
+        """``passive`` on every passive party, then ``active``, which runs even if one failed."""
+        try:
+            self.each(passive)
+        finally:
+            active()
 
     def versions(self) -> dict[str, int]:
         self._refuse_unsent("versions")
@@ -282,6 +326,30 @@ class Coordinator:
 
     def predict(self, ids: np.ndarray) -> np.ndarray:
         return self.logits(ids).argmax(1).numpy()
+
+
+class Trial:
+    """An open :meth:`Coordinator.trial`: decide it once, with :meth:`keep` or :meth:`undo`."""
+
+    def __init__(self, co: Coordinator, name: str) -> None:
+        self._co = co
+        self.name = name
+        self.decided = False
+
+    def keep(self) -> None:
+        """Keep what every party changed since the trial opened."""
+        self._decide()
+        self._co._keep_trial(self.name)
+
+    def undo(self) -> None:
+        """Every party goes back to the state the trial copied."""
+        self._decide()
+        self._co._undo_trial(self.name)
+
+    def _decide(self) -> None:
+        if self.decided:
+            raise ProtocolError(f"trial {self.name!r} was already kept or undone")
+        self.decided = True
 
 
 def _backward_and_embed(

@@ -7,22 +7,23 @@ registered transport because it only talks to a :class:`Coordinator`.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from vfl.coordinator import Coordinator, TrainConfig
+from vfl.coordinator import TrainConfig
 from vfl.data.base import Dataset
 from vfl.federation import FederationSpec
-from vfl.metrics import Evaluation, evaluate
+from vfl.metrics import evaluate
 from vfl.progress import ProgressCallback, ignore_progress
 from vfl.seeding import derive_seed
 from vfl.transport import TRANSPORTS
 from vfl.transport.registry import TransportFactory
-from vfl.unlearning import UnlearnConfig, UnlearningContext, create_method, validate_classes
+from vfl.unlearning import UnlearnConfig, create_method, validate_classes
+from vfl.unlearning.run import phase_result, unlearn_and_evaluate
 
-__all__ = ["SimulationConfig", "default_epochs", "run_simulation", "unlearn_and_evaluate"]
+__all__ = ["SimulationConfig", "default_epochs", "run_simulation"]
 
 ORIGINAL = "original"
 
@@ -47,34 +48,6 @@ class SimulationConfig(BaseModel):
 def default_epochs(n_train: int) -> int:
     """About 50k sample-passes, between 3 and 40 epochs (digits: 37, MNIST: 3)."""
     return max(3, min(40, round(50_000 / max(n_train, 1))))
-
-
-def _phase_result(evaluation: Evaluation, seconds: float | None = None) -> dict[str, Any]:
-    out: dict[str, Any] = evaluation.as_dict()
-    if seconds is not None:
-        out["seconds"] = seconds
-    return out
-
-
-def unlearn_and_evaluate(
-    co: Coordinator,
-    method: str,
-    classes: list[int],
-    unlearn: UnlearnConfig,
-    train: TrainConfig,
-    seed: int,
-    progress: ProgressCallback = ignore_progress,
-    *,
-    options: Mapping[str, Any] | None = None,
-) -> dict[str, Any]:
-    """Run ``method`` (configured by ``options``) on the federation as it is; return its
-    metrics and wall time."""
-    ctx = UnlearningContext(co, classes, unlearn, train, seed, progress)
-    unlearner = create_method(method, options)
-    start = time.perf_counter()
-    unlearner.run(ctx)
-    seconds = time.perf_counter() - start
-    return _phase_result(evaluate(co, co.active.labels, classes), seconds)
 
 
 def run_simulation(
@@ -112,26 +85,28 @@ def run_simulation(
         co.train(dataset.train_ids, train, derive_seed(spec.seed, "train-order"), progress)
         report["train_seconds"] = time.perf_counter() - start
         on_phase("evaluate")
-        report["original"] = _phase_result(evaluate(co, co.active.labels, classes))
-        co.snapshot(ORIGINAL)
-        on_phase("unlearn")
-        report["unlearned"] = unlearn_and_evaluate(
-            co,
-            cfg.method,
-            classes,
-            cfg.unlearn,
-            train,
-            spec.seed,
-            progress,
-            options=cfg.method_options,
-        )
-        if cfg.compare_retrain:
+        report["original"] = phase_result(evaluate(co, co.active.labels, classes))
+        with co.trial(ORIGINAL) as original:
+            on_phase("unlearn")
+            report["unlearned"] = unlearn_and_evaluate(
+                co,
+                cfg.method,
+                classes,
+                cfg.unlearn,
+                train,
+                spec.seed,
+                progress,
+                options=cfg.method_options,
+            )
+            if not cfg.compare_retrain:
+                original.keep()
+                return report
             on_phase("retrain")
-            co.restore(ORIGINAL)
+            original.undo()  # retraining starts from the trained federation, as unlearning did
             report["retrained"] = unlearn_and_evaluate(
                 co, "retrain", classes, cfg.unlearn, train, spec.seed, progress
             )
-            report["speedup"] = report["retrained"]["seconds"] / max(
-                report["unlearned"]["seconds"], 1e-9
-            )
+        report["speedup"] = report["retrained"]["seconds"] / max(
+            report["unlearned"]["seconds"], 1e-9
+        )
     return report

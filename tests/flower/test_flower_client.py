@@ -98,14 +98,15 @@ def test_a_training_step_matches_the_in_process_party(
 def test_calls_without_answers_ride_with_the_next_call(flower_client: FlowerPassiveClient) -> None:
     ids = np.arange(8)
     before = flower_client.round_trips
-    flower_client.snapshot("s")
+    flower_client.open_trial("s")
     emb = flower_client.embed(ids, train=True)
     flower_client.backward(ids, torch.zeros_like(emb))
-    flower_client.restore("s")
+    flower_client.undo_trial("s")
     assert flower_client.round_trips == before + 1
-    flower_client.snapshot("t")
+    flower_client.begin("t")
+    flower_client.prepare("t")
     assert flower_client.commit("t") == 1
-    assert flower_client.round_trips == before + 2
+    assert flower_client.round_trips == before + 3
 
 
 def test_a_failed_deferred_call_surfaces_at_the_next_answer(

@@ -105,4 +105,4 @@ def test_clientapps_received_only_ciphertext_without_labels(flower_run: tuple[di
                 assert op["op"] in ALLOWED_OPS
                 for key in op["args"] + op["arrays"]:
                     assert not any(word in key.lower() for word in FORBIDDEN), key
-        assert {"embed", "backward", "configure", "snapshot"} <= ops_seen
+        assert {"embed", "backward", "configure", "open_trial"} <= ops_seen

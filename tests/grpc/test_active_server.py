@@ -15,8 +15,8 @@ from vfl.grpc.errors import PeerRejectedError, RemoteNotFoundError, RemoteProtoc
 from vfl.grpc.local import LOOPBACK, federation_args, tls_args
 from vfl.grpc.operator import CoordinatorClient
 from vfl.grpc.processes import ChildServer, serve_command, spawned
-from vfl.grpc.records import RequestRecord
 from vfl.grpc.tls import TLSConfig
+from vfl.txn.records import RequestRecord
 
 SPEC = FederationSpec(dataset="digits", parties=2, seed=0)  # as in conftest.py
 

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import socket
 
-from parties.requests import MemoryJournal, RequestRunner
 from vfl.coordinator import Coordinator, TrainConfig
 from vfl.federation import FederationSpec, build_active_party
 from vfl.grpc.client import GrpcPassiveClient
-from vfl.grpc.records import RequestRecord
 from vfl.grpc.tls import TLSConfig
 from vfl.progress import ProgressEvent
 from vfl.transport import open_federation
+from vfl.txn.journal import MemoryJournal
+from vfl.txn.records import RequestRecord
+from vfl.txn.runner import RequestRunner
 
 SPEC = FederationSpec(dataset="digits", parties=2)
 

@@ -74,7 +74,9 @@ def test_update_config_round_trip_and_validation() -> None:
         serde.decode_call(pb.CallRequest(ops=[bad]))
 
 
-@pytest.mark.parametrize("request_", [m.Info(), m.Snapshot("t"), m.Reinitialize(7), m.Rollback(2)])
+@pytest.mark.parametrize(
+    "request_", [m.Info(), m.OpenTrial("t"), m.Begin("r"), m.Reinitialize(7), m.Rollback(2)]
+)
 def test_every_request_round_trips(request_: m.Request) -> None:
     wire = pb.CallRequest.FromString(serde.encode_call([request_]).SerializeToString())
     assert serde.decode_call(wire) == [request_]

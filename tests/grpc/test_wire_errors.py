@@ -138,9 +138,9 @@ def test_backward_without_embed_is_failed_precondition(client, unchanged) -> Non
     assert info.value.code == grpc.StatusCode.FAILED_PRECONDITION
 
 
-def test_restore_unknown_token_is_failed_precondition(client, unchanged) -> None:
-    with pytest.raises(RemoteProtocolError, match="no snapshot") as info:
-        client.restore("never-taken")
+def test_undo_unknown_trial_is_failed_precondition(client, unchanged) -> None:
+    with pytest.raises(RemoteProtocolError, match="no open trial") as info:
+        client.undo_trial("never-taken")
     assert info.value.code == grpc.StatusCode.FAILED_PRECONDITION
 
 
@@ -266,12 +266,12 @@ def test_backward_embed_is_backward_then_embed(client) -> None:
     ids, grad = np.arange(N_IDS), torch.full((N_IDS, EMBED_DIM), 0.5)
     client.configure(UpdateConfig())
     token = "fused-vs-two-calls"
-    client.snapshot(token)
+    client.open_trial(token)
     client.embed(ids, train=True)
     client.backward(ids, grad)
     two_calls = client.embed(ids + N_IDS, train=False)
     stepped = client.info().digest
-    client.restore(token)
+    client.undo_trial(token)
 
     client.configure(UpdateConfig())
     client.embed(ids, train=True)
@@ -287,12 +287,12 @@ def test_an_operation_without_a_request_is_invalid_argument(raw, unchanged) -> N
 
 
 def test_a_refusal_mid_batch_keeps_the_operations_before_it(raw, client) -> None:
-    """A batch runs in order, as separate calls would: the snapshot before the bad embed stays."""
+    """A batch runs in order, as separate calls would: the trial before the bad embed stays."""
     request = pb.CallRequest(
         ops=[
-            pb.Operation(snapshot=pb.TokenRequest(token="kept")),
+            pb.Operation(open_trial=pb.TokenRequest(token="kept")),
             pb.Operation(embed=pb.EmbedRequest(ids=ids_msg([10**9]))),
         ]
     )
     expect(grpc.StatusCode.NOT_FOUND, "unknown sample ID", raw.Call, request)
-    client.restore("kept")  # the snapshot exists: restoring it succeeds
+    client.undo_trial("kept")  # the trial is open: undoing it succeeds

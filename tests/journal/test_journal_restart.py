@@ -10,16 +10,17 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from parties.journal import JOURNAL_FILE, RESTART_REASON, SqliteJournal
 from vfl.cli.app import app
 from vfl.federation import FederationSpec
 from vfl.grpc.client import GrpcPassiveClient
 from vfl.grpc.local import LOOPBACK, federation_args, spawn_passive, tls_args
 from vfl.grpc.operator import CoordinatorClient
 from vfl.grpc.processes import ChildServer, serve_command, spawned
-from vfl.grpc.records import RequestRecord
 from vfl.grpc.tls import TLSConfig
-from vfl.receipts import PUBLIC_KEY_FILE
+from vfl.txn.receipts import PUBLIC_KEY_FILE
+from vfl.txn.records import RequestRecord
+from vfl.txn.recovery import RESTART_REASON
+from vfl.txn.sqlite import JOURNAL_FILE, SqliteJournal
 
 SPEC = FederationSpec(dataset="digits", parties=2, seed=0)  # as in tests/grpc/conftest.py
 

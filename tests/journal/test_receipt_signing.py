@@ -10,19 +10,19 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from parties.journal import SqliteJournal
-from parties.receipts import receipt_payload
 from vfl.cli.app import app
-from vfl.grpc.records import RequestRecord
-from vfl.receipts import (
+from vfl.txn.receipts import (
     PRIVATE_KEY_FILE,
     PUBLIC_KEY_FILE,
     ReceiptError,
     key_id,
     load_or_create_key,
     load_public_key,
+    receipt_payload,
     verify_receipt,
 )
+from vfl.txn.records import RequestRecord
+from vfl.txn.sqlite import SqliteJournal
 
 COMMITTED = RequestRecord(
     id="abc123", kind="unlearn", status="committed", classes=[3], method="luv",

@@ -8,15 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from parties.journal import (
-    JOURNAL_FILE,
-    RESTART_REASON,
-    JournalError,
-    SqliteJournal,
-    recover_unfinished,
-)
-from parties.requests import MemoryJournal
-from vfl.grpc.records import RequestRecord
+from vfl.txn.journal import MemoryJournal
+from vfl.txn.records import RequestRecord
+from vfl.txn.recovery import RESTART_REASON, recover_unfinished
+from vfl.txn.sqlite import JOURNAL_FILE, JournalError, SqliteJournal
 
 
 def record(rid: str, key: str = "", **fields) -> RequestRecord:

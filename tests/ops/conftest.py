@@ -22,8 +22,8 @@ from tests.fixtures.pki import SPEC
 from vfl.grpc.local import LOOPBACK, spawn_passive
 from vfl.grpc.operator import CoordinatorClient
 from vfl.grpc.processes import ChildServer, stop_process, terminate_all
-from vfl.grpc.records import RequestRecord
 from vfl.grpc.tls import TLSConfig
+from vfl.txn.records import RequestRecord
 
 VFL = Path(sys.executable).with_name("vfl")
 """The installed console script, as operators run it."""

@@ -12,7 +12,7 @@ from itertools import pairwise
 
 import pytest
 
-from parties.journal import JOURNAL_FILE, SqliteJournal
+from vfl.txn.sqlite import JOURNAL_FILE, SqliteJournal
 
 KEYS = [f"forget-{k}" for k in range(8)]
 KEYLESS = 3

@@ -9,8 +9,8 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from vfl.cli.app import app
-from vfl.grpc.records import RequestRecord
-from vfl.receipts import PUBLIC_KEY_FILE
+from vfl.txn.receipts import PUBLIC_KEY_FILE
+from vfl.txn.records import RequestRecord
 
 RUNNER = CliRunner()
 

@@ -54,18 +54,37 @@ def test_backward_must_follow_a_training_embed_with_the_same_ids(party) -> None:
     assert party.digest() == before
 
 
-def test_snapshot_restore_commit(party) -> None:
+def test_a_trial_is_undone_or_kept_and_never_makes_a_version(party) -> None:
     v0, d0 = party.version, party.digest()
-    party.snapshot("t")
     ids = np.arange(4, dtype=np.int64)
+    party.open_trial("t")
     party.backward(ids, torch.ones_like(party.embed(ids, train=True)))
-    party.restore("t")
+    party.undo_trial("t")
     assert party.digest() == d0 and party.version == v0
-    party.snapshot("t")
+    party.open_trial("t")
     party.backward(ids, torch.ones_like(party.embed(ids, train=True)))
-    assert party.commit("t") == v0 + 1
-    with pytest.raises(ProtocolError):
-        party.restore("t")
+    party.keep_trial("t")
+    assert party.digest() != d0 and party.version == v0
+    with pytest.raises(ProtocolError, match="no open trial"):
+        party.undo_trial("t")
+
+
+def test_a_request_commits_only_its_prepared_candidate_and_aborts_back_to_its_begin(party) -> None:
+    v0, d0 = party.version, party.digest()
+    ids = np.arange(4, dtype=np.int64)
+    party.begin("r")
+    party.backward(ids, torch.ones_like(party.embed(ids, train=True)))
+    with pytest.raises(ProtocolError, match="not prepared"):
+        party.commit("r")
+    party.abort("r")
+    assert (party.version, party.digest()) == (v0, d0)
+    party.begin("r2")
+    party.backward(ids, torch.ones_like(party.embed(ids, train=True)))
+    version, digest = party.prepare("r2")
+    assert party.commit("r2") == version == v0 + 1 and party.digest() == digest
+    assert party.commit("r2") == version  # a retried commit is a no-op
+    with pytest.raises(ProtocolError, match="no open request"):
+        party.abort("r2")
 
 
 def test_eval_embedding_does_not_touch_batchnorm_statistics(party) -> None:
@@ -87,12 +106,21 @@ def test_frozen_norm_stats_keep_running_statistics(party) -> None:
         assert torch.equal(after[key], value), key
 
 
-def test_only_the_outermost_commit_makes_a_new_version(party) -> None:
+def test_trials_nest_inside_a_request_never_around_it(party) -> None:
     v0 = party.version
-    party.snapshot("request")
-    party.snapshot("epoch")
-    assert party.open_snapshots == 2
-    party.commit("epoch")
-    assert party.version == v0
-    party.commit("request")
-    assert party.version == v0 + 1 and party.open_snapshots == 0
+    party.open_trial("outside")
+    with pytest.raises(ProtocolError, match="a trial is open"):
+        party.begin("request")
+    party.keep_trial("outside")
+    party.begin("request")
+    with pytest.raises(ProtocolError, match="still open"):
+        party.begin("another")
+    party.open_trial("epoch")
+    party.open_trial("inner")
+    assert party.open_trials == 2
+    with pytest.raises(ProtocolError, match="a trial is still open"):
+        party.prepare("request")
+    party.keep_trial("epoch")  # the trial opened inside it ends with it
+    assert party.open_trials == 0 and party.version == v0
+    party.prepare("request")
+    assert party.commit("request") == v0 + 1

@@ -19,9 +19,11 @@ ALLOWED_ARGS = {
     "backward": {"ids", "grad"},
     "configure": {"update"},
     "reinitialize": {"seed"},
-    "snapshot": {"token"},
-    "restore": {"token"},
-    "commit": {"token"},
+    "open_trial": {"token"},
+    "keep_trial": {"token"},
+    "undo_trial": {"token"},
+    "begin": {"token"},
+    "abort": {"token"},
     "info": set(),
 }
 
@@ -63,9 +65,9 @@ def test_passive_parties_see_no_labels_during_training_and_unlearning(
     ctx = UnlearningContext(
         co, [3], UnlearnConfig(epochs=3), FAST_TRAIN.model_copy(update={"epochs": 1}), 0
     )
-    co.snapshot("req-1")
+    co.begin("req-1")  # as a request runs it
     create_method(method).run(ctx)
-    co.restore("req-1")
+    co.abort("req-1")
     for client in clients:
         assert client.calls, "the recorder saw no traffic"
         _assert_label_free(
@@ -74,13 +76,13 @@ def test_passive_parties_see_no_labels_during_training_and_unlearning(
 
 
 def test_tokens_do_not_encode_the_request(trained, digits) -> None:
-    """No snapshot token a passive party sees during a request names the forgotten class."""
+    """No trial or request token a passive party sees names the forgotten class."""
     from vfl.simulation import ORIGINAL
 
     co, clients = trained
-    co.snapshot(ORIGINAL)
-    create_method("luv").run(UnlearningContext(co, [7], UnlearnConfig(epochs=3), FAST_TRAIN, 0))
-    co.restore(ORIGINAL)
+    with co.trial(ORIGINAL) as original:
+        create_method("luv").run(UnlearningContext(co, [7], UnlearnConfig(epochs=3), FAST_TRAIN, 0))
+        original.undo()
     tokens = {c.args["token"] for c in clients[0].calls if "token" in c.args}
     assert ORIGINAL in tokens and len(tokens) >= 2
     assert not any(ch.isdigit() for token in tokens for ch in token)
@@ -91,7 +93,7 @@ def test_gradients_and_ids_are_all_a_passive_party_gets_during_luv(trained) -> N
     ctx = UnlearningContext(co, [3], UnlearnConfig(epochs=2), FAST_TRAIN, 0)
     create_method("luv").run(ctx)
     methods = {call.method for call in clients[0].calls}
-    assert methods <= {"configure", "embed", "backward", "snapshot", "restore", "commit"}
+    assert methods <= {"configure", "embed", "backward", "open_trial", "keep_trial", "undo_trial"}
     # forget and recovery steps share one configuration; only the step size may change
     updates = [c.args["update"] for c in clients[0].calls if c.method == "configure"]
     assert {u.model_copy(update={"lr": 0.0}) for u in updates} == {

@@ -108,14 +108,14 @@ def test_evaluation_carries_the_last_steps_gradients(small) -> None:
     co.close()
 
 
-def test_snapshot_holds_the_last_step_and_restore_drops_unsent_gradients(small) -> None:
+def test_a_trial_holds_the_last_step_and_undo_drops_unsent_gradients(small) -> None:
     spec, data = small
     co, clients = federation(spec, data)
     ids = data.train_ids[:BATCH]
     start = co.digests()
-    co.snapshot("start")
-    step(co, ids)
-    co.restore("start")  # the step's gradients never leave the active party
+    with co.trial("start") as trial:
+        step(co, ids)
+        trial.undo()  # the step's gradients never leave the active party
     assert co.digests() == start
     assert all(c.calls["backward"] + c.calls["backward_and_embed"] == 0 for c in clients)
 
@@ -125,30 +125,41 @@ def test_snapshot_holds_the_last_step_and_restore_drops_unsent_gradients(small) 
     for cls in (Coordinator, SendAtOnce):
         co, _ = federation(spec, data, cls)
         step(co, ids)
-        co.flush()  # explicitly: a snapshot never sends gradients itself
-        co.snapshot("stepped")
-        step(co, ids)
-        co.restore("stepped")
+        co.flush()  # explicitly: opening a trial never sends gradients itself
+        with co.trial("stepped") as trial:
+            step(co, ids)
+            trial.undo()
         restored.append(co.digests())
         co.close()
     assert restored[0] == restored[1]
 
 
-@pytest.mark.parametrize("read", ["snapshot", "digests", "versions"])
+def _read(co: Coordinator, name: str) -> None:
+    """``name``, one of the operations that must not send gradients as a side effect."""
+    if name == "trial":
+        with co.trial("token") as trial:
+            trial.keep()
+    elif name == "begin":
+        co.begin("token")
+        co.abort("token")
+    else:
+        getattr(co, name)()
+
+
+@pytest.mark.parametrize("read", ["trial", "begin", "digests", "versions"])
 def test_reads_refuse_while_gradients_are_unsent_and_send_nothing(small, read) -> None:
     """A read never applies training as a side effect: it says what to do instead."""
     spec, data = small
     co, clients = federation(spec, data)
     step(co, data.train_ids[:BATCH])
     before = {c.party_id: c._party.digest() for c in clients}  # after the embed (BatchNorm)
-    args = ("token",) if read == "snapshot" else ()
     with pytest.raises(ProtocolError, match=r"unsent; call Coordinator.flush\(\)"):
-        getattr(co, read)(*args)
+        _read(co, read)
     assert {c.party_id: c._party.digest() for c in clients} == before
     assert all(c.calls["backward"] + c.calls["backward_and_embed"] == 0 for c in clients)
     co.flush()
     assert all(c._party.digest() != before[c.party_id] for c in clients)
-    getattr(co, read)(*args)  # fine once flushed
+    _read(co, read)  # fine once flushed
     co.close()
 
 
@@ -168,7 +179,7 @@ def test_a_refused_embed_still_delivers_the_last_steps_gradients(small) -> None:
 
 
 def test_luv_pipelined_equals_sending_each_gradient_at_once(small) -> None:
-    """Snapshots, measurements, restores and commits interleave with the steps here."""
+    """Trials, measurements, undos and keeps interleave with the steps here."""
     spec, data = small
     digests = []
     for cls in (Coordinator, SendAtOnce):
@@ -207,3 +218,17 @@ def test_close_sends_nothing_but_running_sends_on_a_normal_exit(small) -> None:
         step(co, data.train_ids[:BATCH])
         raise RuntimeError("the run fails")
     assert all(c.calls["backward"] == 0 for c in clients)
+
+
+def test_a_trial_must_be_kept_or_undone_explicitly(small) -> None:
+    spec, data = small
+    co, _ = federation(spec, data)
+    start = co.digests()
+    with pytest.raises(ProtocolError, match="without keep"), co.trial("undecided"):
+        step(co, data.train_ids[:BATCH])
+    assert co.digests() == start  # an undecided trial is undone, not silently kept
+    with co.trial("twice") as trial:
+        trial.keep()
+        with pytest.raises(ProtocolError, match="already kept or undone"):
+            trial.undo()
+    co.close()

@@ -9,9 +9,9 @@ import pytest
 from txn_federation import Federation, digests, one_version
 from typer.testing import CliRunner
 
-from parties.store import CheckpointStore
 from vfl.cli.app import app
 from vfl.grpc.errors import RemoteProtocolError
+from vfl.party.store import CheckpointStore
 
 
 @pytest.mark.slow

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from parties.store import CheckpointStore
 from vfl.errors import CheckpointError, ProtocolError
 from vfl.federation import FederationSpec, build_passive_party
 from vfl.party.passive import PassiveParty
+from vfl.party.store import CheckpointStore
 
 SPEC = FederationSpec(dataset="digits", parties=2, seed=0)
 
@@ -23,8 +23,8 @@ def party_with_store(state_dir: Path) -> tuple[PassiveParty, CheckpointStore]:
 
 
 def commit_new_version(party: PassiveParty, token: str, seed: int) -> str:
-    """One request: snapshot, change the weights, prepare, commit; return the new digest."""
-    party.snapshot(token)
+    """One request: begin, change the weights, prepare, commit; return the new digest."""
+    party.begin(token)
     party.reinitialize(seed)
     party.prepare(token)
     party.commit(token)
@@ -52,7 +52,7 @@ def test_a_corrupt_newest_version_falls_back_to_the_previous_good_one_and_says_s
     data[len(data) // 2] ^= 0xFF  # one flipped byte inside the weights
     newest.write_bytes(bytes(data))
 
-    with caplog.at_level(logging.ERROR, logger="parties.store"):
+    with caplog.at_level(logging.ERROR, logger="vfl.party.store"):
         restarted, _ = party_with_store(tmp_path)
     assert (restarted.version, restarted.digest()) == (1, good)
     assert str(newest) in caplog.text and "falling back" in caplog.text
@@ -74,18 +74,18 @@ def test_a_failed_write_is_a_clear_error_and_the_previous_version_stays(tmp_path
     good = commit_new_version(party, "r1", seed=1)
     store.dir = tmp_path / "a-file" / "versions"  # a path under a regular file: not writable
     (tmp_path / "a-file").write_text("")
-    party.snapshot("r2")
+    party.begin("r2")
     party.reinitialize(2)
     with pytest.raises(CheckpointError, match="cannot write checkpoint"):
         party.prepare("r2")
-    party.restore("r2")
+    party.abort("r2")
     assert (party.version, party.digest()) == (1, good)
 
 
 def test_a_party_restarted_after_prepare_can_still_commit_or_abort(tmp_path: Path) -> None:
     party, _ = party_with_store(tmp_path)
     before = party.digest()
-    party.snapshot("r1")
+    party.begin("r1")
     party.reinitialize(1)
     version, digest = party.prepare("r1")
     assert (version, party.version) == (1, 0)  # prepared, not current
@@ -96,14 +96,14 @@ def test_a_party_restarted_after_prepare_can_still_commit_or_abort(tmp_path: Pat
     assert restarted.commit("r1") == 1 and restarted.digest() == digest
     assert restarted.commit("r1") == 1  # a retried commit is a no-op
 
-    restarted.snapshot("r2")
+    restarted.begin("r2")
     restarted.reinitialize(2)
     restarted.prepare("r2")
     again, store = party_with_store(tmp_path)
-    again.restore("r2")  # abort after a restart: the candidate is dropped
+    again.abort("r2")  # abort after a restart: the candidate is dropped
     assert not store.has_candidate("r2") and (again.version, again.digest()) == (1, digest)
     with pytest.raises(ProtocolError):
-        again.restore("r2")
+        again.abort("r2")
 
 
 def test_rollback_goes_back_to_a_held_version_and_sets_newer_ones_aside(tmp_path: Path) -> None:
@@ -118,13 +118,13 @@ def test_rollback_goes_back_to_a_held_version_and_sets_newer_ones_aside(tmp_path
         restarted.rollback(7)
 
 
-def test_aborting_a_request_drops_the_snapshots_taken_inside_it(tmp_path: Path) -> None:
-    # A method's inner snapshot (LUV's per-epoch guard) is open when a party dies mid-request.
+def test_aborting_a_request_ends_the_trials_opened_inside_it(tmp_path: Path) -> None:
+    # A method's trial (LUV's per-epoch guard) is open when a party dies mid-request.
     party, _ = party_with_store(tmp_path)
     before = party.digest()
-    party.snapshot("request")
-    party.snapshot("epoch")
+    party.begin("request")
+    party.open_trial("epoch")
     party.reinitialize(1)
-    party.restore("request")
-    assert party.open_snapshots == 0 and party.digest() == before
+    party.abort("request")
+    assert party.open_trials == 0 and party.digest() == before
     assert commit_new_version(party, "next", seed=2) != before  # the next request can prepare

@@ -13,7 +13,7 @@ import random
 import pytest
 from txn_federation import Federation, digests, one_version
 
-from parties.journal import JOURNAL_FILE, SqliteJournal
+from vfl.txn.sqlite import JOURNAL_FILE, SqliteJournal
 
 SEED = 20261127
 TRIALS = 20

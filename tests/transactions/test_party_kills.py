@@ -16,7 +16,8 @@ import signal
 import pytest
 from txn_federation import Federation, digests, one_version
 
-from parties.journal import JOURNAL_FILE, RESTART_REASON, SqliteJournal
+from vfl.txn.recovery import RESTART_REASON
+from vfl.txn.sqlite import JOURNAL_FILE, SqliteJournal
 
 
 @pytest.mark.slow

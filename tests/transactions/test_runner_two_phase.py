@@ -6,12 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from parties.requests import MemoryJournal, RequestRunner, VersionMismatchError
-from parties.store import CheckpointStore
 from vfl.coordinator import Coordinator
 from vfl.federation import FederationSpec
-from vfl.grpc.records import RequestRecord
+from vfl.party.store import CheckpointStore
 from vfl.transport import open_federation
+from vfl.txn.journal import MemoryJournal
+from vfl.txn.records import RequestRecord
+from vfl.txn.runner import RequestRunner
+from vfl.txn.versions import VersionMismatchError
 
 SPEC = FederationSpec(dataset="digits", parties=2, seed=0)
 

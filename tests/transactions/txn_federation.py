@@ -14,15 +14,15 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
-from parties.passive import KILL_ENV
-from parties.requests import PAUSE_ENV
+from parties.passive_server import KILL_ENV
 from vfl.federation import FederationSpec
 from vfl.grpc.client import GrpcPassiveClient
 from vfl.grpc.local import LOOPBACK, federation_args, tls_args
 from vfl.grpc.operator import CoordinatorClient
 from vfl.grpc.processes import ChildServer, serve_command, spawned, terminate_all
-from vfl.grpc.records import RequestRecord
 from vfl.grpc.tls import TLSConfig
+from vfl.txn.pause import PAUSE_ENV
+from vfl.txn.records import RequestRecord
 
 SPEC = FederationSpec(dataset="digits", parties=2, seed=0)
 FSIZE_WRAPPER = (

@@ -56,10 +56,10 @@ def test_unlearning_is_deterministic_given_the_seed(
     trained, digits_spec, digits, trained_state
 ) -> None:
     co, _ = trained
-    co.snapshot("s")
-    create_method("luv").run(UnlearningContext(co, [3], UnlearnConfig(), FAST_TRAIN, 5))
-    first = co.digests()
-    co.restore("s")
+    with co.trial("s") as trial:
+        create_method("luv").run(UnlearningContext(co, [3], UnlearnConfig(), FAST_TRAIN, 5))
+        first = co.digests()
+        trial.undo()
     create_method("luv").run(UnlearningContext(co, [3], UnlearnConfig(), FAST_TRAIN, 5))
     assert co.digests() == first
 

@@ -148,12 +148,14 @@ def _run_stages(
     order_seed = derive_seed(spec.seed, "train-order")
     arm.stage("trained", lambda: co.train(dataset.train_ids, train, order_seed, progress))
     utility = {"original": _utility(co, ctx.classes)}
-    co.snapshot(ORIGINAL)
     unlearner = create_method(method, cfg.options_of(method))
-    arm.stage("unlearned", lambda: unlearner.run(ctx))
-    utility["unlearned"] = _utility(co, ctx.classes)
-    if cfg.compare_retrain:
-        co.restore(ORIGINAL)
+    with co.trial(ORIGINAL) as original:
+        arm.stage("unlearned", lambda: unlearner.run(ctx))
+        utility["unlearned"] = _utility(co, ctx.classes)
+        if not cfg.compare_retrain:
+            original.keep()
+            return utility
+        original.undo()
         arm.stage("retrained", lambda: create_method("retrain").run(ctx))
         utility["retrained"] = _utility(co, ctx.classes)
     return utility

@@ -28,7 +28,7 @@ from vfl.cli.options import (
 from vfl.cli.receipt import write_receipt
 from vfl.cli.render import console, parties_table, progress_bars, results_table
 from vfl.grpc.operator import CoordinatorClient
-from vfl.grpc.records import RequestRecord
+from vfl.txn.records import RequestRecord
 from vfl.unlearning import method_names
 
 __all__ = ["requests_app", "status", "train", "unlearn"]

@@ -19,8 +19,8 @@ import typer
 from vfl.cli.errors import friendly_errors
 from vfl.cli.options import RequestIdArg
 from vfl.errors import VFLError
-from vfl.receipts import load_public_key, read_receipt, verify_receipt
 from vfl.report import write_atomic
+from vfl.txn.receipts import load_public_key, read_receipt, verify_receipt
 
 __all__ = ["receipt_app", "write_receipt"]
 
@@ -63,7 +63,7 @@ def export(
     out: Annotated[Path, typer.Option(help="Where to write the receipt (JSON).")],
 ) -> None:
     """Write the signed receipt of a committed request (on the coordinator's host)."""
-    from parties.journal import JOURNAL_FILE, SqliteJournal
+    from vfl.txn.sqlite import JOURNAL_FILE, SqliteJournal
 
     path = state_dir / JOURNAL_FILE
     if not path.exists():

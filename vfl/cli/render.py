@@ -10,8 +10,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from vfl.grpc.records import PartyStatus
 from vfl.progress import ProgressCallback, ProgressEvent
+from vfl.txn.records import PartyStatus
 
 __all__ = ["console", "parties_table", "progress_bars", "results_table"]
 

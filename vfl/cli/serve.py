@@ -100,7 +100,7 @@ def passive(
     exit_with_parent: ExitWithParent = False,
 ) -> None:
     """Serve one passive party: its columns and bottom model, nothing else."""
-    from parties.passive import PassiveServerConfig, serve
+    from parties.passive_server import PassiveServerConfig, serve
 
     _setup_logging()
     cfg = PassiveServerConfig(
@@ -153,7 +153,7 @@ def active(
     exit_with_parent: ExitWithParent = False,
 ) -> None:
     """Serve the label holder and the coordinator API for operators."""
-    from parties.active import ActiveServerConfig, serve
+    from parties.active_server import ActiveServerConfig, serve
     from vfl.coordinator import TrainConfig
     from vfl.party.optim import UpdateConfig
 

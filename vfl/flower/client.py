@@ -7,8 +7,9 @@ method run unchanged on Flower.
 Why calls are batched: each Flower round trip costs seconds (the SuperNode
 polls the SuperLink every 3 s when idle), so requests that return nothing
 (``deferrable`` in :mod:`vfl.protocol.messages`: backward, configure,
-reinitialize, snapshot, restore) are queued and travel, in order, with the
-next request that needs an answer (embed, info, commit, prepare, rollback).
+reinitialize, the trial verbs, begin, abort) are queued and travel, in order,
+with the next request that needs an answer (embed, info, prepare, commit,
+rollback).
 A training step therefore costs one round trip per party instead of two. The
 catch: an error in a queued request surfaces at the next answered one.
 """

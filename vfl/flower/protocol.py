@@ -7,8 +7,8 @@ in the reply, the party id) in the clear -- nothing else. ``query.vfl`` /
 :mod:`vfl.protocol.messages` (and, in the reply, their responses), one item
 each, by the same field names as every transport. That vocabulary is the whole
 passive-party API: sample IDs, embeddings, embedding gradients, optimizer
-settings, seeds, snapshot tokens and version numbers. There is no field that
-could hold a label, a class or a loss.
+settings, seeds, trial and request tokens and version numbers. There is no
+field that could hold a label, a class or a loss.
 """
 
 from __future__ import annotations

@@ -14,10 +14,10 @@ from vfl.grpc import serde_operator
 from vfl.grpc.errors import from_rpc_error
 from vfl.grpc.proto import coordinator_pb2 as cpb
 from vfl.grpc.proto.coordinator_pb2_grpc import CoordinatorStub
-from vfl.grpc.records import RequestRecord, StatusReport, receipt_from_wire
 from vfl.grpc.server import grpc_options
 from vfl.grpc.tls import TLSConfig
 from vfl.progress import ProgressEvent
+from vfl.txn.records import RequestRecord, StatusReport
 
 __all__ = ["ACTIVE_IDENTITY", "CoordinatorClient"]
 
@@ -62,7 +62,9 @@ class CoordinatorClient:
     def get_with_receipt(self, request_id: str) -> tuple[RequestRecord, dict[str, Any] | None]:
         """The request and its signed receipt (``None`` unless it committed with a journal)."""
         reply = self._call("GetRequest", cpb.RequestId(id=request_id))
-        return serde_operator.request_from_proto(reply), receipt_from_wire(reply.receipt)
+        return serde_operator.request_from_proto(reply), serde_operator.receipt_from_wire(
+            reply.receipt
+        )
 
     def list(self) -> list[RequestRecord]:
         reply = self._call("ListRequests", cpb.ListRequestsRequest())

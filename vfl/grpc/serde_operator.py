@@ -10,14 +10,17 @@ from __future__ import annotations
 from typing import Any
 
 from vfl.grpc.proto import coordinator_pb2 as cpb
-from vfl.grpc.records import PartyStatus, RequestRecord, StatusReport
 from vfl.progress import ProgressEvent
+from vfl.txn.receipts import ReceiptError, canonical_json, parse_receipt
+from vfl.txn.records import PartyStatus, RequestRecord, StatusReport
 
 __all__ = [
     "metrics_from_proto",
     "metrics_to_proto",
     "progress_from_proto",
     "progress_to_proto",
+    "receipt_from_wire",
+    "receipt_to_wire",
     "request_from_proto",
     "request_to_proto",
     "status_from_proto",
@@ -109,3 +112,18 @@ def status_from_proto(msg: cpb.StatusResponse) -> StatusReport:
         running=msg.running,
         queued=msg.queued,
     )
+
+
+def receipt_to_wire(receipt: dict[str, Any] | None) -> bytes:
+    """A signed receipt as ``Request.receipt``: its canonical JSON, or empty for none."""
+    return b"" if receipt is None else canonical_json(receipt)
+
+
+def receipt_from_wire(data: bytes) -> dict[str, Any] | None:
+    """The receipt in ``Request.receipt`` (``None`` when empty); not verified here."""
+    if not data:
+        return None
+    receipt = parse_receipt(data.decode("utf-8", "replace"), "the receipt the coordinator sent")
+    if not isinstance(receipt, dict):
+        raise ReceiptError("the coordinator sent a receipt that is not a JSON object")
+    return receipt

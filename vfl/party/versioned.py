@@ -1,11 +1,24 @@
-"""Snapshot, prepare, restore, commit, rollback and digest: the versioning every party shares.
+"""A party's two kinds of state change: scratch trials, and versioned requests.
 
-Unlearning is all-or-nothing across parties, so each party can keep a copy of
-its state under a request's token, go back to it (abort), or drop it and move
-to the next version (commit). With :class:`DurableVersions` attached (a party
-process's checkpoint store), commits are two-phase: :meth:`~VersionedModel.prepare`
-writes the candidate version durably, :meth:`~VersionedModel.commit` makes it
-current, even after a restart in between.
+Each verb means one thing, whatever else is open:
+
+* **Trials** are scratch copies: :meth:`~VersionedModel.open_trial` keeps a
+  copy of the state, :meth:`~VersionedModel.undo_trial` goes back to it,
+  :meth:`~VersionedModel.keep_trial` drops it and keeps what changed. They
+  never touch versions or disk. LUV's per-epoch guard, the simulations'
+  "unlearn, then go back and retrain" and the benchmarks use them.
+* **Requests** make versions, by two-phase commit:
+  :meth:`~VersionedModel.begin` remembers the state to abort to,
+  :meth:`~VersionedModel.prepare` writes the candidate next version (durably,
+  with :class:`DurableVersions` attached), :meth:`~VersionedModel.commit` makes
+  the prepared candidate the new version (also after a restart in between),
+  :meth:`~VersionedModel.abort` drops the candidate and goes back to where
+  ``begin`` was, and :meth:`~VersionedModel.rollback` makes an older committed
+  version current again (``vfl repair``).
+
+Trials nest inside a request (a method's guard runs inside the request that
+owns it), never the other way round: a request cannot begin while a trial is
+open, and it cannot be prepared until its trials have ended.
 """
 
 from __future__ import annotations
@@ -24,9 +37,9 @@ __all__ = ["DurableVersions", "VersionedModel"]
 
 
 class DurableVersions(Protocol):
-    """Where committed versions and prepared candidates live (``parties.store.CheckpointStore``)."""
+    """Where committed versions and prepared candidates live: a party's
+    :class:`~vfl.party.store.CheckpointStore`."""
 
-    def save(self, version: int, model: dict[str, Any]) -> None: ...
     def write_candidate(self, token: str, version: int, model: dict[str, Any]) -> str:
         """Durably write the candidate; return the digest of its weights."""
         ...
@@ -48,8 +61,10 @@ class VersionedModel(ABC):
 
     def __init__(self) -> None:
         self._lock = threading.RLock()
-        self._snapshots: dict[str, dict[str, Any]] = {}
-        self._prepared: set[str] = set()
+        self._trials: dict[str, dict[str, Any]] = {}  # oldest first
+        self._request: str | None = None  # the open request's token
+        self._before_request: dict[str, Any] = {}  # the state abort goes back to
+        self._prepared = False
         self._committed: dict[str, int] = {}  # token -> version, so a retried commit is a no-op
         self.version = 0
         self.durable: DurableVersions | None = None
@@ -80,84 +95,89 @@ class VersionedModel(ABC):
         with self._lock:
             return state_digest(self.model.state_dict())
 
-    def snapshot(self, token: str) -> None:
-        """Keep a copy of the current state under ``token`` for :meth:`restore`."""
+    # -- trials: scratch copies, no versions -------------------------------
+    def open_trial(self, token: str) -> None:
+        """Keep a copy of the current state under ``token`` until it is kept or undone."""
         with self._lock:
-            self._snapshots[token] = clone_state(self.state_dict())
+            if token in self._trials:
+                raise ProtocolError(f"trial {token!r} is already open")
+            self._trials[token] = clone_state(self.state_dict())
 
-    def restore(self, token: str) -> None:
-        """Go back to the state saved under ``token`` (and forget it and newer ones); abort.
-
-        A prepared candidate is discarded too. A party that restarted after
-        preparing holds no snapshot but still has its candidate on disk: it
-        already runs its last committed version, so dropping the candidate is
-        the whole abort.
-        """
+    def keep_trial(self, token: str) -> None:
+        """Keep what changed since ``token`` opened; trials opened inside it end with it."""
         with self._lock:
-            dropped = self.durable is not None and self.durable.discard(token)
-            self._prepared.discard(token)
-            if token not in self._snapshots:
-                if dropped:
-                    return
-                raise ProtocolError(f"no snapshot {token!r} to restore")
-            nested = list(self._snapshots)[list(self._snapshots).index(token) :]
-            state = self._snapshots[token]
-            for inner in nested:  # snapshots taken inside an aborted request go with it
-                del self._snapshots[inner]
-            self.load_state_dict(state)
+            self._end_trial(token)
+
+    def undo_trial(self, token: str) -> None:
+        """Go back to the state ``token`` copied; trials opened inside it end with it."""
+        with self._lock:
+            self.load_state_dict(self._end_trial(token))
+
+    def _end_trial(self, token: str) -> dict[str, Any]:
+        if token not in self._trials:
+            raise ProtocolError(f"no open trial {token!r}")
+        tokens = list(self._trials)
+        for inner in tokens[tokens.index(token) + 1 :]:
+            del self._trials[inner]
+        return self._trials.pop(token)
 
     @property
-    def open_snapshots(self) -> int:
-        """How many snapshots are held (nested requests keep one each)."""
+    def open_trials(self) -> int:
+        """How many trials are open (nested ones count each)."""
         with self._lock:
-            return len(self._snapshots)
+            return len(self._trials)
+
+    # -- requests: versions by two-phase commit ----------------------------
+    def begin(self, token: str) -> None:
+        """Start request ``token``: remember the state :meth:`abort` goes back to."""
+        with self._lock:
+            if self._trials:
+                raise ProtocolError(f"cannot begin {token!r}: a trial is open")
+            if self._request is not None:
+                raise ProtocolError(
+                    f"cannot begin {token!r}: request {self._request!r} is still open; abort it"
+                )
+            self._request, self._prepared = token, False
+            self._before_request = clone_state(self.state_dict())
 
     def prepare(self, token: str) -> tuple[int, str]:
         """Phase one: durably write the candidate next version; return ``(version, digest)``.
 
-        Only the outermost snapshot can be prepared. The candidate is not
-        current until :meth:`commit`; :meth:`restore` discards it.
+        The candidate is not current until :meth:`commit`; :meth:`abort` drops it.
         """
         with self._lock:
-            if token not in self._snapshots:
-                raise ProtocolError(f"no snapshot {token!r} to prepare")
-            if len(self._snapshots) > 1:
-                raise ProtocolError(f"cannot prepare {token!r}: an inner snapshot is still open")
+            self._require_request(token, "prepare")
+            if self._trials:
+                raise ProtocolError(f"cannot prepare {token!r}: a trial is still open")
             version = self.version + 1
             if self.durable is not None:  # the store hashes the weights it writes
                 digest = self.durable.write_candidate(token, version, self.model.state_dict())
             else:
                 digest = self.digest()
-            self._prepared.add(token)
+            self._prepared = True
             return version, digest
 
     def commit(self, token: str) -> int:
-        """Keep the current state and drop the snapshot.
+        """Phase two: the prepared candidate becomes the new version; return it.
 
-        Only the outermost commit (no other snapshot left open) moves to the next
-        version: a method's inner checkpoints, such as LUV's per-epoch guard, are
-        part of one request and must not count as versions of their own. With
-        durable versions, the outermost commit is on disk before it returns
-        (a prepared candidate is promoted; otherwise the state is written now).
-        Committing a token twice returns the same version.
+        With durable versions it is on disk (one rename) before this returns. A
+        party that restarted after preparing finds the candidate on disk and
+        becomes it. Committing a token twice returns the same version.
         """
         with self._lock:
-            if token not in self._snapshots:
-                if token in self._committed:
-                    return self._committed[token]
+            if token in self._committed:
+                return self._committed[token]
+            if self._request != token:
                 if self.durable is not None and self.durable.has_candidate(token):
                     return self._commit_from_disk(token)
-                raise ProtocolError(f"no snapshot {token!r} to commit")
-            if len(self._snapshots) == 1 and self.durable is not None:
-                if token in self._prepared:
-                    self.durable.promote(token)
-                else:
-                    self.durable.save(self.version + 1, self.model.state_dict())
-            del self._snapshots[token]
-            self._prepared.discard(token)
-            if not self._snapshots:
-                self.version += 1
-                self._committed = {token: self.version}
+                raise ProtocolError(f"no prepared request {token!r} to commit")
+            if not self._prepared:
+                raise ProtocolError(f"request {token!r} was not prepared: prepare it first")
+            if self.durable is not None:
+                self.durable.promote(token)
+            self.version += 1
+            self._end_request()
+            self._committed = {token: self.version}
             return self.version
 
     def _commit_from_disk(self, token: str) -> int:
@@ -168,11 +188,35 @@ class VersionedModel(ABC):
         self._committed = {token: self.version}
         return self.version
 
+    def abort(self, token: str) -> None:
+        """Drop ``token``'s candidate and go back to where :meth:`begin` was; trials end too.
+
+        A party that restarted after preparing holds no open request but still
+        has its candidate on disk: it already runs its last committed version,
+        so dropping the candidate is the whole abort.
+        """
+        with self._lock:
+            dropped = self.durable is not None and self.durable.discard(token)
+            if self._request != token:
+                if dropped:
+                    return
+                raise ProtocolError(f"no open request {token!r} to abort")
+            self._trials.clear()
+            self.load_state_dict(self._before_request)
+            self._end_request()
+
+    def _require_request(self, token: str, verb: str) -> None:
+        if self._request != token:
+            raise ProtocolError(f"no open request {token!r} to {verb}; begin it first")
+
+    def _end_request(self) -> None:
+        self._request, self._before_request, self._prepared = None, {}, False
+
     def rollback(self, version: int) -> int:
         """Make a held committed ``version`` current again (``vfl repair``)."""
         with self._lock:
-            if self._snapshots:
-                raise ProtocolError("cannot roll back while a request holds a snapshot")
+            if self._request is not None or self._trials:
+                raise ProtocolError("cannot roll back while a request or a trial is open")
             if version == self.version:
                 return version
             if self.durable is None:

@@ -98,19 +98,31 @@ class PassivePartyClient:
     def reinitialize(self, seed: int) -> None:
         self.ask(m.Reinitialize(int(seed)))
 
-    def snapshot(self, token: str) -> None:
-        self.ask(m.Snapshot(token))
+    # trials: scratch copies (never a version)
+    def open_trial(self, token: str) -> None:
+        self.ask(m.OpenTrial(token))
 
-    def restore(self, token: str) -> None:
-        self.ask(m.Restore(token))
+    def keep_trial(self, token: str) -> None:
+        self.ask(m.KeepTrial(token))
 
-    def commit(self, token: str) -> int:
-        return self.ask(m.Commit(token)).version
+    def undo_trial(self, token: str) -> None:
+        self.ask(m.UndoTrial(token))
+
+    # requests: versions by two-phase commit
+    def begin(self, token: str) -> None:
+        self.ask(m.Begin(token))
 
     def prepare(self, token: str) -> tuple[int, str]:
-        """Two-phase commit, phase one: durably hold the next version; ``(version, digest)``."""
+        """Phase one: durably hold the next version; ``(version, digest)``."""
         reply = self.ask(m.Prepare(token))
         return reply.version, reply.digest
+
+    def commit(self, token: str) -> int:
+        """Phase two: the prepared candidate becomes the new version; return it."""
+        return self.ask(m.Commit(token)).version
+
+    def abort(self, token: str) -> None:
+        self.ask(m.Abort(token))
 
     def rollback(self, version: int) -> int:
         """Make a committed version the party still holds current again (``vfl repair``)."""

@@ -11,8 +11,8 @@ field in ``protos/vfl/v1/passive.proto``'s ``Operation`` (then
 ``python scripts/gen_protos.py``). Nothing else changes.
 
 Field types are the whole vocabulary a passive party can receive: sample IDs,
-embedding matrices, optimizer settings, seeds, snapshot tokens and version
-numbers. None can carry a label, a class id or a loss;
+embedding matrices, optimizer settings, seeds, trial and request tokens and
+version numbers. None can carry a label, a class id or a loss;
 ``tests/grpc/test_contract.py`` and ``tests/party/test_privacy_inprocess.py``
 check both the wire and the in-process view.
 """
@@ -34,7 +34,9 @@ if TYPE_CHECKING:
 __all__ = [
     "REQUESTS",
     "RESPONSES",
+    "Abort",
     "Backward",
+    "Begin",
     "Commit",
     "Configure",
     "Done",
@@ -42,17 +44,19 @@ __all__ = [
     "Embeddings",
     "Ids",
     "Info",
+    "KeepTrial",
     "Matrix",
     "Message",
+    "OpenTrial",
     "PartyInfoResponse",
     "Prepare",
     "Prepared",
     "Reinitialize",
     "Request",
     "Response",
-    "Restore",
     "Rollback",
-    "Snapshot",
+    "TokenRequest",
+    "UndoTrial",
     "Version",
 ]
 
@@ -189,29 +193,64 @@ class Reinitialize(Request):
 
 
 @dataclass(frozen=True)
-class Snapshot(Request):
-    op: ClassVar[str] = "snapshot"
+class TokenRequest(Request):
+    """A trial or request verb that names its trial or request by ``token`` and answers
+    :class:`Done`: the party method of the same name as ``op`` carries it out."""
+
     deferrable: ClassVar[bool] = True
     token: str
 
     def apply(self, party: PassiveParty) -> Response:
-        party.snapshot(self.token)
+        getattr(party, self.op)(self.token)
         return Done()
+
+
+# -- trials: scratch copies that never make a version ---------------------------
+@dataclass(frozen=True)
+class OpenTrial(TokenRequest):
+    """Keep a copy of the party's state until the trial is kept or undone."""
+
+    op: ClassVar[str] = "open_trial"
 
 
 @dataclass(frozen=True)
-class Restore(Request):
-    op: ClassVar[str] = "restore"
-    deferrable: ClassVar[bool] = True
+class KeepTrial(TokenRequest):
+    """Keep what changed since the trial opened (and drop its copy)."""
+
+    op: ClassVar[str] = "keep_trial"
+
+
+@dataclass(frozen=True)
+class UndoTrial(TokenRequest):
+    """Go back to the state the trial copied."""
+
+    op: ClassVar[str] = "undo_trial"
+
+
+# -- requests: versions by two-phase commit --------------------------------------
+@dataclass(frozen=True)
+class Begin(TokenRequest):
+    """Start a request: the party remembers the state an :class:`Abort` goes back to."""
+
+    op: ClassVar[str] = "begin"
+
+
+@dataclass(frozen=True)
+class Prepare(Request):
+    """Phase one: durably write the candidate next version."""
+
+    op: ClassVar[str] = "prepare"
+    response: ClassVar[type[Response]] = Prepared
     token: str
 
     def apply(self, party: PassiveParty) -> Response:
-        party.restore(self.token)
-        return Done()
+        return Prepared(*party.prepare(self.token))
 
 
 @dataclass(frozen=True)
 class Commit(Request):
+    """Phase two: the prepared candidate becomes the new version."""
+
     op: ClassVar[str] = "commit"
     response: ClassVar[type[Response]] = Version
     token: str
@@ -221,13 +260,10 @@ class Commit(Request):
 
 
 @dataclass(frozen=True)
-class Prepare(Request):
-    op: ClassVar[str] = "prepare"
-    response: ClassVar[type[Response]] = Prepared
-    token: str
+class Abort(TokenRequest):
+    """Drop the request's candidate and go back to where :class:`Begin` was."""
 
-    def apply(self, party: PassiveParty) -> Response:
-        return Prepared(*party.prepare(self.token))
+    op: ClassVar[str] = "abort"
 
 
 @dataclass(frozen=True)

@@ -59,17 +59,17 @@ class FewShotMethod(UnlearningMethod):
         tolerance = cfg.max_check_rise * len(ctx.classes)
         met = 0
         for epoch in range(1, cfg.epochs + 1):
-            co.snapshot(EPOCH_TOKEN)
-            self._epoch(ctx, sets, forget_objective, rng)
-            forget_acc, check_ce = sets.measure(co)
-            damaged = check_ce > baseline + tolerance
-            if damaged:
-                # The step hurt retained classes beyond tolerance: undo it, halve the step.
-                co.restore(EPOCH_TOKEN)
-                lr /= 2
-                _configure(co, cfg, lr)
-            else:
-                co.commit(EPOCH_TOKEN)
+            with co.trial(EPOCH_TOKEN) as guard:
+                self._epoch(ctx, sets, forget_objective, rng)
+                forget_acc, check_ce = sets.measure(co)
+                damaged = check_ce > baseline + tolerance
+                if damaged:
+                    # The step hurt retained classes beyond tolerance: undo it, halve the step.
+                    guard.undo()
+                    lr /= 2
+                    _configure(co, cfg, lr)
+                else:
+                    guard.keep()
             metrics = {"forget_acc": forget_acc, "check_ce": check_ce, "lr": lr}
             ctx.progress(ProgressEvent("unlearn", epoch, cfg.epochs, metrics))
             if forget_acc <= cfg.forget_target and not damaged:

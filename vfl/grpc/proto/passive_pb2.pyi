@@ -146,32 +146,41 @@ class Operation(_message.Message):
         "backward",
         "configure",
         "reinitialize",
-        "snapshot",
-        "restore",
         "commit",
         "prepare",
         "rollback",
+        "open_trial",
+        "keep_trial",
+        "undo_trial",
+        "begin",
+        "abort",
     )
     INFO_FIELD_NUMBER: _ClassVar[int]
     EMBED_FIELD_NUMBER: _ClassVar[int]
     BACKWARD_FIELD_NUMBER: _ClassVar[int]
     CONFIGURE_FIELD_NUMBER: _ClassVar[int]
     REINITIALIZE_FIELD_NUMBER: _ClassVar[int]
-    SNAPSHOT_FIELD_NUMBER: _ClassVar[int]
-    RESTORE_FIELD_NUMBER: _ClassVar[int]
     COMMIT_FIELD_NUMBER: _ClassVar[int]
     PREPARE_FIELD_NUMBER: _ClassVar[int]
     ROLLBACK_FIELD_NUMBER: _ClassVar[int]
+    OPEN_TRIAL_FIELD_NUMBER: _ClassVar[int]
+    KEEP_TRIAL_FIELD_NUMBER: _ClassVar[int]
+    UNDO_TRIAL_FIELD_NUMBER: _ClassVar[int]
+    BEGIN_FIELD_NUMBER: _ClassVar[int]
+    ABORT_FIELD_NUMBER: _ClassVar[int]
     info: InfoRequest
     embed: EmbedRequest
     backward: BackwardRequest
     configure: ConfigureRequest
     reinitialize: ReinitializeRequest
-    snapshot: TokenRequest
-    restore: TokenRequest
     commit: TokenRequest
     prepare: TokenRequest
     rollback: RollbackRequest
+    open_trial: TokenRequest
+    keep_trial: TokenRequest
+    undo_trial: TokenRequest
+    begin: TokenRequest
+    abort: TokenRequest
     def __init__(
         self,
         info: _Optional[_Union[InfoRequest, _Mapping]] = ...,
@@ -179,11 +188,14 @@ class Operation(_message.Message):
         backward: _Optional[_Union[BackwardRequest, _Mapping]] = ...,
         configure: _Optional[_Union[ConfigureRequest, _Mapping]] = ...,
         reinitialize: _Optional[_Union[ReinitializeRequest, _Mapping]] = ...,
-        snapshot: _Optional[_Union[TokenRequest, _Mapping]] = ...,
-        restore: _Optional[_Union[TokenRequest, _Mapping]] = ...,
         commit: _Optional[_Union[TokenRequest, _Mapping]] = ...,
         prepare: _Optional[_Union[TokenRequest, _Mapping]] = ...,
         rollback: _Optional[_Union[RollbackRequest, _Mapping]] = ...,
+        open_trial: _Optional[_Union[TokenRequest, _Mapping]] = ...,
+        keep_trial: _Optional[_Union[TokenRequest, _Mapping]] = ...,
+        undo_trial: _Optional[_Union[TokenRequest, _Mapping]] = ...,
+        begin: _Optional[_Union[TokenRequest, _Mapping]] = ...,
+        abort: _Optional[_Union[TokenRequest, _Mapping]] = ...,
     ) -> None: ...
 
 class Result(_message.Message):

@@ -17,9 +17,6 @@ from typing import Any
 import grpc
 from pydantic import BaseModel, ConfigDict, Field
 
-from parties.journal import SqliteJournal, recover
-from parties.requests import MemoryJournal, RequestJournal, RequestRunner
-from parties.store import CheckpointStore
 from vfl.coordinator import Coordinator, TrainConfig
 from vfl.data.base import LabelShard
 from vfl.errors import ConfigError, VFLError
@@ -29,14 +26,20 @@ from vfl.grpc.client import GrpcPassiveClient
 from vfl.grpc.errors import UnknownRequestError, rpc_boundary
 from vfl.grpc.proto import coordinator_pb2 as cpb
 from vfl.grpc.proto import coordinator_pb2_grpc as cpb_grpc
-from vfl.grpc.records import PartyStatus, RequestRecord, StatusReport, receipt_to_wire
+from vfl.grpc.serde_operator import receipt_to_wire
 from vfl.grpc.server import NetworkConfig, RunningServer, run_until_signal, start_server
 from vfl.grpc.tls import PeerGuard, is_operator
 from vfl.metrics import accuracy, evaluate
+from vfl.party.store import CheckpointStore
 from vfl.progress import ProgressCallback
 from vfl.seeding import derive_seed
-from vfl.simulation import unlearn_and_evaluate
+from vfl.txn.journal import MemoryJournal, RequestJournal
+from vfl.txn.records import PartyStatus, RequestRecord, StatusReport
+from vfl.txn.recovery import recover
+from vfl.txn.runner import RequestRunner
+from vfl.txn.sqlite import SqliteJournal
 from vfl.unlearning import UnlearnConfig, get_method, validate_classes
+from vfl.unlearning.run import unlearn_and_evaluate
 
 __all__ = ["ActiveServer", "ActiveServerConfig", "CoordinatorServicer", "serve", "start"]
 
@@ -178,13 +181,9 @@ class CoordinatorServicer(cpb_grpc.CoordinatorServicer):
     @rpc_boundary
     def GetRequest(self, request: cpb.RequestId, context: grpc.ServicerContext) -> cpb.Request:
         reply = serde_operator.request_to_proto(self._get(request.id))
-        reply.receipt = receipt_to_wire(self._receipt(request.id))
+        # only the durable journal signs (it holds the key); an in-memory one has no receipts
+        reply.receipt = receipt_to_wire(self._server.runner.journal.receipt(request.id))
         return reply
-
-    def _receipt(self, request_id: str) -> dict[str, Any] | None:
-        """Only the durable journal signs (it holds the key); an in-memory one has no receipts."""
-        journal = self._server.runner.journal
-        return journal.receipt(request_id) if isinstance(journal, SqliteJournal) else None
 
     def _get(self, request_id: str) -> RequestRecord:
         record = self._server.runner.journal.get(request_id)

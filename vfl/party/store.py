@@ -17,6 +17,10 @@ Two-phase commit: ``prepare`` writes the candidate, ``commit`` renames it to
 ``v{N}.pt`` (one atomic rename), ``abort`` deletes it. A party that restarts
 between prepare and commit starts from its last committed version but still
 finds the candidate, so the coordinator can roll the request forward.
+
+It lives with the party (not in :mod:`vfl.txn`) because it is a party's own
+durable state: both party processes attach one, and it needs nothing of the
+coordinator's journal or runner.
 """
 
 from __future__ import annotations
@@ -140,7 +144,7 @@ class CheckpointStore:
         return {"model": model, "version": version, "digest": digest, "party": self.name}
 
     def save(self, version: int, model: dict[str, Any]) -> None:
-        """Write ``version`` as committed and current (commits without a prepare)."""
+        """Write ``version`` as committed and current (a party's first weights, as v0)."""
         if self.dir is None:
             return
         save_checkpoint(self.version_path(version), self._payload(version, model))

@@ -17,27 +17,14 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from parties.receipts import ReceiptSigner
-from parties.requests import Decision, RequestJournal
-from vfl.coordinator import Coordinator
-from vfl.errors import ProtocolError, VFLError
-from vfl.grpc.errors import RemoteProtocolError
-from vfl.grpc.records import RequestRecord
-from vfl.protocol.client import PassivePartyClient
+from vfl.errors import VFLError
+from vfl.txn.receipts import ReceiptSigner
+from vfl.txn.records import Decision, RequestRecord
 
-__all__ = [
-    "JOURNAL_FILE",
-    "RESTART_REASON",
-    "JournalError",
-    "SqliteJournal",
-    "recover",
-    "recover_unfinished",
-]
+__all__ = ["JOURNAL_FILE", "JournalError", "SqliteJournal"]
 
 JOURNAL_FILE = "journal.sqlite3"
 
@@ -121,7 +108,7 @@ def _record(row: sqlite3.Row) -> RequestRecord:
 
 
 class SqliteJournal:
-    """A :class:`~parties.requests.RequestJournal` that survives restarts.
+    """A :class:`~vfl.txn.journal.RequestJournal` that survives restarts.
 
     With a ``signer``, a record written as ``committed`` gets its receipt in
     the same row update.
@@ -207,108 +194,3 @@ class SqliteJournal:
     def close(self) -> None:
         with self._lock:
             self._db.close()
-
-
-RESTART_REASON = "coordinator restarted mid-request"
-
-
-def recover_unfinished(
-    journal: RequestJournal,
-    restore: Callable[[str], list[str]],
-    digests: Callable[[], dict[str, str]],
-    commit: Callable[[str], list[str]] | None = None,
-) -> list[RequestRecord]:
-    """Finish every request a previous coordinator left ``queued`` or ``running``.
-
-    A request whose commit decision was journaled is rolled FORWARD:
-    ``commit(token)`` asks every party to commit (a party that restarted
-    finds its prepared candidate on disk), and the row becomes ``committed``
-    once every party runs its decided digest. Any other unfinished request is
-    aborted: ``restore(token)`` asks every party to go back to the request's
-    snapshot (and drop its candidate); a party that restarted is already at
-    its last committed version. The row is kept (only status, error, finish
-    time and ``digests_after`` change); a party whose digest differs from
-    where it should be is named in the error.
-    """
-    recovered = []
-    for record in (r for r in journal.all() if not r.done):
-        decision = journal.decision(record.id) if commit is not None else None
-        if decision is not None and commit is not None:
-            notes = commit(record.id)
-            target = {party: digest for party, (_, digest) in decision.items()}
-        else:
-            notes = restore(record.id) if record.status == "running" else []
-            target = record.digests_before
-        try:
-            now = digests()
-        except VFLError as exc:
-            notes.append(f"reading digests failed: {exc}")
-            now = {}
-        moved = sorted(p for p, d in target.items() if now.get(p) != d)
-        record.finished_at, record.digests_after = time.time(), now
-        if decision is not None and now and not moved:
-            record.status, record.error = "committed", ""
-        elif decision is not None:
-            record.status = "running"  # decided: never abort; the next restart retries
-            record.error = "; ".join([RESTART_REASON, "commit pending", *notes])
-            if moved:
-                record.error += f"; not at the decided version: {', '.join(moved)}"
-        else:
-            if now and moved:
-                notes.append(f"not at the pre-request digest: {', '.join(moved)}")
-            record.status = "aborted"
-            record.error = "; ".join([RESTART_REASON, *notes])
-        journal.put(record)
-        recovered.append(record)
-    return recovered
-
-
-def _on_every_passive(
-    co: Coordinator, doing: str, call: Callable[[PassivePartyClient], object]
-) -> list[str]:
-    """``call`` every passive party; return the problems.
-
-    A party that answers "no such snapshot or candidate" restarted (and is at
-    its last committed version) or already did it; the caller checks every
-    party's digest afterwards anyway.
-    """
-    problems = []
-    for client in co.clients:
-        try:
-            call(client)
-        except RemoteProtocolError:
-            pass
-        except VFLError as exc:
-            problems.append(f"{doing} {client.party_id} failed: {exc}")
-    return problems
-
-
-def _restore_everywhere(co: Coordinator, token: str) -> list[str]:
-    """Abort ``token`` everywhere; this process's own model was loaded from disk,
-    so only its prepared candidate (if any) is left to drop."""
-    problems = _on_every_passive(co, "restoring", lambda c: c.restore(token))
-    if co.active.durable is not None:
-        co.active.durable.discard(token)
-    return problems
-
-
-def _commit_everywhere(co: Coordinator, token: str) -> list[str]:
-    """Roll a decided request forward everywhere (the active party from its candidate on disk)."""
-    problems = _on_every_passive(co, "committing", lambda c: c.commit(token))
-    try:
-        co.active.commit(token)
-    except ProtocolError:  # committed before the crash
-        pass
-    except VFLError as exc:
-        problems.append(f"committing active failed: {exc}")
-    return problems
-
-
-def recover(journal: RequestJournal, co: Coordinator) -> list[RequestRecord]:
-    """:func:`recover_unfinished` over a coordinator's parties (what the active server runs)."""
-    return recover_unfinished(
-        journal,
-        lambda token: _restore_everywhere(co, token),
-        co.digests,
-        lambda token: _commit_everywhere(co, token),
-    )

@@ -1,11 +1,10 @@
-"""What the operator API talks about: requests and party status, as typed records.
+"""What a request is and what the operators are told: typed records, no transport types.
 
-The active party keeps :class:`RequestRecord`\\ s in a journal; operators get
-the same records back through :mod:`vfl.grpc.operator`. Conversion to and from
-protobuf lives in :mod:`vfl.grpc.serde`, except the ``Request.receipt`` bytes,
-which only ``GetRequest`` fills: :func:`receipt_to_wire` and
-:func:`receipt_from_wire` map them, so the server and the client agree on one
-encoding.
+The active party keeps :class:`RequestRecord`\\ s in a journal and answers
+status queries with a :class:`StatusReport`; the gRPC operator API
+(:mod:`vfl.grpc.serde_operator`) converts both to and from protobuf. A
+:data:`Decision` is two-phase commit's point of no return: once it is
+journaled, the request only goes forward.
 """
 
 from __future__ import annotations
@@ -15,20 +14,20 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from vfl.receipts import ReceiptError, canonical_json, parse_receipt
-
 __all__ = [
     "TERMINAL",
+    "Decision",
     "PartyStatus",
     "RequestRecord",
     "RequestStatus",
     "StatusReport",
-    "receipt_from_wire",
-    "receipt_to_wire",
 ]
 
 RequestStatus = Literal["queued", "running", "committed", "aborted"]
 TERMINAL: frozenset[str] = frozenset({"committed", "aborted"})
+
+Decision = dict[str, tuple[int, str]]
+"""``{party: (version, digest)}`` every party commits to once the decision is journaled."""
 
 
 class RequestRecord(BaseModel):
@@ -69,18 +68,3 @@ class StatusReport(BaseModel):
     parties: list[PartyStatus]
     running: str = ""
     queued: int = 0
-
-
-def receipt_to_wire(receipt: dict[str, Any] | None) -> bytes:
-    """A signed receipt as ``Request.receipt``: its canonical JSON, or empty for none."""
-    return b"" if receipt is None else canonical_json(receipt)
-
-
-def receipt_from_wire(data: bytes) -> dict[str, Any] | None:
-    """The receipt in ``Request.receipt`` (``None`` when empty); not verified here."""
-    if not data:
-        return None
-    receipt = parse_receipt(data.decode("utf-8", "replace"), "the receipt the coordinator sent")
-    if not isinstance(receipt, dict):
-        raise ReceiptError("the coordinator sent a receipt that is not a JSON object")
-    return receipt

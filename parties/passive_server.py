@@ -24,7 +24,6 @@ from pathlib import Path
 import grpc
 from pydantic import BaseModel, ConfigDict
 
-from parties.store import CheckpointStore
 from vfl.federation import FederationSpec, build_passive_party
 from vfl.grpc import serde
 from vfl.grpc.errors import rpc_boundary
@@ -33,6 +32,7 @@ from vfl.grpc.proto import passive_pb2_grpc as pb_grpc
 from vfl.grpc.server import NetworkConfig, RunningServer, run_until_signal, start_server
 from vfl.grpc.tls import PeerGuard, is_active_party
 from vfl.party.passive import PassiveParty
+from vfl.party.store import CheckpointStore
 from vfl.protocol.dispatch import dispatch
 from vfl.protocol.messages import Embed, Request
 

@@ -1,55 +1,45 @@
-"""Requests at the active party: a journal, and one worker that runs them in order.
+"""The request worker: a queue, one thread, two-phase commit, and live progress for watchers.
 
 Every request is all-or-nothing across parties, by two-phase commit:
 
 1. every party must be at one version (else the request is refused: ``vfl repair``);
-2. snapshot every party under the request id, and do the work;
+2. begin on every party under the request id (each remembers where an abort
+   goes back to), and do the work;
 3. prepare: every party durably writes its candidate next version;
 4. the decision (each party's target version and digest) is journaled durably;
 5. commit everywhere; a party that is down is retried until it is back.
 
-A failure before the decision restores everywhere (candidates are dropped)
-and aborts; after the decision the request only goes forward, here or, if
-the coordinator dies, in restart recovery. The journal is an interface so a
-durable one (``SqliteJournal``) can replace :class:`MemoryJournal` without
-touching the worker or the servicer.
-
-Test hook (tests/transactions): with ``VFL_TEST_PAUSE_AT=DIR`` the worker
-pauses at ``POINT`` when a test has created ``DIR/POINT.armed`` (``prepared``:
-every party prepared, nothing journaled; ``decided``: the decision journaled,
-nothing committed; ``work``: a progress event was published, the work is
-mid-way). It disarms, creates ``DIR/POINT.reached`` and waits for
-``DIR/POINT.go``, so a test can kill a process at that exact point.
+A failure before the decision aborts everywhere (candidates are dropped,
+every party is back where it began); after the decision the request only goes
+forward, here or, if the coordinator dies, in restart recovery
+(:mod:`vfl.txn.recovery`). The journal is a
+:class:`~vfl.txn.journal.RequestJournal`, so the durable one replaces the
+in-memory one without touching the worker or the servicer. Watchers follow a
+request through :mod:`vfl.txn.events`. The points where a test may pause the
+worker are :func:`~vfl.txn.pause.pause_point` calls.
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import queue
 import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from vfl.errors import VFLError
-from vfl.grpc.records import RequestRecord
 from vfl.progress import ProgressEvent
+from vfl.txn import recovery
+from vfl.txn.events import Event, RequestEvents
+from vfl.txn.journal import RequestJournal
+from vfl.txn.pause import pause_point
+from vfl.txn.records import Decision, RequestRecord
+from vfl.txn.versions import REPAIR_HINT, VersionedParties, at_decision, check_versions
 
-__all__ = [
-    "PAUSE_ENV",
-    "Decision",
-    "MemoryJournal",
-    "RequestAborted",
-    "RequestJournal",
-    "RequestRunner",
-    "VersionMismatchError",
-    "Work",
-    "check_versions",
-]
+__all__ = ["RequestAborted", "RequestRunner", "Work"]
 
 log = logging.getLogger(__name__)
 
@@ -57,135 +47,12 @@ Work = Callable[[RequestRecord, Callable[[ProgressEvent], None]], dict[str, Any]
 """``work(record, progress) -> metrics after``; may fill ``record.before``."""
 
 
-Decision = dict[str, tuple[int, str]]
-"""``{party: (version, digest)}`` every party commits to once the decision is journaled."""
-
-PAUSE_ENV = "VFL_TEST_PAUSE_AT"
-REPAIR_HINT = "vfl repair --coordinator HOST:PORT"
-
-
 class RequestAborted(VFLError):
-    """The request was stopped before it finished; every party was restored."""
-
-
-class VersionMismatchError(VFLError):
-    """The parties are not all at one model version: requests are refused until a repair."""
-
-
-def check_versions(versions: dict[str, int], repair: str = REPAIR_HINT) -> None:
-    """Raise :class:`VersionMismatchError` naming every party's version and the fix."""
-    if len(set(versions.values())) <= 1:
-        return
-    listed = ", ".join(f"{party} at v{version}" for party, version in versions.items())
-    raise VersionMismatchError(
-        f"the parties are at different model versions ({listed}); run `{repair}` to roll "
-        f"every party back to the newest version all of them hold (v{min(versions.values())})"
-    )
-
-
-def _test_pause(point: str) -> None:
-    """The documented test hook (see the module docstring); a no-op unless the variable is set."""
-    folder = os.environ.get(PAUSE_ENV)
-    if not folder or not (armed := Path(folder) / f"{point}.armed").exists():
-        return
-    armed.unlink()
-    log.warning("test hook: paused at %s", point)
-    (Path(folder) / f"{point}.reached").touch()
-    go = Path(folder) / f"{point}.go"
-    while not go.exists():
-        time.sleep(0.05)
-    go.unlink()
-
-
-class RequestJournal(Protocol):
-    """Where request records live: :class:`MemoryJournal`, or the durable ``SqliteJournal``."""
-
-    def put(self, record: RequestRecord) -> None: ...
-    def add(self, record: RequestRecord) -> RequestRecord:
-        """Insert a new record, or return the one already holding its idempotency key."""
-        ...
-
-    def get(self, request_id: str) -> RequestRecord | None: ...
-    def find_key(self, key: str) -> RequestRecord | None: ...
-    def all(self) -> list[RequestRecord]: ...
-    def decide(self, request_id: str, decision: Decision) -> None:
-        """Durably record the commit decision: from here on the request only goes forward."""
-        ...
-
-    def decision(self, request_id: str) -> Decision | None: ...
-
-
-class MemoryJournal:
-    """Records in a dict, oldest first; lost when the process exits."""
-
-    def __init__(self) -> None:
-        self._records: dict[str, RequestRecord] = {}
-        self._decisions: dict[str, Decision] = {}
-        self._lock = threading.Lock()
-
-    def decide(self, request_id: str, decision: Decision) -> None:
-        with self._lock:
-            self._decisions[request_id] = dict(decision)
-
-    def decision(self, request_id: str) -> Decision | None:
-        with self._lock:
-            return self._decisions.get(request_id)
-
-    def put(self, record: RequestRecord) -> None:
-        with self._lock:
-            self._records[record.id] = record.model_copy(deep=True)
-
-    def add(self, record: RequestRecord) -> RequestRecord:
-        with self._lock:
-            key = record.idempotency_key
-            existing = key and next(
-                (r for r in self._records.values() if r.idempotency_key == key), None
-            )
-            if existing:
-                return existing.model_copy(deep=True)
-            self._records[record.id] = record.model_copy(deep=True)
-            return record
-
-    def get(self, request_id: str) -> RequestRecord | None:
-        with self._lock:
-            record = self._records.get(request_id)
-            return record.model_copy(deep=True) if record else None
-
-    def find_key(self, key: str) -> RequestRecord | None:
-        with self._lock:
-            return next((r for r in self._records.values() if r.idempotency_key == key), None)
-
-    def all(self) -> list[RequestRecord]:
-        with self._lock:
-            return [r.model_copy(deep=True) for r in self._records.values()]
-
-
-class Transaction(Protocol):
-    """The parties' all-or-nothing operations (the :class:`~vfl.coordinator.Coordinator`)."""
-
-    def snapshot(self, token: str) -> None: ...
-    def restore(self, token: str) -> None: ...
-    def commit(self, token: str) -> list[int]: ...
-    def prepare(self, token: str) -> Decision: ...
-    def digests(self) -> dict[str, str]: ...
-    def versions(self) -> dict[str, int]: ...
-    def rollback(self, version: int) -> None: ...
+    """The request was stopped before it finished; every party was aborted back."""
 
 
 def _message(exc: Exception) -> str:
     return str(exc) if isinstance(exc, VFLError) else f"{type(exc).__name__}: {exc}"
-
-
-def _at(parties: Transaction, decision: Decision) -> bool:
-    """Whether every party already runs its decided version (e.g. it committed, then restarted)."""
-    try:
-        return parties.digests() == {party: digest for party, (_, digest) in decision.items()}
-    except Exception:  # a party still down
-        return False
-
-
-def _is_final(event: ProgressEvent | RequestRecord) -> bool:
-    return isinstance(event, RequestRecord) and event.done
 
 
 class RequestRunner:
@@ -204,7 +71,7 @@ class RequestRunner:
 
     def __init__(
         self,
-        parties: Transaction,
+        parties: VersionedParties,
         journal: RequestJournal,
         on_commit: Callable[[], None] = lambda: None,
         enforce_versions: bool = True,
@@ -214,8 +81,7 @@ class RequestRunner:
         self.journal = journal
         self._on_commit = on_commit
         self._queue: queue.Queue[tuple[str, Work] | None] = queue.Queue()
-        self._events: dict[str, list[ProgressEvent | RequestRecord]] = {}
-        self._changed = threading.Condition()
+        self._events = RequestEvents()
         self._stopping = threading.Event()
         self._busy = threading.Lock()  # held while a request runs; a repair needs it too
         self.repair_command = REPAIR_HINT
@@ -261,57 +127,24 @@ class RequestRunner:
         check_versions(versions, self.repair_command)
 
     def repair(self) -> int:
-        """Roll every party back to the newest version all of them hold; return it.
-
-        Parties keep their last few versions, so the lowest current version is
-        held by every party unless one fell back further than that (then the
-        rollback names the party and what it holds).
-        """
+        """:func:`~vfl.txn.recovery.repair`, while no request runs; return the version."""
         with self.exclusive():
-            versions = self._parties.versions()
-            target = min(versions.values())
-            if len(set(versions.values())) > 1:
-                log.warning("repair: rolling every party back to v%d (were %s)", target, versions)
-                self._parties.rollback(target)
-            return target
+            return recovery.repair(self._parties)
 
     def queued(self) -> int:
         return self._queue.qsize()
 
-    def watch(
-        self, request_id: str, alive: Callable[[], bool] = lambda: True
-    ) -> Iterator[ProgressEvent | RequestRecord]:
-        """Every event of the request so far and then live, until it is committed or aborted.
-
-        ``alive`` is polled every second so an abandoned watcher does not hang on.
-        """
-        seen = 0
-        while alive():
-            with self._changed:
-                self._changed.wait_for(
-                    lambda n=seen: len(self._events.get(request_id, [])) > n, timeout=1.0
-                )
-                events = list(self._events.get(request_id, []))
-            new = events[seen:]
-            final = events[-1] if events and _is_final(events[-1]) else None
-            if final is not None and not (new and _is_final(new[-1])):
-                new = [final]  # the history was compacted when the request finished
-            if not new:
-                continue
-            seen += len(new)
-            yield from new
-            last = new[-1]
-            if isinstance(last, RequestRecord) and last.done:
-                return
+    def watch(self, request_id: str, alive: Callable[[], bool] = lambda: True) -> Iterator[Event]:
+        """:meth:`~vfl.txn.events.RequestEvents.watch`: the request's events, then live."""
+        return self._events.watch(request_id, alive)
 
     # -- the worker ---------------------------------------------------------
-    def _publish(self, item: RequestRecord | ProgressEvent, request_id: str = "") -> None:
+    def _publish(self, item: Event, request_id: str = "") -> None:
+        """Journal a record (progress events are not journaled); tell the watchers."""
         if isinstance(item, RequestRecord):
             self.journal.put(item)
             request_id = item.id
-        with self._changed:
-            self._events.setdefault(request_id, []).append(item)
-            self._changed.notify_all()
+        self._events.publish(request_id, item)
 
     def _loop(self) -> None:
         while (item := self._queue.get()) is not None:
@@ -335,13 +168,13 @@ class RequestRunner:
             if self._stopping.is_set():
                 raise RequestAborted("the coordinator is shutting down")
             self._publish(event, request_id)
-            _test_pause("work")
+            pause_point("work")
 
         return on_event
 
     def _run(self, record: RequestRecord, work: Work) -> None:
-        """Check versions, snapshot, work, prepare, decide, commit; before the decision
-        any failure (a party down included) restores and aborts.
+        """Check versions, begin, work, prepare, decide, commit; before the decision
+        any failure (a party down included) aborts.
 
         Nothing here may escape: the worker thread must survive every request.
         """
@@ -349,16 +182,16 @@ class RequestRunner:
         try:
             if self._enforce_versions:
                 check_versions(self._parties.versions(), self.repair_command)
-        except Exception as exc:  # refused: nothing was touched, so nothing to restore
+        except Exception as exc:  # refused: nothing was touched, so nothing to abort
             self._finish(record, "aborted", _message(exc))
             return
         try:
             record.digests_before = self._parties.digests()
             self._publish(record)  # journaled with the digests a restart must return to
-            self._parties.snapshot(record.id)
+            self._parties.begin(record.id)
             record.after = work(record, self._progress(record.id))
             decision = self._parties.prepare(record.id)
-            _test_pause("prepared")
+            pause_point("prepared")
             # Decide only while every party still answers: one lost between its
             # prepare and the decision aborts the request instead of blocking
             # the federation until it returns.
@@ -368,7 +201,7 @@ class RequestRunner:
             log.warning("request %s aborted: %s", record.id, exc)
             self._abort(record, exc)
             return
-        _test_pause("decided")
+        pause_point("decided")
         if not self._commit_decided(record, decision):
             return  # shutting down: the restarted coordinator rolls it forward
         self._on_commit()
@@ -390,7 +223,7 @@ class RequestRunner:
                 self._parties.commit(record.id)
                 return True
             except Exception as exc:
-                if _at(self._parties, decision):
+                if at_decision(self._parties, decision):
                     return True
                 if self._stopping.is_set():
                     log.warning("request %s: shutting down before every party committed", record.id)
@@ -411,17 +244,15 @@ class RequestRunner:
     def _abort(self, record: RequestRecord, exc: Exception) -> None:
         message = _message(exc)
         try:
-            self._parties.restore(record.id)
+            self._parties.abort(record.id)
             record.digests_after = self._parties.digests()
-        except Exception as restore_exc:  # a party is gone: say so, keep the first cause
-            message += f"; restoring failed too: {restore_exc}"
+        except Exception as abort_exc:  # a party is gone: say so, keep the first cause
+            message += f"; aborting failed too: {abort_exc}"
         self._finish(record, "aborted", message)
 
     def _finish(self, record: RequestRecord, status: str, error: str = "") -> None:
         record.status, record.error, record.finished_at = status, error, time.time()  # type: ignore[assignment]
-        self._publish(record)
-        with self._changed:  # progress is only for live watchers: keep the final record
-            self._events[record.id] = [record]
+        self._publish(record)  # final: the watchers' history is compacted to it
 
     def shutdown(self, timeout: float = 60.0) -> None:
         """Abort the running request (at its next progress event) and everything queued."""

@@ -3,9 +3,11 @@
 A receipt is a JSON object ``{"payload": {...}, "algorithm": "Ed25519",
 "key_id": ..., "signature": ...}``. The signature covers the canonical JSON of
 the payload (sorted keys, no spaces), so any change to any field, or a
-signature made by another key, fails :func:`verify_receipt`. What goes into
-the payload is the caller's business; this module only signs, verifies and
-keeps the key files.
+signature made by another key, fails :func:`verify_receipt`.
+:func:`receipt_payload` picks what a receipt vouches for from a
+:class:`~vfl.txn.records.RequestRecord`; :class:`ReceiptSigner` is the
+coordinator's signer, with its key kept in the state dir. Verifying needs
+only the payload, the signature and the public key (``vfl receipt verify``).
 """
 
 from __future__ import annotations
@@ -22,18 +24,22 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from vfl.errors import VFLError
+from vfl.txn.records import RequestRecord
 
 __all__ = [
     "ALGORITHM",
     "PRIVATE_KEY_FILE",
     "PUBLIC_KEY_FILE",
+    "RECEIPT_VERSION",
     "ReceiptError",
+    "ReceiptSigner",
     "canonical_json",
     "key_id",
     "load_or_create_key",
     "load_public_key",
     "parse_receipt",
     "read_receipt",
+    "receipt_payload",
     "sign_receipt",
     "verify_receipt",
 ]
@@ -41,6 +47,7 @@ __all__ = [
 ALGORITHM = "Ed25519"
 PRIVATE_KEY_FILE = "coordinator.key.pem"
 PUBLIC_KEY_FILE = "coordinator.pub.pem"
+RECEIPT_VERSION = 1
 
 
 class ReceiptError(VFLError):
@@ -157,3 +164,34 @@ def load_public_key(path: Path) -> Ed25519PublicKey:
     if not isinstance(key, Ed25519PublicKey):
         raise ReceiptError(f"{path} is not an Ed25519 public key")
     return key
+
+
+def receipt_payload(record: RequestRecord) -> dict[str, Any]:
+    """The request, its classes and method, per-party digests before/after, metrics, times."""
+    return {
+        "receipt_version": RECEIPT_VERSION,
+        "request_id": record.id,
+        "kind": record.kind,
+        "status": record.status,
+        "classes": record.classes,
+        "method": record.method,
+        "params": {"epochs": record.epochs},
+        "digests_before": record.digests_before,
+        "digests_after": record.digests_after,
+        "metrics": {"before": record.before, "after": record.after},
+        "times": {
+            "created_at": record.created_at,
+            "started_at": record.started_at,
+            "finished_at": record.finished_at,
+        },
+    }
+
+
+class ReceiptSigner:
+    """Signs receipts with the Ed25519 key kept in the coordinator's state dir."""
+
+    def __init__(self, state_dir: Path) -> None:
+        self._key = load_or_create_key(state_dir)
+
+    def sign(self, record: RequestRecord) -> dict[str, Any]:
+        return sign_receipt(receipt_payload(record), self._key)

@@ -1,0 +1,48 @@
+"""Run one unlearning method by name on a federation, and evaluate what it left.
+
+The simulations, the benchmarks and the active server's unlearn requests all
+do exactly this, so it lives here, below all of them: the server
+(``parties/active_server.py``) must not import :mod:`vfl.simulation`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from vfl.coordinator import Coordinator, TrainConfig
+from vfl.metrics import Evaluation, evaluate
+from vfl.progress import ProgressCallback, ignore_progress
+from vfl.unlearning import UnlearnConfig, UnlearningContext, create_method
+
+__all__ = ["phase_result", "unlearn_and_evaluate"]
+
+
+def phase_result(evaluation: Evaluation, seconds: float | None = None) -> dict[str, Any]:
+    """A report's row for one phase: the evaluation's metrics, and its wall time if timed."""
+    out: dict[str, Any] = evaluation.as_dict()
+    if seconds is not None:
+        out["seconds"] = seconds
+    return out
+
+
+def unlearn_and_evaluate(
+    co: Coordinator,
+    method: str,
+    classes: list[int],
+    unlearn: UnlearnConfig,
+    train: TrainConfig,
+    seed: int,
+    progress: ProgressCallback = ignore_progress,
+    *,
+    options: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Run ``method`` (configured by ``options``) on the federation as it is; return its
+    metrics and wall time."""
+    ctx = UnlearningContext(co, classes, unlearn, train, seed, progress)
+    unlearner = create_method(method, options)
+    start = time.perf_counter()
+    unlearner.run(ctx)
+    seconds = time.perf_counter() - start
+    return phase_result(evaluate(co, co.active.labels, classes), seconds)
