@@ -28,17 +28,28 @@ from vfl.psi.wire import CHUNK_ITEMS, Kind
 __all__ = ["PsiClient", "PsiServer", "intersect"]
 
 
+def _session_bytes(session: str) -> bytes:
+    """The session name as hashed, or a :class:`ConfigError` for an unusable one."""
+    if isinstance(session, str) and session:
+        try:
+            return session.encode("utf-8")
+        except UnicodeEncodeError:
+            pass
+    raise ConfigError("a PSI session must be a non-empty string naming this alignment")
+
+
 class _Side:
     """What client and server share: checked IDs in a secret random order, a fresh key."""
 
     def __init__(self, sample_ids: Iterable[str], session: str, chunk_items: int) -> None:
-        if not isinstance(session, str) or not session:
-            raise ConfigError("a PSI session must be a non-empty string naming this alignment")
+        self._session = _session_bytes(session)
         self._chunk_items = wire.check_chunk_items(chunk_items)
-        order = ids.checked_ids(sample_ids)
+        checked = ids.checked_ids(sample_ids)
+        raw = ids.encoded(checked)  # before shuffling, so errors name input positions
+        order = list(range(len(checked)))
         secrets.SystemRandom().shuffle(order)  # positions in our messages say nothing
-        self._ids = order
-        self._session = session.encode("utf-8")
+        self._ids = [checked[i] for i in order]
+        self._raw = [raw[i] for i in order]
         self._tag = group.session_tag(self._session)
         self._key = group.Key()
 
@@ -49,7 +60,7 @@ class _Side:
 
     def _own_chunks(self, kind: Kind) -> list[bytes]:
         """This side's IDs hashed and blinded under its key, as chunks of ``kind``."""
-        points = group.hash_to_points(ids.encoded(self._ids), self._session)
+        points = group.hash_to_points(self._raw, self._session)
         blinded = self._key.blind(points, what="own IDs")
         return wire.chunks(kind, self._tag, blinded, self._chunk_items)
 

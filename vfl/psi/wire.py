@@ -25,6 +25,7 @@ from vfl.psi.group import POINT_BYTES, TAG_BYTES
 __all__ = [
     "CHUNK_ITEMS",
     "MAX_CHUNK_BYTES",
+    "MAX_CHUNK_ITEMS",
     "Assembly",
     "Frame",
     "Kind",
@@ -40,6 +41,9 @@ _HEADER = struct.Struct(">4sBB16sQQ")
 
 MAX_CHUNK_BYTES = 4 * 1024 * 1024 - 64 * 1024
 """gRPC's default limit for a received message (4 MiB), less room for the envelope."""
+
+MAX_CHUNK_ITEMS = (MAX_CHUNK_BYTES - _HEADER.size) // POINT_BYTES
+"""The most group elements one chunk may hold (129,022)."""
 
 CHUNK_ITEMS = 65_536
 """Items per chunk by default: 2 MiB of group elements, half the gRPC limit."""
@@ -60,10 +64,9 @@ class Kind(IntEnum):
 
 def check_chunk_items(chunk_items: int) -> int:
     """``chunk_items`` if a chunk of that many group elements fits one gRPC message."""
-    largest = (MAX_CHUNK_BYTES - _HEADER.size) // POINT_BYTES
-    if not isinstance(chunk_items, int) or not 1 <= chunk_items <= largest:
+    if not isinstance(chunk_items, int) or not 1 <= chunk_items <= MAX_CHUNK_ITEMS:
         raise ConfigError(
-            f"chunk_items must be an integer from 1 to {largest} "
+            f"chunk_items must be an integer from 1 to {MAX_CHUNK_ITEMS} "
             f"(a chunk must fit {MAX_CHUNK_BYTES} bytes); got {chunk_items!r}"
         )
     return chunk_items
