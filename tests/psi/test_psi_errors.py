@@ -67,7 +67,8 @@ def _pair(session: str = "s") -> tuple[PsiClient, PsiServer]:
 @pytest.mark.parametrize(
     ("mangle", "error", "message"),
     [
-        (lambda c: c[:10], WireFormatError, "at least"),
+        (lambda c: c[:10], WireFormatError, "a PSI chunk is 38 to"),
+        (lambda c: c + bytes(MAX_CHUNK_BYTES), WireFormatError, "a PSI chunk is 38 to"),
         (lambda c: b"XXXX" + c[4:], WireFormatError, "bad magic or version"),
         (lambda c: c + b"\x01", WireFormatError, "malformed PSI REQUEST chunk"),
         (lambda c: c[:-POINT_BYTES] + bytes(POINT_BYTES), WireFormatError, "not a valid"),

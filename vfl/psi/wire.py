@@ -99,10 +99,12 @@ def chunks(kind: Kind, session_tag: bytes, items: Sequence[bytes], chunk_items: 
 def decode(message: bytes, kind: Kind, session_tag: bytes) -> Frame:
     """The chunk in ``message``, checked to be a well-formed chunk of ``kind`` in this session."""
     if not isinstance(message, bytes | bytearray | memoryview):
-        raise WireFormatError(f"a PSI {kind.name.lower()} chunk must be bytes")
+        raise WireFormatError(f"a PSI {kind.name} chunk must be bytes")
     message = bytes(message)
-    if len(message) < _HEADER.size:
-        raise WireFormatError(f"a PSI chunk is at least {_HEADER.size} bytes; got {len(message)}")
+    if not _HEADER.size <= len(message) <= MAX_CHUNK_BYTES:
+        raise WireFormatError(
+            f"a PSI chunk is {_HEADER.size} to {MAX_CHUNK_BYTES} bytes; got {len(message)}"
+        )
     magic, version, got_kind, got_session, start, total = _HEADER.unpack_from(message)
     if magic != MAGIC or version != VERSION:
         raise WireFormatError("not a PSI chunk of this version (bad magic or version)")
