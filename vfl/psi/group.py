@@ -100,8 +100,9 @@ class Key:
         """Each point times the secret scalar; a peer's invalid element is a wire error.
 
         ``what`` names the points in the error (e.g. ``"request"``). libsodium
-        refuses non-canonical encodings and elements of small order, and never
-        returns the identity, so a peer cannot make this key act on junk.
+        refuses bytes that are not the canonical encoding of a ristretto255
+        element and a product that would be the identity (the zero element), so a
+        peer cannot make this key act on junk.
         """
         multiply = rbcl.crypto_scalarmult_ristretto255
         scalar = self._scalar
