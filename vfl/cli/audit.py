@@ -12,6 +12,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
+from vfl.atomic import check_writable
 from vfl.audit.config import DefenseConfig
 from vfl.audit.registry import ATTACKS, DEFENSES
 from vfl.cli.errors import friendly_errors
@@ -28,7 +29,7 @@ from vfl.cli.options import (
     parse_method_options,
 )
 from vfl.cli.render import console, progress_bars
-from vfl.report import check_writable, write_json
+from vfl.report import write_json
 from vfl.unlearning import UnlearnConfig, method_names
 
 __all__ = ["audit", "audit_table"]

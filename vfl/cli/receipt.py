@@ -16,11 +16,11 @@ from typing import Annotated, Any
 
 import typer
 
+from vfl.atomic import write_atomic
 from vfl.cli.errors import friendly_errors
 from vfl.cli.options import RequestIdArg
 from vfl.errors import VFLError
 from vfl.receipts import load_public_key, read_receipt, verify_receipt
-from vfl.report import write_atomic
 
 __all__ = ["receipt_app", "write_receipt"]
 

@@ -10,6 +10,7 @@ from typing import Annotated
 
 import typer
 
+from vfl.atomic import check_writable
 from vfl.cli.errors import friendly_errors
 from vfl.cli.options import (
     DataDirOpt,
@@ -27,7 +28,7 @@ from vfl.cli.options import (
     parse_method_options,
 )
 from vfl.cli.render import console, progress_bars, results_table
-from vfl.report import check_writable, plot_per_class, write_json
+from vfl.report import plot_per_class, write_json
 from vfl.unlearning import UnlearnConfig
 
 __all__ = ["simulate"]
