@@ -13,6 +13,7 @@ import typer
 from vfl.atomic import check_writable
 from vfl.cli.errors import friendly_errors
 from vfl.cli.options import (
+    CompareRetrainOpt,
     DataDirOpt,
     DatasetOpt,
     EpochsOpt,
@@ -43,9 +44,7 @@ def simulate(
     unlearn_class: UnlearnClassOpt = None,
     method: MethodOpt = "luv",
     method_option: MethodOptionOpt = None,
-    compare_retrain: Annotated[
-        bool, typer.Option(help="Also retrain from scratch and compare.")
-    ] = True,
+    compare_retrain: CompareRetrainOpt = True,
     transport: TransportOpt = "inprocess",
     seed: SeedOpt = 0,
     epochs: EpochsOpt = None,
