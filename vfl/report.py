@@ -1,63 +1,18 @@
 """Writing results: JSON reports and per-class accuracy plots, both atomic.
 
-A file is written to a temporary name next to its target and renamed into
-place, so an interrupted run never leaves half a report behind.
+Each file goes through :func:`vfl.atomic.write_atomic`, so an interrupted run
+never leaves half a report behind.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import tempfile
-from collections.abc import Callable
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
-from vfl.errors import ConfigError
+from vfl.atomic import write_atomic
 
-__all__ = ["check_writable", "plot_curves", "plot_per_class", "write_atomic", "write_json"]
-
-
-def check_writable(path: Path) -> Path:
-    """Fail early (before hours of training) if ``path`` cannot be written."""
-    path = Path(path)
-    parent = path.parent if str(path.parent) else Path(".")
-    if path.is_dir():
-        raise ConfigError(f"{path} is a directory; give a file name")
-    if not parent.is_dir():
-        raise ConfigError(f"cannot write {path}: directory {parent} does not exist")
-    if not os.access(parent, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
-        raise ConfigError(f"cannot write {path}: permission denied")
-    return path
-
-
-def write_atomic(path: Path, write: Callable[[IO[bytes]], None]) -> None:
-    """Call ``write(fh)`` on a temp file beside ``path``, then rename it into place."""
-    path = check_writable(Path(path))
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        os.fchmod(fd, 0o666 & ~_umask())  # mkstemp makes 0600; a report is an ordinary file
-        with os.fdopen(fd, "wb") as fh:
-            write(fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def _umask() -> int:
-    """The umask, read from /proc where possible: setting and restoring it races threads."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("Umask:"):
-                return int(line.split()[1], 8)
-    except OSError:
-        pass
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
+__all__ = ["plot_curves", "plot_per_class", "write_json"]
 
 
 def write_json(path: Path, report: dict[str, Any]) -> None:

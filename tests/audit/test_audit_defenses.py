@@ -6,16 +6,11 @@ import numpy as np
 import pytest
 import torch
 
-from vfl.audit.defenses import (
-    DefenseConfig,
-    equalize_alignment,
-    equalize_norms,
-    gaussian_noise,
-    max_norm,
-)
+from vfl.audit.defenses import DefenseConfig
 from vfl.audit.disclosure import loo_cosine
 from vfl.audit.registry import DEFENSES
 from vfl.errors import ConfigError
+from vfl.gradients import equalize_alignment, equalize_norms, gaussian_noise, max_norm
 
 IDS = np.arange(4000)
 

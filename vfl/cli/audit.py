@@ -6,19 +6,21 @@ The audit machinery (torch, scikit-learn) is imported when the command runs, so
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.table import Table
 
+from vfl.atomic import check_writable
 from vfl.audit.config import DefenseConfig
 from vfl.audit.registry import ATTACKS, DEFENSES
 from vfl.cli.errors import friendly_errors
 from vfl.cli.options import (
+    CompareRetrainOpt,
     DataDirOpt,
     DatasetOpt,
     EpochsOpt,
+    JsonOpt,
     MethodOptionOpt,
     PartiesOpt,
     QuietOpt,
@@ -28,7 +30,7 @@ from vfl.cli.options import (
     parse_method_options,
 )
 from vfl.cli.render import console, progress_bars
-from vfl.report import check_writable, write_json
+from vfl.report import write_json
 from vfl.unlearning import UnlearnConfig, method_names
 
 __all__ = ["audit", "audit_table"]
@@ -104,15 +106,11 @@ def audit(
     aux_per_class: Annotated[
         int, typer.Option(help="Public labelled samples per class the attacker knows.")
     ] = 10,
-    compare_retrain: Annotated[
-        bool, typer.Option(help="Also retrain from scratch (probe and completion baselines).")
-    ] = True,
+    compare_retrain: CompareRetrainOpt = True,
     transport: TransportOpt = "inprocess",
     seed: SeedOpt = 0,
     epochs: EpochsOpt = None,
-    json_out: Annotated[
-        Path | None, typer.Option("--json", help="Write the audit report as JSON here.")
-    ] = None,
+    json_out: JsonOpt = None,
     quiet: QuietOpt = False,
 ) -> None:
     """Train, unlearn and attack from a passive party's seat; compare with defenses on."""

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from pydantic import BaseModel
 from rich.table import Table
 
 from vfl.cli.errors import fail, friendly_errors
@@ -32,6 +33,12 @@ from vfl.txn.records import RequestRecord
 from vfl.unlearning import method_names
 
 __all__ = ["requests_app", "status", "train", "unlearn"]
+
+
+def _print_json(data: BaseModel | list[RequestRecord]) -> None:
+    """``--json``: records as the coordinator sent them, one JSON document on stdout."""
+    dumped = [r.model_dump() for r in data] if isinstance(data, list) else data.model_dump()
+    typer.echo(json.dumps(dumped, indent=2))
 
 
 def _follow(client: CoordinatorClient, record: RequestRecord, quiet: bool) -> RequestRecord:
@@ -133,7 +140,7 @@ def list_requests(
     """All requests, oldest first (queued ones included)."""
     records = client.list()
     if as_json:
-        typer.echo(json.dumps([r.model_dump() for r in records], indent=2))
+        _print_json(records)
     else:
         console.print(_requests_table(records))
 
@@ -156,7 +163,7 @@ def show_request(
         write_receipt(receipt, record.id, record.status, signed)
     dataset = "" if as_json else client.status().dataset
     if as_json:
-        typer.echo(json.dumps(record.model_dump(), indent=2))
+        _print_json(record)
         return
     console.print(_requests_table([record]))
     if record.kind == "unlearn" and record.after:
@@ -174,7 +181,7 @@ def status(
     """Every party's reachability, model version and digest; the running request."""
     report = client.status()
     if as_json:
-        typer.echo(json.dumps(report.model_dump(), indent=2))
+        _print_json(report)
         return
     title = f"{report.dataset} · running: {report.running or '-'} · queued: {report.queued}"
     console.print(parties_table(report.parties, title))

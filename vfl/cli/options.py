@@ -29,6 +29,7 @@ from vfl.unlearning import method_names
 __all__ = [
     "DEFAULT_COORDINATOR",
     "CertsOpt",
+    "CompareRetrainOpt",
     "CoordinatorOpt",
     "DataDirOpt",
     "DatasetOpt",
@@ -78,6 +79,9 @@ EpochsOpt = Annotated[
     int | None, typer.Option(help="Training epochs (default: from dataset size).")
 ]
 JsonOpt = Annotated[Path | None, typer.Option("--json", help="Write the report as JSON here.")]
+CompareRetrainOpt = Annotated[
+    bool, typer.Option(help="Also retrain from scratch: the baseline to compare with.")
+]
 QuietOpt = Annotated[bool, typer.Option(help="No progress bars.")]
 
 # Operator commands: how to reach the coordinator, and how to show what it says.

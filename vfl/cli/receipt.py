@@ -16,10 +16,10 @@ from typing import Annotated, Any
 
 import typer
 
+from vfl.atomic import write_atomic
 from vfl.cli.errors import friendly_errors
 from vfl.cli.options import RequestIdArg
 from vfl.errors import VFLError
-from vfl.report import write_atomic
 from vfl.txn.receipts import load_public_key, read_receipt, verify_receipt
 
 __all__ = ["receipt_app", "write_receipt"]

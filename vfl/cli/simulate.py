@@ -10,8 +10,10 @@ from typing import Annotated
 
 import typer
 
+from vfl.atomic import check_writable
 from vfl.cli.errors import friendly_errors
 from vfl.cli.options import (
+    CompareRetrainOpt,
     DataDirOpt,
     DatasetOpt,
     EpochsOpt,
@@ -27,7 +29,7 @@ from vfl.cli.options import (
     parse_method_options,
 )
 from vfl.cli.render import console, progress_bars, results_table
-from vfl.report import check_writable, plot_per_class, write_json
+from vfl.report import plot_per_class, write_json
 from vfl.unlearning import UnlearnConfig
 
 __all__ = ["simulate"]
@@ -42,9 +44,7 @@ def simulate(
     unlearn_class: UnlearnClassOpt = None,
     method: MethodOpt = "luv",
     method_option: MethodOptionOpt = None,
-    compare_retrain: Annotated[
-        bool, typer.Option(help="Also retrain from scratch and compare.")
-    ] = True,
+    compare_retrain: CompareRetrainOpt = True,
     transport: TransportOpt = "inprocess",
     seed: SeedOpt = 0,
     epochs: EpochsOpt = None,

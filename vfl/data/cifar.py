@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from vfl.data.base import Dataset
-from vfl.data.files import Checksums, find_file, read_checked, require_dir, standardise_pixels
+from vfl.data.files import Checksums, find_file, image_dataset, read_checked, require_dir
 from vfl.errors import DataError
 
 __all__ = ["CLASSES", "RECORD_BYTES", "SUBDIR", "load_cifar10"]
@@ -80,16 +80,6 @@ def load_cifar10(data_dir: Path | None, _seed: int) -> Dataset:
     root = require_dir(data_dir, NAME)
     directory = _batch_dir(root)
     sums = Checksums.load(root)
-    x_train, y_train = _read_batches(directory, TRAIN_FILES, sums)
-    x_test, y_test = _read_batches(directory, TEST_FILES, sums)
-    x_train, x_test = standardise_pixels(x_train, x_test)
-    return Dataset(
-        name=NAME,
-        kind="image",
-        x_train=x_train,
-        y_train=y_train,
-        x_test=x_test,
-        y_test=y_test,
-        num_classes=len(CLASSES),
-        class_names=list(CLASSES),
-    )
+    train = _read_batches(directory, TRAIN_FILES, sums)
+    test = _read_batches(directory, TEST_FILES, sums)
+    return image_dataset(NAME, train, test, CLASSES)

@@ -17,12 +17,14 @@ from pathlib import Path
 
 import numpy as np
 
+from vfl.data.base import Dataset
 from vfl.errors import DataError
 
 __all__ = [
     "SUMS_FILE",
     "Checksums",
     "find_file",
+    "image_dataset",
     "read_checked",
     "read_raw",
     "require_dir",
@@ -143,6 +145,26 @@ def standardise_pixels(train: np.ndarray, test: np.ndarray) -> tuple[np.ndarray,
     """
     params = [_channel_affine(train[:, c]) for c in range(train.shape[1])]
     return _apply_affine(train, params), _apply_affine(test, params)
+
+
+def image_dataset(
+    name: str,
+    train: tuple[np.ndarray, np.ndarray],
+    test: tuple[np.ndarray, np.ndarray],
+    class_names: Sequence[str],
+) -> Dataset:
+    """An image dataset from uint8 ``(images, labels)`` read from files, pixels standardised."""
+    x_train, x_test = standardise_pixels(train[0], test[0])
+    return Dataset(
+        name=name,
+        kind="image",
+        x_train=x_train,
+        y_train=train[1],
+        x_test=x_test,
+        y_test=test[1],
+        num_classes=len(class_names),
+        class_names=list(class_names),
+    )
 
 
 def _channel_affine(pixels: np.ndarray) -> tuple[float, float]:

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from vfl.data.base import Dataset
-from vfl.data.files import Checksums, find_file, read_checked, require_dir, standardise_pixels
+from vfl.data.files import Checksums, find_file, image_dataset, read_checked, require_dir
 from vfl.errors import DataError
 
 __all__ = ["load_fashion_mnist", "load_mnist", "parse_idx"]
@@ -95,19 +95,9 @@ def _check_part(image_path: Path, images: np.ndarray, label_path: Path, labels: 
 def _load(name: str, data_dir: Path | None, class_names: list[str]) -> Dataset:
     directory = require_dir(data_dir, name)
     sums = Checksums.load(directory)
-    x_train, y_train = _load_part(directory, "train", sums, name)
-    x_test, y_test = _load_part(directory, "t10k", sums, name)
-    x_train, x_test = standardise_pixels(x_train, x_test)
-    return Dataset(
-        name=name,
-        kind="image",
-        x_train=x_train,
-        y_train=y_train,
-        x_test=x_test,
-        y_test=y_test,
-        num_classes=_NUM_CLASSES,
-        class_names=list(class_names),
-    )
+    train = _load_part(directory, "train", sums, name)
+    test = _load_part(directory, "t10k", sums, name)
+    return image_dataset(name, train, test, class_names)
 
 
 def load_mnist(data_dir: Path | None, _seed: int) -> Dataset:

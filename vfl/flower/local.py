@@ -28,8 +28,8 @@ from vfl.errors import ConfigError
 from vfl.federation import FederationSpec
 from vfl.flower.client import FlowerTransportError
 from vfl.flower.crypto import generate_keypair
+from vfl.flower.grid import ACTIVE, ActiveKeys, open_grid_federation
 from vfl.flower.runtime import hosted_serverapp
-from vfl.flower.server_app import ACTIVE, ActiveKeys, open_grid_federation
 from vfl.processes import child_env, log_tail, start_child, stop_children
 
 __all__ = ["APP_DIR", "LocalDeployment", "local_flower_federation"]

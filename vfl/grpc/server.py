@@ -24,10 +24,10 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 import grpc
+from vfl.atomic import write_atomic
 from vfl.errors import ConfigError
 from vfl.grpc.address import check_address, host_and_port
 from vfl.grpc.tls import PeerGuard, TLSConfig
-from vfl.report import write_atomic
 
 __all__ = ["NetworkConfig", "RunningServer", "grpc_options", "run_until_signal", "start_server"]
 

@@ -7,18 +7,18 @@ can never run code.
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import hashlib
 import io
-import os
 from pathlib import Path
 from typing import Any
 
 import torch
 
-from vfl.errors import CheckpointError
+from vfl.atomic import fsync_dir, write_atomic
+from vfl.errors import CheckpointError, ConfigError
 
+# fsync_dir is re-exported for the checkpoint store (parties/store.py), which renames files.
 __all__ = ["clone_state", "fsync_dir", "load_checkpoint", "save_checkpoint", "state_digest"]
 
 
@@ -56,17 +56,8 @@ def clone_state(state: dict[str, Any]) -> dict[str, Any]:
     return copy.deepcopy(state)
 
 
-def fsync_dir(path: Path) -> None:
-    """Make a rename or unlink inside ``path`` durable (the directory entry itself)."""
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def save_checkpoint(path: Path, state: dict[str, Any]) -> None:
-    """Write ``state`` atomically (temp file, fsync, rename, fsync dir).
+    """Write ``state`` atomically and durably (temp file, fsync, rename, fsync dir).
 
     A failed write (disk full, file size limit, unwritable dir) raises
     :class:`CheckpointError` and leaves any previous file at ``path`` untouched.
@@ -74,19 +65,12 @@ def save_checkpoint(path: Path, state: dict[str, Any]) -> None:
     path = Path(path)
     buf = io.BytesIO()
     torch.save(state, buf)
-    tmp = path.with_name(path.name + ".tmp")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        with open(tmp, "wb") as fh:
-            fh.write(buf.getvalue())
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-        fsync_dir(path.parent)
-    except OSError as exc:
-        with contextlib.suppress(OSError):
-            tmp.unlink(missing_ok=True)
-        raise CheckpointError(f"cannot write checkpoint {path}: {exc.strerror or exc}") from exc
+        write_atomic(path, lambda fh: fh.write(buf.getbuffer()), durable=True)
+    except (OSError, ConfigError) as exc:
+        reason = getattr(exc, "strerror", None) or exc
+        raise CheckpointError(f"cannot write checkpoint {path}: {reason}") from exc
 
 
 def load_checkpoint(path: Path, expected_digest: str | None = None) -> dict[str, Any]:

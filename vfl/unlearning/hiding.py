@@ -46,8 +46,8 @@ import torch.nn.functional as F
 from pydantic import BaseModel, ConfigDict, Field
 from torch import nn
 
-from vfl.audit.defenses import equalize_alignment, equalize_norms
 from vfl.coordinator import GradientTransform
+from vfl.gradients import equalize_alignment, equalize_norms
 from vfl.party.active import Objective
 from vfl.party.optim import UpdateConfig
 from vfl.progress import ProgressEvent

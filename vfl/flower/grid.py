@@ -1,17 +1,16 @@
-"""The ServerApp: the active party and the coordinator, talking to nodes through a Grid.
+"""The active party's side of a Flower Grid: handshake with every node, then a Coordinator.
 
 :func:`open_grid_federation` turns a Flower ``Grid`` into the same
 :class:`~vfl.coordinator.Coordinator` every other transport yields, so the
-training and unlearning code is shared. ``app`` is the ServerApp for
-``flwr run`` on an existing Flower deployment: its main function runs one whole
-:func:`~vfl.simulation.run_simulation` on the grid it is given and writes the
-report; the local launcher (:mod:`vfl.flower.local`) instead hosts the grid in
-the caller's process and yields the coordinator itself.
+training and unlearning code is shared. Two things call it: the local
+launcher (:mod:`vfl.flower.local`), which hosts the grid in the caller's
+process, and the ServerApp for ``flwr run`` on an existing deployment
+(:mod:`vfl.flower_serverapp`, outside this package because it runs a whole
+simulation, a layer above the transports).
 """
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -20,8 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
-from flwr.app import Context
-from flwr.serverapp import Grid, ServerApp
+from flwr.serverapp import Grid
 
 from vfl.coordinator import Coordinator
 from vfl.data.base import Dataset
@@ -29,10 +27,8 @@ from vfl.errors import ConfigError
 from vfl.federation import FederationSpec, build_active_party
 from vfl.flower.client import FlowerTransportError, GridLink, connect_party
 from vfl.flower.crypto import load_private_key, load_public_key
-from vfl.progress import ProgressEvent
-from vfl.simulation import SimulationConfig, run_simulation
 
-__all__ = ["ACTIVE", "ActiveKeys", "app", "open_grid_federation"]
+__all__ = ["ACTIVE", "ActiveKeys", "open_grid_federation"]
 
 ACTIVE = "active"
 
@@ -97,34 +93,3 @@ def open_grid_federation(
         except BaseException:
             link.abort()  # stop waiting party threads now; skip flushing queued calls
             raise
-
-
-app = ServerApp()
-
-
-def _print_progress(event: ProgressEvent) -> None:
-    if event.metrics:
-        print(f"[vfl] {event.phase} {event.step}/{event.total} {event.metrics}", flush=True)
-
-
-@app.main()
-def main(grid: Grid, context: Context) -> None:
-    """Run config: ``simulation`` (SimulationConfig JSON), ``key-dir``, optional ``report``."""
-    cfg = SimulationConfig.model_validate_json(str(context.run_config["simulation"]))
-    spec = cfg.federation
-    keys = ActiveKeys.load(Path(str(context.run_config["key-dir"])), spec.party_ids())
-
-    @contextmanager
-    def this_grid(spec: FederationSpec, dataset: Dataset) -> Iterator[Coordinator]:
-        with open_grid_federation(grid, context.run_id, spec, dataset, keys) as co:
-            yield co
-
-    report = run_simulation(
-        cfg.model_copy(update={"transport": "flower"}),
-        progress=_print_progress,
-        open_with=this_grid,
-    )
-    text = json.dumps(report, indent=2, default=str)
-    if out := str(context.run_config.get("report", "")):
-        Path(out).write_text(text)
-    print(text, flush=True)
