@@ -26,9 +26,11 @@ benchmarks) and versioned **requests** (:meth:`begin`, :meth:`prepare`,
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import TypeVar
 
 import numpy as np
@@ -37,14 +39,23 @@ import torch.nn.functional as F
 from pydantic import BaseModel, ConfigDict, Field
 from torch import nn
 
-from vfl.errors import ConfigError, ProtocolError, UnknownSampleError
+from vfl.data.tables import SampleIndex
+from vfl.errors import ConfigError, DataError, ProtocolError, UnknownSampleError
 from vfl.party.active import ActiveParty, Objective
 from vfl.party.optim import UpdateConfig
 from vfl.progress import ProgressCallback, ProgressEvent, ignore_progress
 from vfl.protocol.client import PassivePartyClient
+from vfl.psi import PsiClient
 from vfl.seeding import party_seed
 
-__all__ = ["Coordinator", "GradientTransform", "TrainConfig", "Trial", "cross_entropy_objective"]
+__all__ = [
+    "AlignmentReport",
+    "Coordinator",
+    "GradientTransform",
+    "TrainConfig",
+    "Trial",
+    "cross_entropy_objective",
+]
 
 T = TypeVar("T")
 C = TypeVar("C", bound=PassivePartyClient)
@@ -76,6 +87,45 @@ def cross_entropy_objective(labels: torch.Tensor) -> Objective:
         return F.cross_entropy(top(embeddings), labels)
 
     return objective
+
+
+@dataclass(frozen=True)
+class AlignmentReport:
+    """What ``vfl align`` prints: every party's set size and what they share."""
+
+    active_size: int
+    party_sizes: dict[str, int]
+    pairwise: dict[str, int]
+    """``|A ∩ Pk|`` per passive party."""
+    index: SampleIndex
+
+    @property
+    def shared(self) -> int:
+        return len(self.index.ids)
+
+
+def _pairwise_psi(
+    client: PassivePartyClient, own: Sequence[str], session: str
+) -> tuple[int, list[str]]:
+    """One DH-PSI run with ``client``'s party as the server: ``(its set size, shared IDs)``.
+
+    A fresh :class:`PsiClient` per party: reusing one key with two parties would
+    let them link what each received (docs/psi.md).
+    """
+    psi = PsiClient(own, session)
+    size, chunks = client.align_begin(session, len(own))
+    setup = [client.align_setup_chunk(session, i) for i in range(chunks)]
+    response = [client.align_request(session, chunk) for chunk in psi.request()]
+    shared = psi.intersection(setup, response)
+    reveal = psi.reveal()
+    answered = -1
+    for i, chunk in enumerate(reveal):
+        answered = client.align_reveal(session, chunk, last=i == len(reveal) - 1)
+    if answered != len(shared):
+        raise ProtocolError(
+            f"party {client.party_id} found {answered} shared IDs, the active party {len(shared)}"
+        )
+    return size, shared
 
 
 class Coordinator:
@@ -275,6 +325,39 @@ class Coordinator:
         out = {info.party_id: info.digest for info in self.each(lambda c: c.info())}
         out["active"] = self.active.digest()
         return out
+
+    # -- alignment -------------------------------------------------------------
+    def align(self, seed: int, session: str | None = None) -> AlignmentReport:
+        """Private entity alignment: PSI with every party, then the index and the split.
+
+        The index is ``A ∩ P0 ∩ P1 ∩ …``; the active party splits it (its ``split``
+        column, else seeded from ``seed``) and sends each party the two sorted ID
+        lists, nothing else. An empty intersection changes nothing anywhere.
+        """
+        table = self.active.table
+        if table is None:
+            raise ProtocolError("this federation was built from fixed shards; it does not align")
+        self._unsent = None  # gradients for a sample order about to be replaced
+        session = session or secrets.token_hex(16)
+        results = self.each(lambda c: _pairwise_psi(c, table.ids, session))
+        common = set(table.ids).intersection(*(set(shared) for _, shared in results))
+        if not common:
+            sizes = [len(shared) for _, shared in results]
+            pairs = ", ".join(f"{c.party_id} {n}" for c, n in zip(self.clients, sizes, strict=True))
+            raise DataError(
+                f"alignment: no ID is held by every party (empty intersection; shared with "
+                f"the active party: {pairs})"
+            )
+        index = table.split(common, seed)
+        self.each(lambda c: c.set_index(session, index.train, index.test))
+        self.active.set_index(index)
+        ids = [c.party_id for c in self.clients]
+        return AlignmentReport(
+            active_size=len(table.ids),
+            party_sizes=dict(zip(ids, [size for size, _ in results], strict=True)),
+            pairwise=dict(zip(ids, [len(shared) for _, shared in results], strict=True)),
+            index=index,
+        )
 
     # -- training and inference ------------------------------------------
     def train(

@@ -12,7 +12,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from vfl.data import Dataset, label_shard, load_dataset, party_shard, passive_party_ids
+from vfl.data import Dataset, column_groups, load_dataset, passive_party_ids
+from vfl.data.tables import feature_table_of, label_table_of
 from vfl.errors import ConfigError
 from vfl.models.bottom import BottomModelConfig
 from vfl.party.active import ActiveParty
@@ -52,10 +53,12 @@ class FederationSpec(BaseModel):
 def build_passive_party(
     spec: FederationSpec, party_id: str, dataset: Dataset | None = None
 ) -> PassiveParty:
-    """The passive party ``party_id``: its columns only, model seeded from the spec."""
+    """The passive party ``party_id``: its band of columns as its own table (labels are
+    dropped here), aligned on the dataset's agreed index; model seeded from the spec."""
     dataset = dataset or spec.load()
-    shard = party_shard(dataset, spec.parties, spec.party_index(party_id), spec.seed)
-    return PassiveParty(shard, spec.model, party_seed(spec.seed, party_id))
+    cols = column_groups(dataset, spec.parties, spec.seed)[spec.party_index(party_id)]
+    table = feature_table_of(dataset, cols)
+    return PassiveParty.from_table(party_id, table, spec.model, party_seed(spec.seed, party_id))
 
 
 def build_active_party(
@@ -64,5 +67,5 @@ def build_active_party(
     """The label holder, with a top model sized for the parties' embeddings."""
     dataset = dataset or spec.load()
     return ActiveParty(
-        label_shard(dataset), embed_dims, spec.top_hidden, party_seed(spec.seed, "active")
+        label_table_of(dataset), embed_dims, spec.top_hidden, party_seed(spec.seed, "active")
     )

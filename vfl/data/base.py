@@ -88,6 +88,11 @@ class LabelShard:
     test_ids: np.ndarray
     labels: np.ndarray  # int64, indexed by global sample ID
     num_classes: int
+    class_names: tuple[str, ...] = ()
+    """As written in the active party's file; ``str(c)`` when a source has none."""
+
+    def class_name(self, c: int) -> str:
+        return self.class_names[c] if c < len(self.class_names) else str(c)
 
     def labels_of(self, ids: np.ndarray) -> np.ndarray:
         return self.labels[np.asarray(ids, dtype=np.int64)]

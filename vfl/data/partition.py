@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from vfl.data.base import Dataset, LabelShard, PartyShard
+from vfl.data.tables import feature_table_of, label_table_of
 from vfl.errors import ConfigError
 
 __all__ = ["column_groups", "label_shard", "party_shard", "passive_party_ids"]
@@ -46,21 +47,10 @@ def column_groups(dataset: Dataset, parties: int, seed: int = 0) -> list[np.ndar
 
 def party_shard(dataset: Dataset, parties: int, index: int, seed: int = 0) -> PartyShard:
     """The shard of passive party ``index``: its columns of train and test rows."""
-    cols = column_groups(dataset, parties, seed)[index]
-    x = np.concatenate([dataset.x_train, dataset.x_test])[..., cols]
-    ids = np.concatenate([dataset.train_ids, dataset.test_ids])
-    return PartyShard(
-        party_id=passive_party_ids(parties)[index],
-        ids=ids,
-        features=np.ascontiguousarray(x, dtype=np.float32),
-    )
+    table = feature_table_of(dataset, column_groups(dataset, parties, seed)[index])
+    return table.shard(passive_party_ids(parties)[index])
 
 
 def label_shard(dataset: Dataset) -> LabelShard:
     """The active party's view: labels by global ID, and the split."""
-    return LabelShard(
-        train_ids=dataset.train_ids,
-        test_ids=dataset.test_ids,
-        labels=np.concatenate([dataset.y_train, dataset.y_test]).astype(np.int64),
-        num_classes=dataset.num_classes,
-    )
+    return label_table_of(dataset).shard()

@@ -122,6 +122,8 @@ def _encode(container: Any, msg: Message) -> Any:
             target = getattr(sub, name)
             for key, item in value.items():
                 setattr(target, key, item)
+        elif isinstance(value, list):
+            getattr(sub, name)[:] = value  # a repeated field (string IDs)
         else:
             setattr(sub, name, value)
     return container
@@ -143,6 +145,8 @@ def _decode(container: Any, oneof: str, table: dict[str, type[Message]]) -> Mess
             arrays[name] = decode_tensor(value, dtype="float32", what=f"{op} {name}")
         elif how == "message":
             scalars[name] = {f.name: getattr(value, f.name) for f in value.DESCRIPTOR.fields}
+        elif how == "repeated":
+            scalars[name] = list(value)
         else:
             scalars[name] = value
     return from_parts(cls, scalars, arrays)
@@ -158,6 +162,8 @@ def _plan(cls: type[Message], descriptor: Any) -> tuple[tuple[str, str], ...]:
             plan.append((field.name, "ids" if kinds.get(field.name) == "ids" else "tensor"))
         elif field.message_type is not None:
             plan.append((field.name, "message"))
+        elif field.label == field.LABEL_REPEATED:
+            plan.append((field.name, "repeated"))
         else:
             plan.append((field.name, "scalar"))
     return tuple(plan)

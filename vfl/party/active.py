@@ -17,6 +17,8 @@ import torch
 from torch import nn
 
 from vfl.data.base import LabelShard
+from vfl.data.tables import LabelTable, SampleIndex
+from vfl.errors import ProtocolError
 from vfl.models.top import TopModel
 from vfl.party.optim import UpdateConfig, build_optimizer
 from vfl.party.versioned import VersionedModel
@@ -38,17 +40,40 @@ class ActiveParty(VersionedModel):
     """The label holder: labels by sample ID and the top model."""
 
     def __init__(
-        self, labels: LabelShard, embed_dims: Sequence[int], hidden: int = 128, seed: int = 0
+        self,
+        labels: LabelShard | LabelTable,
+        embed_dims: Sequence[int],
+        hidden: int = 128,
+        seed: int = 0,
     ) -> None:
+        """From an aligned ``LabelShard``, or a ``LabelTable`` that stays unaligned until
+        :meth:`set_index` (unless it carries its index, as the built-in datasets do)."""
         super().__init__()
-        self.labels = labels
+        self.table = labels if isinstance(labels, LabelTable) else None
+        self._labels = None if self.table else labels
+        self.num_classes = labels.num_classes
         self._embed_dims = list(embed_dims)
         self._hidden = hidden
         self.reinitialize(seed)
+        if self.table is not None and self.table.index is not None:
+            self.set_index(self.table.index)
 
     @property
-    def num_classes(self) -> int:
-        return self.labels.num_classes
+    def labels(self) -> LabelShard:
+        if self._labels is None:
+            raise ProtocolError("the federation is not aligned yet: run `vfl align` first")
+        return self._labels
+
+    @property
+    def aligned(self) -> bool:
+        return self._labels is not None
+
+    def set_index(self, index: SampleIndex) -> None:
+        """Labels by wire position of the federation's index (train then test)."""
+        if self.table is None:
+            raise ProtocolError("the active party was built from a fixed shard; it does not align")
+        with self._lock:
+            self._labels = self.table.shard(index)
 
     def reinitialize(self, seed: int) -> None:
         with self._lock:

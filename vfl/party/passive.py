@@ -13,8 +13,10 @@ import numpy as np
 import torch
 
 from vfl.data.base import PartyShard
+from vfl.data.tables import FeatureTable, SampleIndex
 from vfl.errors import ProtocolError, WireFormatError
 from vfl.models.bottom import BottomModelConfig, build_bottom_model
+from vfl.party.alignment import PassiveAlignment
 from vfl.party.ids import IdIndex, as_id_array
 from vfl.party.optim import UpdateConfig, build_optimizer, set_mode
 from vfl.party.versioned import VersionedModel
@@ -38,20 +40,91 @@ class PassiveParty(VersionedModel):
     """One organisation's columns and bottom model, addressed by sample ID."""
 
     def __init__(self, shard: PartyShard, model: BottomModelConfig, seed: int = 0) -> None:
-        self.party_id = shard.party_id
-        self._features = torch.from_numpy(np.ascontiguousarray(shard.features))
-        self._index = IdIndex(shard.ids)
+        """An aligned party over ``shard`` (simulations, tests); files use :meth:`from_table`."""
+        self._start(shard.party_id, shard.feature_shape, None, model, seed)
+        self._load(shard)
+
+    @classmethod
+    def from_table(
+        cls, party_id: str, table: FeatureTable, model: BottomModelConfig, seed: int = 0
+    ) -> PassiveParty:
+        """A party over its own table: unaligned until :meth:`set_index`, unless the table
+        arrives with its index (the built-in datasets)."""
+        party = cls.__new__(cls)
+        party._start(party_id, table.feature_shape, table, model, seed)
+        if table.index is not None:
+            party.set_index(table.index, checked=False)
+        return party
+
+    def _start(
+        self,
+        party_id: str,
+        feature_shape: tuple[int, ...],
+        table: FeatureTable | None,
+        model: BottomModelConfig,
+        seed: int,
+    ) -> None:
+        self.party_id = party_id
+        self._feature_shape = feature_shape
+        self._table = table
+        self._index: IdIndex | None = None
+        self._alignment: PassiveAlignment | None = None
+        self.sample_index: SampleIndex | None = None
         self._model_cfg = model
         self._pending: tuple[np.ndarray, torch.Tensor] | None = None
         super().__init__()
         self.reinitialize(seed)
+
+    def _load(self, shard: PartyShard) -> None:
+        self._features = torch.from_numpy(np.ascontiguousarray(shard.features))
+        self._index = IdIndex(shard.ids)
+        self._pending = None
+
+    # -- alignment ---------------------------------------------------------
+    def align_begin(self, session: str, peer_size: int) -> tuple[int, int]:
+        """Start a PSI session over this party's own IDs: ``(set size, setup chunks)``."""
+        with self._lock:
+            self._alignment = PassiveAlignment(self._own_table().ids, session, peer_size)
+            return self._alignment.size, self._alignment.setup_chunks
+
+    def align_session(self, session: str) -> PassiveAlignment:
+        if self._alignment is None:
+            raise ProtocolError("align: no alignment begun; run `vfl align`")
+        self._alignment.check_session(session)
+        return self._alignment
+
+    def set_index(self, index: SampleIndex, checked: bool = True) -> None:
+        """Fix the sample order (wire position ``k`` = ``index.ids[k]``); with ``checked``
+        every ID must be in this party's PSI intersection (a restart reloads without it)."""
+        with self._lock:
+            if checked:
+                if self._alignment is None:
+                    raise ProtocolError("set index: no alignment begun; run `vfl align`")
+                self._alignment.check_index(index)
+            self._load(self._own_table().shard(self.party_id, index))
+            self.sample_index = index
+
+    def _own_table(self) -> FeatureTable:
+        if self._table is None:
+            raise ProtocolError(f"{self.party_id} was built from a fixed shard; it does not align")
+        return self._table
+
+    def _aligned_index(self) -> IdIndex:
+        if self._index is None:
+            raise ProtocolError(
+                f"{self.party_id} is not aligned yet: run `vfl align` before training"
+            )
+        return self._index
+
+    def _rows(self, ids: np.ndarray) -> np.ndarray:
+        return self._aligned_index().rows(ids)
 
     # -- model lifecycle -------------------------------------------------
     def reinitialize(self, seed: int) -> None:
         """Fresh weights from ``seed`` (what retraining from scratch starts with)."""
         with self._lock:
             with seeded(seed):
-                self.model = build_bottom_model(tuple(self._features.shape[1:]), self._model_cfg)
+                self.model = build_bottom_model(self._feature_shape, self._model_cfg)
             self.embed_dim = int(self._model_cfg.embed_dim)
             self.configure(UpdateConfig())
 
@@ -67,7 +140,7 @@ class PassiveParty(VersionedModel):
         """Embeddings of ``ids``; with ``train`` the graph is kept for :meth:`backward`."""
         ids = as_id_array(ids)
         with self._lock:
-            return self._embed_rows(ids, self._index.rows(ids), train)
+            return self._embed_rows(ids, self._rows(ids), train)
 
     def backward_and_embed(
         self, ids: np.ndarray, grad: torch.Tensor, next_ids: np.ndarray, train: bool
@@ -79,7 +152,7 @@ class PassiveParty(VersionedModel):
         """
         next_ids = as_id_array(next_ids)
         with self._lock:
-            rows = self._index.rows(next_ids)
+            rows = self._rows(next_ids)
             self.backward(ids, grad)
             return self._embed_rows(next_ids, rows, train)
 
@@ -111,6 +184,7 @@ class PassiveParty(VersionedModel):
             self._pending = None
 
     def _require_pending(self, ids: np.ndarray) -> torch.Tensor:
+        self._aligned_index()  # before alignment, the refusal names the command
         if self._pending is None:
             raise ProtocolError("backward without a preceding embed(train=True)")
         pending_ids, out = self._pending
@@ -124,5 +198,9 @@ class PassiveParty(VersionedModel):
 
     def info(self) -> PartyInfo:
         return PartyInfo(
-            self.party_id, self.embed_dim, len(self._index), self.version, self.digest()
+            self.party_id,
+            self.embed_dim,
+            len(self._index) if self._index else 0,
+            self.version,
+            self.digest(),
         )

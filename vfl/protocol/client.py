@@ -128,6 +128,24 @@ class PassivePartyClient:
         """Make a committed version the party still holds current again (``vfl repair``)."""
         return self.ask(m.Rollback(int(version))).version
 
+    # -- alignment (the PSI server side runs at the party) -------------------------
+    def align_begin(self, session: str, peer_size: int) -> tuple[int, int]:
+        """``(the party's set size, its number of SETUP chunks)``."""
+        reply = self.ask(m.AlignBegin(session, int(peer_size)))
+        return reply.size, reply.chunks
+
+    def align_setup_chunk(self, session: str, index: int) -> bytes:
+        return self.ask(m.AlignSetupChunk(session, int(index))).data
+
+    def align_request(self, session: str, chunk: bytes) -> bytes:
+        return self.ask(m.AlignRequest(session, chunk)).data
+
+    def align_reveal(self, session: str, chunk: bytes, last: bool) -> int:
+        return self.ask(m.AlignReveal(session, chunk, bool(last))).shared
+
+    def set_index(self, session: str, train: Sequence[str], test: Sequence[str]) -> None:
+        self.ask(m.SetIndex(session, tuple(train), tuple(test)))
+
     def close(self) -> None:
         self.link.close()
 

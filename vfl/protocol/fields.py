@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import itertools
 import typing
 from typing import Any
 
@@ -22,10 +23,15 @@ from pydantic import BaseModel, ValidationError
 from vfl.errors import ProtocolError, WireFormatError
 from vfl.party.ids import as_id_array
 from vfl.protocol.messages import Message
+from vfl.psi import MAX_CHUNK_BYTES
 
 __all__ = ["Field", "fields_of", "from_parts", "to_parts"]
 
 ARRAY_KINDS = ("ids", "matrix")
+MAX_STRING_IDS = 10_000_000
+"""String IDs per message: the largest federation index a party accepts."""
+MAX_ID_CHARS = 256
+"""Characters per string ID: enough for any key column, too few to smuggle a payload."""
 Scalars = dict[str, Any]
 Arrays = dict[str, np.ndarray]
 
@@ -65,6 +71,8 @@ def to_parts(msg: Message) -> tuple[Scalars, Arrays]:
             arrays[field.name] = arr.astype(np.int64, copy=False) if arr.dtype.kind in "iu" else arr
         elif isinstance(value, BaseModel):
             scalars[field.name] = value.model_dump()
+        elif field.kind == "string_ids":
+            scalars[field.name] = list(value)
         else:
             scalars[field.name] = value
     return scalars, arrays
@@ -86,6 +94,10 @@ def _decode(op: str, field: Field, value: Any) -> Any:
         return _ids(value)
     if field.kind == "matrix":
         return _matrix(op, field.name, value)
+    if field.kind == "chunk":
+        return _chunk(op, field.name, value)
+    if field.kind == "string_ids":
+        return _string_ids(op, field.name, value)
     if isinstance(field.kind, type) and issubclass(field.kind, BaseModel):
         return _model(field.kind, field.name, value)
     return _scalar(op, field, value)
@@ -106,6 +118,26 @@ def _matrix(op: str, name: str, value: Any) -> torch.Tensor:
             f"{op} {name} must be float32 with 2 dimensions, got {_describe(value)}"
         )
     return torch.from_numpy(value)
+
+
+def _chunk(op: str, name: str, value: Any) -> bytes:
+    if not isinstance(value, bytes) or not 0 < len(value) <= MAX_CHUNK_BYTES:
+        size = len(value) if isinstance(value, bytes) else _describe(value)
+        raise WireFormatError(f"{op} {name} must be 1 to {MAX_CHUNK_BYTES} bytes, got {size}")
+    return value
+
+
+def _string_ids(op: str, name: str, value: Any) -> tuple[str, ...]:
+    """Sorted unique non-empty strings of bounded length: the shape of an ID list, nothing else."""
+    if not isinstance(value, list | tuple) or len(value) > MAX_STRING_IDS:
+        raise WireFormatError(f"{op} {name} must be a list of at most {MAX_STRING_IDS} IDs")
+    for item in value:
+        if not isinstance(item, str) or not 0 < len(item) <= MAX_ID_CHARS:
+            raise WireFormatError(f"{op} {name}: every ID is a string of 1 to {MAX_ID_CHARS} chars")
+    ids = tuple(value)
+    if any(a >= b for a, b in itertools.pairwise(ids)):
+        raise WireFormatError(f"{op} {name}: IDs must be sorted and unique")
+    return ids
 
 
 def _model(model: type[BaseModel], name: str, value: Any) -> BaseModel:

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Annotated, Any, ClassVar
 import numpy as np
 import torch
 
+from vfl.data.tables import SampleIndex
 from vfl.party.optim import UpdateConfig
 from vfl.party.passive import PartyInfo
 
@@ -35,8 +36,16 @@ __all__ = [
     "REQUESTS",
     "RESPONSES",
     "Abort",
+    "AlignBegin",
+    "AlignChunk",
+    "AlignRequest",
+    "AlignReveal",
+    "AlignSetup",
+    "AlignSetupChunk",
+    "Aligned",
     "Backward",
     "Begin",
+    "Chunk",
     "Commit",
     "Configure",
     "Done",
@@ -55,6 +64,8 @@ __all__ = [
     "Request",
     "Response",
     "Rollback",
+    "SetIndex",
+    "StringIds",
     "TokenRequest",
     "UndoTrial",
     "Version",
@@ -64,6 +75,10 @@ Ids = Annotated[np.ndarray, "ids"]
 """Sample IDs: non-empty, 1-D, int64, unique (checked on every decode)."""
 Matrix = Annotated[torch.Tensor, "matrix"]
 """A float32 ``[n, d]`` matrix: embeddings or their gradients."""
+Chunk = Annotated[bytes, "chunk"]
+"""One PSI chunk (``vfl.psi``): blinded group elements or tags, at most ``MAX_CHUNK_BYTES``."""
+StringIds = Annotated[tuple[str, ...], "string_ids"]
+"""Sample IDs as the parties' files write them: sorted, unique, non-empty, bounded length."""
 
 
 class Message:
@@ -276,6 +291,93 @@ class Rollback(Request):
 
     def apply(self, party: PassiveParty) -> Response:
         return Version(party.rollback(self.version))
+
+
+# -- alignment (docs/psi.md): the active party is the PSI client of every party --------
+@dataclass(frozen=True)
+class AlignSetup(Response):
+    op: ClassVar[str] = "align_setup"
+    size: int
+    chunks: int
+
+
+@dataclass(frozen=True)
+class AlignChunk(Response):
+    op: ClassVar[str] = "align_chunk"
+    data: Chunk
+
+
+@dataclass(frozen=True)
+class Aligned(Response):
+    """The party's intersection size after the last REVEAL chunk; -1 before it."""
+
+    op: ClassVar[str] = "aligned"
+    shared: int
+
+
+@dataclass(frozen=True)
+class AlignBegin(Request):
+    """Start a PSI session over the party's own IDs (``peer_size``: the active party's)."""
+
+    op: ClassVar[str] = "align_begin"
+    response: ClassVar[type[Response]] = AlignSetup
+    session: str
+    peer_size: int
+
+    def apply(self, party: PassiveParty) -> Response:
+        return AlignSetup(*party.align_begin(self.session, self.peer_size))
+
+
+@dataclass(frozen=True)
+class AlignSetupChunk(Request):
+    op: ClassVar[str] = "align_setup_chunk"
+    response: ClassVar[type[Response]] = AlignChunk
+    session: str
+    index: int
+
+    def apply(self, party: PassiveParty) -> Response:
+        return AlignChunk(party.align_session(self.session).setup_chunk(self.index))
+
+
+@dataclass(frozen=True)
+class AlignRequest(Request):
+    """One REQUEST chunk; the answer is its RESPONSE chunk."""
+
+    op: ClassVar[str] = "align_request"
+    response: ClassVar[type[Response]] = AlignChunk
+    session: str
+    data: Chunk
+
+    def apply(self, party: PassiveParty) -> Response:
+        return AlignChunk(party.align_session(self.session).response(self.data))
+
+
+@dataclass(frozen=True)
+class AlignReveal(Request):
+    op: ClassVar[str] = "align_reveal"
+    response: ClassVar[type[Response]] = Aligned
+    session: str
+    data: Chunk
+    last: bool
+
+    def apply(self, party: PassiveParty) -> Response:
+        shared = party.align_session(self.session).reveal(self.data, self.last)
+        return Aligned(-1 if shared is None else shared)
+
+
+@dataclass(frozen=True)
+class SetIndex(Request):
+    """The federation's samples: wire position ``k`` is ``(train + test)[k]``. IDs only."""
+
+    op: ClassVar[str] = "set_index"
+    session: str
+    train: StringIds
+    test: StringIds
+
+    def apply(self, party: PassiveParty) -> Response:
+        party.align_session(self.session)
+        party.set_index(SampleIndex(self.train, self.test))
+        return Done()
 
 
 def _table(base: type[Any]) -> dict[str, type[Any]]:

@@ -21,4 +21,5 @@ def inprocess_federation(spec: FederationSpec, dataset: Dataset) -> Iterator[Coo
     clients = [InProcessClient(build_passive_party(spec, pid, dataset)) for pid in spec.party_ids()]
     active = build_active_party(spec, [c.info().embed_dim for c in clients], dataset)
     with Coordinator(active, clients).running() as coordinator:
+        coordinator.align(spec.seed)  # the PSI path a deployment runs; the index is the same
         yield coordinator

@@ -139,6 +139,80 @@ class Empty(_message.Message):
     __slots__ = ()
     def __init__(self) -> None: ...
 
+class AlignBeginRequest(_message.Message):
+    __slots__ = ("session", "peer_size")
+    SESSION_FIELD_NUMBER: _ClassVar[int]
+    PEER_SIZE_FIELD_NUMBER: _ClassVar[int]
+    session: str
+    peer_size: int
+    def __init__(self, session: _Optional[str] = ..., peer_size: _Optional[int] = ...) -> None: ...
+
+class AlignSetupChunkRequest(_message.Message):
+    __slots__ = ("session", "index")
+    SESSION_FIELD_NUMBER: _ClassVar[int]
+    INDEX_FIELD_NUMBER: _ClassVar[int]
+    session: str
+    index: int
+    def __init__(self, session: _Optional[str] = ..., index: _Optional[int] = ...) -> None: ...
+
+class AlignChunkRequest(_message.Message):
+    __slots__ = ("session", "data")
+    SESSION_FIELD_NUMBER: _ClassVar[int]
+    DATA_FIELD_NUMBER: _ClassVar[int]
+    session: str
+    data: bytes
+    def __init__(self, session: _Optional[str] = ..., data: _Optional[bytes] = ...) -> None: ...
+
+class AlignRevealRequest(_message.Message):
+    __slots__ = ("session", "data", "last")
+    SESSION_FIELD_NUMBER: _ClassVar[int]
+    DATA_FIELD_NUMBER: _ClassVar[int]
+    LAST_FIELD_NUMBER: _ClassVar[int]
+    session: str
+    data: bytes
+    last: bool
+    def __init__(
+        self,
+        session: _Optional[str] = ...,
+        data: _Optional[bytes] = ...,
+        last: _Optional[bool] = ...,
+    ) -> None: ...
+
+class SetIndexRequest(_message.Message):
+    __slots__ = ("session", "train", "test")
+    SESSION_FIELD_NUMBER: _ClassVar[int]
+    TRAIN_FIELD_NUMBER: _ClassVar[int]
+    TEST_FIELD_NUMBER: _ClassVar[int]
+    session: str
+    train: _containers.RepeatedScalarFieldContainer[str]
+    test: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(
+        self,
+        session: _Optional[str] = ...,
+        train: _Optional[_Iterable[str]] = ...,
+        test: _Optional[_Iterable[str]] = ...,
+    ) -> None: ...
+
+class AlignSetupResponse(_message.Message):
+    __slots__ = ("size", "chunks")
+    SIZE_FIELD_NUMBER: _ClassVar[int]
+    CHUNKS_FIELD_NUMBER: _ClassVar[int]
+    size: int
+    chunks: int
+    def __init__(self, size: _Optional[int] = ..., chunks: _Optional[int] = ...) -> None: ...
+
+class AlignChunkResponse(_message.Message):
+    __slots__ = ("data",)
+    DATA_FIELD_NUMBER: _ClassVar[int]
+    data: bytes
+    def __init__(self, data: _Optional[bytes] = ...) -> None: ...
+
+class AlignedResponse(_message.Message):
+    __slots__ = ("shared",)
+    SHARED_FIELD_NUMBER: _ClassVar[int]
+    shared: int
+    def __init__(self, shared: _Optional[int] = ...) -> None: ...
+
 class Operation(_message.Message):
     __slots__ = (
         "info",
@@ -154,6 +228,11 @@ class Operation(_message.Message):
         "undo_trial",
         "begin",
         "abort",
+        "align_begin",
+        "align_setup_chunk",
+        "align_request",
+        "align_reveal",
+        "set_index",
     )
     INFO_FIELD_NUMBER: _ClassVar[int]
     EMBED_FIELD_NUMBER: _ClassVar[int]
@@ -168,6 +247,11 @@ class Operation(_message.Message):
     UNDO_TRIAL_FIELD_NUMBER: _ClassVar[int]
     BEGIN_FIELD_NUMBER: _ClassVar[int]
     ABORT_FIELD_NUMBER: _ClassVar[int]
+    ALIGN_BEGIN_FIELD_NUMBER: _ClassVar[int]
+    ALIGN_SETUP_CHUNK_FIELD_NUMBER: _ClassVar[int]
+    ALIGN_REQUEST_FIELD_NUMBER: _ClassVar[int]
+    ALIGN_REVEAL_FIELD_NUMBER: _ClassVar[int]
+    SET_INDEX_FIELD_NUMBER: _ClassVar[int]
     info: InfoRequest
     embed: EmbedRequest
     backward: BackwardRequest
@@ -181,6 +265,11 @@ class Operation(_message.Message):
     undo_trial: TokenRequest
     begin: TokenRequest
     abort: TokenRequest
+    align_begin: AlignBeginRequest
+    align_setup_chunk: AlignSetupChunkRequest
+    align_request: AlignChunkRequest
+    align_reveal: AlignRevealRequest
+    set_index: SetIndexRequest
     def __init__(
         self,
         info: _Optional[_Union[InfoRequest, _Mapping]] = ...,
@@ -196,20 +285,40 @@ class Operation(_message.Message):
         undo_trial: _Optional[_Union[TokenRequest, _Mapping]] = ...,
         begin: _Optional[_Union[TokenRequest, _Mapping]] = ...,
         abort: _Optional[_Union[TokenRequest, _Mapping]] = ...,
+        align_begin: _Optional[_Union[AlignBeginRequest, _Mapping]] = ...,
+        align_setup_chunk: _Optional[_Union[AlignSetupChunkRequest, _Mapping]] = ...,
+        align_request: _Optional[_Union[AlignChunkRequest, _Mapping]] = ...,
+        align_reveal: _Optional[_Union[AlignRevealRequest, _Mapping]] = ...,
+        set_index: _Optional[_Union[SetIndexRequest, _Mapping]] = ...,
     ) -> None: ...
 
 class Result(_message.Message):
-    __slots__ = ("done", "info", "embeddings", "version", "prepared")
+    __slots__ = (
+        "done",
+        "info",
+        "embeddings",
+        "version",
+        "prepared",
+        "align_setup",
+        "align_chunk",
+        "aligned",
+    )
     DONE_FIELD_NUMBER: _ClassVar[int]
     INFO_FIELD_NUMBER: _ClassVar[int]
     EMBEDDINGS_FIELD_NUMBER: _ClassVar[int]
     VERSION_FIELD_NUMBER: _ClassVar[int]
     PREPARED_FIELD_NUMBER: _ClassVar[int]
+    ALIGN_SETUP_FIELD_NUMBER: _ClassVar[int]
+    ALIGN_CHUNK_FIELD_NUMBER: _ClassVar[int]
+    ALIGNED_FIELD_NUMBER: _ClassVar[int]
     done: Empty
     info: PartyInfo
     embeddings: EmbedResponse
     version: CommitResponse
     prepared: PrepareResponse
+    align_setup: AlignSetupResponse
+    align_chunk: AlignChunkResponse
+    aligned: AlignedResponse
     def __init__(
         self,
         done: _Optional[_Union[Empty, _Mapping]] = ...,
@@ -217,6 +326,9 @@ class Result(_message.Message):
         embeddings: _Optional[_Union[EmbedResponse, _Mapping]] = ...,
         version: _Optional[_Union[CommitResponse, _Mapping]] = ...,
         prepared: _Optional[_Union[PrepareResponse, _Mapping]] = ...,
+        align_setup: _Optional[_Union[AlignSetupResponse, _Mapping]] = ...,
+        align_chunk: _Optional[_Union[AlignChunkResponse, _Mapping]] = ...,
+        aligned: _Optional[_Union[AlignedResponse, _Mapping]] = ...,
     ) -> None: ...
 
 class CallRequest(_message.Message):
