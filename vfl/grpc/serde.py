@@ -162,7 +162,7 @@ def _plan(cls: type[Message], descriptor: Any) -> tuple[tuple[str, str], ...]:
             plan.append((field.name, "ids" if kinds.get(field.name) == "ids" else "tensor"))
         elif field.message_type is not None:
             plan.append((field.name, "message"))
-        elif field.label == field.LABEL_REPEATED:
+        elif field.is_repeated:
             plan.append((field.name, "repeated"))
         else:
             plan.append((field.name, "scalar"))
