@@ -1,4 +1,10 @@
-"""``vfl simulate`` end to end, as a user runs it, and its errors."""
+"""``vfl simulate`` end to end, as a user runs it, and its errors.
+
+The full run goes through a real ``python -m vfl`` process (the entry point);
+the error cases run the same app in this process (``tests.fixtures.cli``),
+since each would otherwise pay an interpreter and torch start-up (seconds,
+more on a loaded host) to print one line.
+"""
 
 from __future__ import annotations
 
@@ -9,11 +15,13 @@ from pathlib import Path
 
 import pytest
 
+from tests.fixtures.cli import run_vfl
+
 VFL = [sys.executable, "-m", "vfl"]
 
 
-def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*VFL, *args], capture_output=True, text=True, cwd=cwd, timeout=600)
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*VFL, *args], capture_output=True, text=True, timeout=600)
 
 
 def test_default_simulate_forgets_class_3_and_keeps_the_rest(tmp_path: Path) -> None:
@@ -62,12 +70,15 @@ def test_default_simulate_forgets_class_3_and_keeps_the_rest(tmp_path: Path) -> 
         (["--json", "/nonexistent-dir/r.json"], "does not exist"),
     ],
 )
-def test_bad_input_is_one_line_and_exit_2(tmp_path: Path, args: list[str], message: str) -> None:
-    proc = run("simulate", "--quiet", "--epochs", "1", "--no-compare-retrain", *args, cwd=tmp_path)
-    assert proc.returncode == 2, proc.stderr
-    lines = [line for line in proc.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1, proc.stderr
-    assert message in lines[0] and "Traceback" not in proc.stderr
+def test_bad_input_is_one_line_and_exit_2(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, args: list[str], message: str
+) -> None:
+    monkeypatch.chdir(tmp_path)  # nothing may be written, not even to the working directory
+    result = run_vfl("simulate", "--quiet", "--epochs", "1", "--no-compare-retrain", *args)
+    assert result.exit_code == 2, result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    assert message in lines[0] and result.stdout == ""
     assert list(tmp_path.iterdir()) == []
 
 
@@ -81,6 +92,6 @@ def test_corrupt_data_file_is_a_clear_error(tmp_path: Path) -> None:
         "t10k-labels-idx1-ubyte.gz",
     ):
         (data / name).write_bytes(b"not a gzip file")
-    proc = run("simulate", "--quiet", "--dataset", "mnist", "--data-dir", str(data))
-    assert proc.returncode == 2
-    assert len(proc.stderr.strip().splitlines()) == 1 and "Traceback" not in proc.stderr
+    result = run_vfl("simulate", "--quiet", "--dataset", "mnist", "--data-dir", str(data))
+    assert result.exit_code == 2
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
