@@ -103,5 +103,10 @@ def test_the_psi_core_imports_no_transport(tmp_path: Path) -> None:
 
 
 def test_importing_leaves_no_copy_of_libsodium_in_the_temp_dir(tmp_path: Path) -> None:
-    _python("import vfl.psi", tmp_path)
+    _python("import vfl.psi, sys; assert 'rbcl' not in sys.modules", tmp_path)
+    assert list(tmp_path.iterdir()) == []  # nothing written: libsodium loads on first use
+
+
+def test_aligning_leaves_no_copy_of_libsodium_in_the_temp_dir(tmp_path: Path) -> None:
+    _python("from vfl.psi import intersect; print(intersect(['a', 'b'], ['b']))", tmp_path)
     assert list(tmp_path.iterdir()) == []

@@ -11,13 +11,13 @@ into vfl's.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import os
 import struct
 import sys
 from collections.abc import Sequence
-
-import rbcl
+from types import ModuleType
 
 from vfl.errors import WireFormatError
 
@@ -34,22 +34,24 @@ _SESSION_DOMAIN = b"vfl/psi/v1/session\x00"
 _TAG_PERSON = b"vfl-psi-v1-tag"  # BLAKE2b personalisation, at most 16 bytes
 
 
-def _remove_rbcl_temp_copy() -> None:
-    """Delete the copy of libsodium that ``rbcl`` writes to the temp dir on import.
+@functools.cache
+def _sodium() -> ModuleType:
+    """``rbcl``, imported on the first group operation, not when vfl.psi is imported.
 
-    rbcl ships libsodium inside a Python module, writes it to a new temporary
-    file and loads it from there, and never removes the file: every process
-    would leave ~2.7 MB in ``$TMPDIR``. Once loaded, the file is no longer needed
-    on POSIX systems (the mapping stays valid after unlink); where it is (Windows
-    refuses to unlink a loaded library), it stays.
+    rbcl ships libsodium inside a Python module and, on import, writes it to a
+    new temporary file (~2.7 MB) that it loads and never removes. Every party
+    process imports this package (its messages name the chunk size), and one
+    that never aligns must not need that much free temp space: a party under a
+    file-size limit used to die at start-up. Once loaded, the file is deleted
+    (POSIX keeps the mapping valid; where unlinking a loaded library fails, it stays).
     """
+    import rbcl
+
     path = getattr(sys.modules.get("rbcl._sodium"), "lib_path", None)
     if isinstance(path, str):
         with contextlib.suppress(OSError):
             os.unlink(path)
-
-
-_remove_rbcl_temp_copy()
+    return rbcl
 
 
 def session_prefix(session: bytes) -> bytes:
@@ -69,7 +71,7 @@ def session_tag(session: bytes) -> bytes:
 def hash_to_points(ids: Sequence[bytes], session: bytes) -> list[bytes]:
     """H(id) for every ID: SHA-512 of the session prefix and the ID, mapped to the group."""
     base = hashlib.sha512(session_prefix(session))
-    from_hash = rbcl.crypto_core_ristretto255_from_hash
+    from_hash = _sodium().crypto_core_ristretto255_from_hash
     points = []
     for raw in ids:
         digest = base.copy()
@@ -91,7 +93,7 @@ class Key:
     """
 
     def __init__(self) -> None:
-        self._scalar = rbcl.crypto_core_ristretto255_scalar_random()
+        self._scalar = _sodium().crypto_core_ristretto255_scalar_random()
 
     def __repr__(self) -> str:
         return "Key(<secret>)"
@@ -104,7 +106,7 @@ class Key:
         element and a product that would be the identity (the zero element), so a
         peer cannot make this key act on junk.
         """
-        multiply = rbcl.crypto_scalarmult_ristretto255
+        multiply = _sodium().crypto_scalarmult_ristretto255
         scalar = self._scalar
         out = []
         for position, point in enumerate(points):
