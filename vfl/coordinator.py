@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TypeVar
@@ -174,7 +174,7 @@ class Coordinator:
     # -- fan-out -------------------------------------------------------------
     def each(self, fn: Callable[[PassivePartyClient], T]) -> list[T]:
         """Call ``fn`` on every passive party concurrently; results in party order."""
-        return list(self._pool.map(fn, self.clients))
+        return _gathered([self._pool.submit(fn, c) for c in self.clients])
 
     def close(self) -> None:
         """Release threads and connections. Sends nothing: a close after an error
@@ -228,7 +228,9 @@ class Coordinator:
 
     def each_with(self, values: Sequence[T], fn: Callable[[PassivePartyClient, T], R]) -> list[R]:
         """Like :meth:`each`, pairing party ``k`` with ``values[k]``."""
-        return list(self._pool.map(fn, self.clients, values))
+        return _gathered(
+            [self._pool.submit(fn, c, v) for c, v in zip(self.clients, values, strict=True)]
+        )
 
     # -- lifecycle across all parties -------------------------------------
     def configure(self, passive: UpdateConfig, active: UpdateConfig | None = None) -> None:
@@ -455,6 +457,18 @@ def _backward_and_embed(
     except (ProtocolError, UnknownSampleError):
         client.backward(ids, grad)
         raise
+
+
+def _gathered(futures: list[Future[T]]) -> list[T]:
+    """Every party's result once *all* have finished; else the first failed party's error.
+
+    ``pool.map`` raises as soon as one call fails, while other parties may still
+    be mid-call (resending a gradient, say): whatever the caller did next
+    raced them. Waiting for all makes a fan-out one completed step, and the
+    error raised is always the same one (the lowest party index), not the fastest.
+    """
+    wait(futures)
+    return [f.result() for f in futures]
 
 
 def _chunks(ids: np.ndarray, size: int = EVAL_CHUNK) -> list[np.ndarray]:
