@@ -200,7 +200,7 @@ class PassiveParty(VersionedModel):
         return PartyInfo(
             self.party_id,
             self.embed_dim,
-            len(self._index) if self._index else 0,
+            0 if self._index is None else len(self._index),
             self.version,
             self.digest(),
         )
