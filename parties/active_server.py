@@ -15,12 +15,19 @@ from pathlib import Path
 from typing import Any
 
 import grpc
+import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from vfl.coordinator import Coordinator, TrainConfig
 from vfl.data.base import LabelShard
-from vfl.errors import ConfigError, VFLError
-from vfl.federation import FederationSpec, build_active_party
+from vfl.errors import ConfigError, ProtocolError, VFLError
+from vfl.federation import (
+    ActiveData,
+    FederationSpec,
+    PassiveData,
+    build_active_party,
+    build_passive_party,
+)
 from vfl.grpc import serde_operator
 from vfl.grpc.client import GrpcPassiveClient
 from vfl.grpc.errors import UnknownRequestError, rpc_boundary
@@ -29,21 +36,26 @@ from vfl.grpc.proto import coordinator_pb2_grpc as cpb_grpc
 from vfl.grpc.serde_operator import receipt_to_wire
 from vfl.grpc.server import NetworkConfig, RunningServer, run_until_signal, start_server
 from vfl.grpc.tls import PeerGuard, is_operator
-from vfl.metrics import accuracy, evaluate
+from vfl.metrics import accuracy, evaluate, per_class_accuracy
 from vfl.party.store import CheckpointStore
 from vfl.progress import ProgressCallback
+from vfl.protocol.client import InProcessClient, PassivePartyClient
 from vfl.seeding import derive_seed
 from vfl.txn.journal import MemoryJournal, RequestJournal
 from vfl.txn.records import PartyStatus, RequestRecord, StatusReport
 from vfl.txn.recovery import recover
 from vfl.txn.runner import RequestRunner
 from vfl.txn.sqlite import SqliteJournal
+from vfl.txn.tombstones import forgotten_classes
 from vfl.unlearning import UnlearnConfig, get_method, validate_classes
 from vfl.unlearning.run import unlearn_and_evaluate
 
 __all__ = ["ActiveServer", "ActiveServerConfig", "CoordinatorServicer", "serve", "start"]
 
 log = logging.getLogger(__name__)
+
+MAX_PREDICT_IDS = 65_536
+"""IDs one Predict call scores; ``vfl predict`` sends larger lists in batches."""
 
 
 class ActiveServerConfig(BaseModel):
@@ -52,6 +64,8 @@ class ActiveServerConfig(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     federation: FederationSpec = FederationSpec()
+    data: ActiveData | None = None  # its label file; None: the built-in dataset's labels
+    own_features: PassiveData | None = None  # the active party's own columns, if any
     passive: dict[str, str]  # party id -> HOST:PORT
     network: NetworkConfig = NetworkConfig()
     state_dir: Path | None = None
@@ -75,15 +89,19 @@ class ActiveServer:
     def __init__(self, cfg: ActiveServerConfig, journal: RequestJournal | None = None) -> None:
         self.cfg = cfg.checked()
         tls = cfg.network.tls.checked()
-        clients = [
+        labels = cfg.data.read() if cfg.data is not None else None  # bad files fail before dialling
+        own = [_own_features(cfg)] if cfg.own_features is not None else []
+        remote = [
             GrpcPassiveClient(pid, cfg.passive[pid], tls) for pid in cfg.federation.party_ids()
         ]
-        for client in clients:
+        for client in remote:
             client.wait_ready(cfg.connect_timeout)
+        clients: list[PassivePartyClient] = [*remote, *own]
         dims = [client.info().embed_dim for client in clients]
-        self.co = Coordinator(build_active_party(cfg.federation, dims), clients)
+        self.co = Coordinator(build_active_party(cfg.federation, dims, labels=labels), clients)
         self.store = CheckpointStore(cfg.state_dir, "active")
         self.store.load_into(self.co.active)
+        self.align_command = "vfl align --coordinator HOST:PORT"
         journal = journal or _default_journal(cfg.state_dir)
         for record in recover(journal, self.co):  # rolls decided requests forward, aborts others
             log.warning("request %s: %s", record.id, record.error)
@@ -95,13 +113,72 @@ class ActiveServer:
     def labels(self) -> LabelShard:
         return self.co.active.labels
 
+    def require_aligned(self) -> None:
+        """Training, unlearning and scoring need the aligned index (FAILED_PRECONDITION)."""
+        if not self.co.active.aligned:
+            raise ProtocolError(f"the parties are not aligned yet: run `{self.align_command}`")
+
+    def forgotten(self) -> list[int]:
+        """The tombstones: classes committed unlearning removed (from the journal)."""
+        return forgotten_classes(self.runner.journal.all())
+
     def train_work(self, record: RequestRecord, progress: ProgressCallback) -> dict[str, Any]:
+        """Train on every training sample except those of still-forgotten classes."""
         cfg = self.cfg.train
         train = TrainConfig(epochs=record.epochs, batch_size=cfg.batch_size, update=cfg.update)
         seed = derive_seed(self.cfg.federation.seed, "train-order", record.id)
-        self.co.train(self.labels.train_ids, train, seed, progress)
-        pred = self.co.predict(self.labels.test_ids)
-        return {"test_acc": accuracy(pred, self.labels.labels_of(self.labels.test_ids))}
+        left_out = sorted(set(self.forgotten()) - set(record.classes))
+        ids = self.labels.train_ids
+        ids = ids[~np.isin(self.labels.labels_of(ids), left_out)]
+        self.co.train(ids, train, seed, progress)
+        return self._test_metrics(left_out)
+
+    def _test_metrics(self, forgotten: list[int]) -> dict[str, Any]:
+        """Test accuracy overall and per class; split by forgotten/retained when any is."""
+        test_ids = self.labels.test_ids
+        pred, y = self.co.predict(test_ids), self.labels.labels_of(test_ids)
+        out: dict[str, Any] = {
+            "test_acc": accuracy(pred, y),
+            "per_class": per_class_accuracy(pred, y, self.labels.num_classes),
+        }
+        if forgotten:
+            gone = np.isin(y, forgotten)
+            out |= {"forget_acc": accuracy(pred, y, gone), "retain_acc": accuracy(pred, y, ~gone)}
+        return out
+
+    def align(self) -> cpb.AlignResponse:
+        """Private set intersection with every party, then the split; no request may run."""
+        with self.runner.exclusive("align"):
+            report = self.co.align(self.cfg.federation.seed)
+        log.info(
+            "aligned: %d train and %d test samples held by every party",
+            len(report.index.train), len(report.index.test),
+        )  # fmt: skip
+        return cpb.AlignResponse(
+            active_size=report.active_size,
+            party_sizes=report.party_sizes,
+            shared_with_active=report.pairwise,
+            train_samples=len(report.index.train),
+            test_samples=len(report.index.test),
+        )
+
+    def predict(self, ids: list[str]) -> cpb.PredictResponse:
+        """Score aligned IDs with the committed model (refused while a request runs)."""
+        if len(ids) > MAX_PREDICT_IDS:
+            raise ConfigError(
+                f"predict: {len(ids)} IDs in one call; send at most {MAX_PREDICT_IDS} per call"
+            )
+        self.require_aligned()
+        with self.runner.exclusive("predict"):
+            active = self.co.active
+            assert active.sample_index is not None
+            predicted, probs = self.co.scores(active.sample_index.positions(ids))
+            return cpb.PredictResponse(
+                class_names=active.labels.class_names,
+                predicted=predicted.tolist(),
+                probabilities=probs.ravel().tolist(),
+                version=active.version,
+            )
 
     def unlearn_work(self, record: RequestRecord, progress: ProgressCallback) -> dict[str, Any]:
         record.before = evaluate(self.co, self.labels, record.classes).as_dict()
@@ -118,17 +195,45 @@ class ActiveServer:
                 party_id="active", reachable=True, version=active.version, digest=active.digest()
             )
         )
+        index = active.sample_index
         return StatusReport(
-            dataset=self.cfg.federation.dataset,
+            dataset=self.dataset_name,
             num_classes=active.num_classes,
             parties=parties,
             running=self.runner.running,
             queued=self.runner.queued(),
+            class_names=list(active.table.class_names) if active.table else [],
+            forgotten=self.forgotten(),
+            aligned=index is not None,
+            train_samples=len(index.train) if index else 0,
+            test_samples=len(index.test) if index else 0,
         )
+
+    @property
+    def dataset_name(self) -> str:
+        data = self.cfg.data
+        return data.labels.name if data is not None else self.cfg.federation.dataset
 
     def close(self) -> None:
         self.runner.shutdown()
         self.co.close()
+
+
+OWN_FEATURES = "active-features"
+"""The party id of the active party's own columns: a passive party inside its process."""
+
+
+def _own_features(cfg: ActiveServerConfig) -> InProcessClient:
+    """The active party's own feature columns as a passive party it runs itself.
+
+    It aligns, trains, versions and commits like any other party (in-process, no
+    network), with its checkpoints under ``STATE_DIR/own-features``.
+    """
+    assert cfg.own_features is not None
+    party = build_passive_party(cfg.federation, OWN_FEATURES, data=cfg.own_features)
+    state_dir = cfg.state_dir / "own-features" if cfg.state_dir else None
+    CheckpointStore(state_dir, OWN_FEATURES).load_into(party)
+    return InProcessClient(party)
 
 
 def _default_journal(state_dir: Path | None) -> RequestJournal:
@@ -139,7 +244,7 @@ def _default_journal(state_dir: Path | None) -> RequestJournal:
     return SqliteJournal.in_state_dir(state_dir)
 
 
-def _party_status(client: GrpcPassiveClient) -> PartyStatus:
+def _party_status(client: PassivePartyClient) -> PartyStatus:
     """A party's version and digest; a party that does not answer is a status, not an error."""
     try:
         info = client.info()
@@ -158,9 +263,12 @@ class CoordinatorServicer(cpb_grpc.CoordinatorServicer):
     def SubmitTrain(self, request: cpb.TrainRequest, context: grpc.ServicerContext) -> cpb.Request:
         if request.epochs < 1:
             raise ConfigError("epochs must be at least 1")
+        self._server.require_aligned()
+        relearn = self._relearnable(list(request.relearn))
         record = RequestRecord(
-            id="", kind="train", epochs=request.epochs, idempotency_key=request.idempotency_key
-        )
+            id="", kind="train", epochs=request.epochs, classes=relearn,
+            idempotency_key=request.idempotency_key,
+        )  # fmt: skip
         submitted = self._server.runner.submit(record, self._server.train_work)
         return serde_operator.request_to_proto(submitted)
 
@@ -170,6 +278,7 @@ class CoordinatorServicer(cpb_grpc.CoordinatorServicer):
     ) -> cpb.Request:
         method = request.method or "luv"
         get_method(method)
+        self._server.require_aligned()
         classes = validate_classes(list(request.classes), self._server.co.active.num_classes)
         record = RequestRecord(
             id="", kind="unlearn", classes=classes, method=method,
@@ -177,6 +286,28 @@ class CoordinatorServicer(cpb_grpc.CoordinatorServicer):
         )  # fmt: skip
         submitted = self._server.runner.submit(record, self._server.unlearn_work)
         return serde_operator.request_to_proto(submitted)
+
+    def _relearnable(self, classes: list[int]) -> list[int]:
+        if not classes:
+            return []
+        classes = validate_classes(classes, self._server.co.active.num_classes)
+        forgotten = self._server.forgotten()
+        if not_forgotten := [c for c in classes if c not in forgotten]:
+            raise ConfigError(
+                f"--relearn {not_forgotten[0]}: that class is not forgotten "
+                f"(forgotten: {', '.join(map(str, forgotten)) or 'none'})"
+            )
+        return classes
+
+    @rpc_boundary
+    def Align(self, request: cpb.AlignRequest, context: grpc.ServicerContext) -> cpb.AlignResponse:
+        return self._server.align()
+
+    @rpc_boundary
+    def Predict(
+        self, request: cpb.PredictRequest, context: grpc.ServicerContext
+    ) -> cpb.PredictResponse:
+        return self._server.predict(list(request.ids))
 
     @rpc_boundary
     def GetRequest(self, request: cpb.RequestId, context: grpc.ServicerContext) -> cpb.Request:
@@ -239,6 +370,7 @@ def start(cfg: ActiveServerConfig) -> tuple[ActiveServer, RunningServer]:
     )
     host = cfg.network.listen.rpartition(":")[0]
     active.runner.repair_command = f"vfl repair --coordinator {host}:{running.port}"
+    active.align_command = f"vfl align --coordinator {host}:{running.port}"
     return active, running
 
 

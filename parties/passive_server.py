@@ -24,7 +24,7 @@ from pathlib import Path
 import grpc
 from pydantic import BaseModel, ConfigDict
 
-from vfl.federation import FederationSpec, build_passive_party
+from vfl.federation import FederationSpec, PassiveData, build_passive_party
 from vfl.grpc import serde
 from vfl.grpc.errors import rpc_boundary
 from vfl.grpc.proto import passive_pb2 as pb
@@ -50,6 +50,7 @@ class PassiveServerConfig(BaseModel):
 
     party_id: str
     federation: FederationSpec = FederationSpec()
+    data: PassiveData | None = None  # its own file; None: its band of the built-in dataset
     network: NetworkConfig = NetworkConfig()
     state_dir: Path | None = None
 
@@ -81,8 +82,9 @@ class PassiveServicer(pb_grpc.PassivePartyServicer):
 
 
 def start(cfg: PassiveServerConfig) -> RunningServer:
-    """Build the party (loading its last committed model) and start serving it."""
-    party = build_passive_party(cfg.federation, cfg.party_id)
+    """Build the party (loading its last committed model and its aligned index) and
+    start serving it."""
+    party = build_passive_party(cfg.federation, cfg.party_id, data=cfg.data)
     CheckpointStore(cfg.state_dir, cfg.party_id).load_into(party)  # commits write through it
     servicer = PassiveServicer(party)
     return start_server(

@@ -412,6 +412,12 @@ class Coordinator:
     def predict(self, ids: np.ndarray) -> np.ndarray:
         return self.logits(ids).argmax(1).numpy()
 
+    def scores(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(predicted class, class probabilities)`` for ``ids``: the class is
+        :meth:`predict`'s (argmax of the logits, so ties break the same way)."""
+        logits = self.logits(ids)
+        return logits.argmax(1).numpy(), torch.softmax(logits, dim=1).numpy()
+
 
 class Trial:
     """An open :meth:`Coordinator.trial`: decide it once, with :meth:`keep` or :meth:`undo`."""

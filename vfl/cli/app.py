@@ -5,7 +5,9 @@ from __future__ import annotations
 import typer
 
 from vfl.cli import audit, certs, operator, serve, simulate
+from vfl.cli.align import align
 from vfl.cli.errors import one_line_warnings
+from vfl.cli.predict import predict
 from vfl.cli.receipt import receipt_app
 from vfl.cli.repair import repair
 
@@ -20,10 +22,12 @@ app.command(name="simulate")(simulate.simulate)
 app.command(name="audit")(audit.audit)
 app.add_typer(serve.serve_app, name="serve")
 app.add_typer(certs.certs_app, name="certs")
+app.command(name="align")(align)
 app.command(name="train")(operator.train)
 app.command(name="unlearn")(operator.unlearn)
 app.add_typer(operator.requests_app, name="requests")
 app.command(name="status")(operator.status)
+app.command(name="predict")(predict)
 app.add_typer(receipt_app, name="receipt")
 app.command(name="repair")(repair)
 

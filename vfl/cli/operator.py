@@ -29,7 +29,7 @@ from vfl.cli.options import (
 from vfl.cli.receipt import write_receipt
 from vfl.cli.render import console, parties_table, progress_bars, results_table
 from vfl.grpc.operator import CoordinatorClient
-from vfl.txn.records import RequestRecord
+from vfl.txn.records import RequestRecord, StatusReport
 from vfl.unlearning import method_names
 
 __all__ = ["requests_app", "status", "train", "unlearn"]
@@ -69,12 +69,20 @@ def _finish(
 def train(
     client: CoordinatorClient,
     epochs: Annotated[int, typer.Option(help="Training epochs.", min=1)] = 5,
+    relearn: Annotated[
+        list[int] | None,
+        typer.Option(help="A forgotten class to learn again (journaled); repeat for several."),
+    ] = None,
     idempotency_key: IdempotencyKeyOpt = "",
     wait: WaitOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
-    """Train the federation (committed on every party when it succeeds)."""
-    record = _finish(client, client.submit_train(epochs, idempotency_key), wait, quiet)
+    """Train the federation (committed on every party when it succeeds).
+
+    Samples of forgotten classes stay out of training unless ``--relearn`` names them.
+    """
+    submitted = client.submit_train(epochs, idempotency_key, relearn or [])
+    record = _finish(client, submitted, wait, quiet)
     if wait:
         console.print(f"test accuracy {100 * record.after.get('test_acc', float('nan')):.2f}%")
 
@@ -185,3 +193,16 @@ def status(
         return
     title = f"{report.dataset} · running: {report.running or '-'} · queued: {report.queued}"
     console.print(parties_table(report.parties, title))
+    console.print(_federation_line(report))
+
+
+def _federation_line(report: StatusReport) -> str:
+    """Alignment and the tombstones, with class names as the label file wrote them."""
+    names = report.class_names or [str(c) for c in range(report.num_classes)]
+    aligned = (
+        f"aligned: {report.train_samples} train, {report.test_samples} test samples"
+        if report.aligned
+        else "not aligned: run `vfl align`"
+    )
+    forgotten = ", ".join(f"{c} ({names[c]})" for c in report.forgotten) or "none"
+    return f"{aligned} · classes: {', '.join(names)} · forgotten: {forgotten}"

@@ -48,6 +48,7 @@ EmbedDim = Annotated[int, typer.Option(help="Embedding width of every bottom mod
 Hidden = Annotated[int, typer.Option(help="Hidden width of the bottom MLP.")]
 TopHidden = Annotated[int, typer.Option(help="Hidden width of the top model.")]
 Seed = Annotated[int, typer.Option(help="Federation seed (data split and initial models).")]
+IdColumn = Annotated[str, typer.Option(help="Name of the ID column in the party's file.")]
 
 
 def _setup_logging() -> None:
@@ -82,6 +83,18 @@ def _network(listen: str, certs: Path | None, identity: str, insecure: bool,
 @friendly_errors
 def passive(
     party_id: Annotated[str, typer.Option(help="This party's id, e.g. passive-0.")],
+    data: Annotated[
+        Path | None,
+        typer.Option(
+            help="This party's own CSV: an ID column and its feature columns, nothing else. "
+            "Without it the party takes its band of the built-in --dataset (demos)."
+        ),
+    ] = None,
+    id_column: IdColumn = "id",
+    categorical: Annotated[
+        list[str] | None,
+        typer.Option(help="A categorical column of --data (one-hot encoded); repeat."),
+    ] = None,
     listen: Listen = "0.0.0.0:50051",
     dataset: Dataset = "digits",
     data_dir: DataDir = None,
@@ -101,10 +114,15 @@ def passive(
 ) -> None:
     """Serve one passive party: its columns and bottom model, nothing else."""
     from parties.passive_server import PassiveServerConfig, serve
+    from vfl.federation import PassiveData
 
     _setup_logging()
+    own = None if data is None else PassiveData(
+        path=data, id_column=id_column, categorical=tuple(categorical or ())
+    )  # fmt: skip
     cfg = PassiveServerConfig(
         party_id=party_id,
+        data=own,
         federation=_spec(dataset, data_dir, parties, model, embed_dim, hidden, top_hidden, seed),
         network=_network(listen, certs, identity or party_id, insecure, max_message_mb),
         state_dir=state_dir,
@@ -130,6 +148,28 @@ def active(
     passive: Annotated[
         list[str], typer.Option(help="PARTY=HOST:PORT of each passive party; repeat.")
     ],
+    labels: Annotated[
+        Path | None,
+        typer.Option(
+            help="The label file (CSV): an ID column, the label column, optionally a "
+            "'split' column of train/test. Without it: the built-in --dataset's labels."
+        ),
+    ] = None,
+    data: Annotated[
+        Path | None,
+        typer.Option(
+            help="The active party's own feature columns (CSV with the same ID column): "
+            "a bottom model it runs itself. Optional."
+        ),
+    ] = None,
+    categorical: Annotated[
+        list[str] | None, typer.Option(help="A categorical column of --data; repeat.")
+    ] = None,
+    id_column: IdColumn = "id",
+    label_column: Annotated[str, typer.Option(help="Name of the label column.")] = "label",
+    split_column: Annotated[
+        str, typer.Option(help="Optional train/test column; absent: a seeded split.")
+    ] = "split",
     listen: Listen = "0.0.0.0:50050",
     dataset: Dataset = "digits",
     data_dir: DataDir = None,
@@ -155,13 +195,22 @@ def active(
     """Serve the label holder and the coordinator API for operators."""
     from parties.active_server import ActiveServerConfig, serve
     from vfl.coordinator import TrainConfig
+    from vfl.federation import ActiveData, PassiveData
     from vfl.party.optim import UpdateConfig
 
     _setup_logging()
     targets = _parse_passive(passive)
     spec = _spec(dataset, data_dir, len(targets), model, embed_dim, hidden, top_hidden, seed)
+    own = None if labels is None else ActiveData(
+        labels=labels, id_column=id_column, label_column=label_column, split_column=split_column
+    )  # fmt: skip
+    features = None if data is None else PassiveData(
+        path=data, id_column=id_column, categorical=tuple(categorical or ())
+    )  # fmt: skip
     cfg = ActiveServerConfig(
         federation=spec,
+        data=own,
+        own_features=features,
         passive=targets,
         network=_network(listen, certs, identity, insecure, max_message_mb),
         state_dir=state_dir,

@@ -18,13 +18,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
 
 from vfl.data.base import Dataset, LabelShard, PartyShard
 from vfl.data.csvfile import CsvTable, read_table
-from vfl.errors import DataError
+from vfl.errors import DataError, UnknownSampleError
 
 __all__ = [
     "TEST_FRACTION",
@@ -75,6 +76,20 @@ class SampleIndex:
     @property
     def test_positions(self) -> np.ndarray:
         return np.arange(len(self.train), len(self.ids), dtype=np.int64)
+
+    @cached_property
+    def _position(self) -> dict[str, int]:
+        return {value: k for k, value in enumerate(self.ids)}
+
+    def positions(self, wanted: Sequence[str]) -> np.ndarray:
+        """Wire positions of aligned IDs; one error naming how many are not aligned."""
+        missing = [w for w in wanted if w not in self._position]
+        if missing:
+            raise UnknownSampleError(
+                f"{len(missing)} of {len(wanted)} IDs are not in the aligned index "
+                f"(first: {missing[0]!r}); only IDs every party holds can be scored"
+            )
+        return np.fromiter((self._position[w] for w in wanted), dtype=np.int64, count=len(wanted))
 
 
 def rows_of(source: str, ids: Sequence[str], wanted: Sequence[str]) -> np.ndarray:

@@ -6,8 +6,11 @@ once, in :meth:`CoordinatorClient._call` / :meth:`CoordinatorClient.watch`.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
+
+import numpy as np
 
 import grpc
 from vfl.grpc import serde_operator
@@ -19,10 +22,20 @@ from vfl.grpc.tls import TLSConfig
 from vfl.progress import ProgressEvent
 from vfl.txn.records import RequestRecord, StatusReport
 
-__all__ = ["ACTIVE_IDENTITY", "CoordinatorClient"]
+__all__ = ["ACTIVE_IDENTITY", "CoordinatorClient", "Prediction"]
 
 ACTIVE_IDENTITY = "active"
 """The certificate name the coordinator (the active party) must present."""
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """One ``Predict`` answer: a class index and a probability row per requested ID."""
+
+    class_names: list[str]
+    predicted: np.ndarray
+    probabilities: np.ndarray
+    version: int
 
 
 class CoordinatorClient:
@@ -44,8 +57,12 @@ class CoordinatorClient:
         except grpc.RpcError as exc:
             raise from_rpc_error(exc, self._peer) from None
 
-    def submit_train(self, epochs: int, idempotency_key: str = "") -> RequestRecord:
-        request = cpb.TrainRequest(epochs=epochs, idempotency_key=idempotency_key)
+    def submit_train(
+        self, epochs: int, idempotency_key: str = "", relearn: Sequence[int] = ()
+    ) -> RequestRecord:
+        request = cpb.TrainRequest(
+            epochs=epochs, idempotency_key=idempotency_key, relearn=list(relearn)
+        )
         return serde_operator.request_from_proto(self._call("SubmitTrain", request))
 
     def submit_unlearn(
@@ -78,6 +95,20 @@ class CoordinatorClient:
         reply = self._call("Repair", cpb.RepairRequest())
         status = serde_operator.status_from_proto(cpb.StatusResponse(parties=reply.parties))
         return int(reply.version), status
+
+    def align(self, timeout: float = 3600.0) -> cpb.AlignResponse:
+        """Private set intersection with every party (minutes for millions of IDs)."""
+        try:
+            return self._stub.Align(cpb.AlignRequest(), timeout=timeout)
+        except grpc.RpcError as exc:
+            raise from_rpc_error(exc, self._peer) from None
+
+    def predict(self, ids: Sequence[str]) -> Prediction:
+        """Scores of aligned IDs: their predicted classes and probabilities."""
+        reply = self._call("Predict", cpb.PredictRequest(ids=list(ids)))
+        names = list(reply.class_names)
+        probs = np.asarray(reply.probabilities, dtype=np.float32).reshape(len(ids), len(names))
+        return Prediction(names, np.asarray(reply.predicted, dtype=np.int64), probs, reply.version)
 
     def watch(self, request_id: str) -> Iterator[ProgressEvent | RequestRecord]:
         """Progress events and status changes of a request until it ends (no deadline)."""

@@ -84,13 +84,17 @@ def request_from_proto(msg: cpb.Request) -> RequestRecord:
     )
 
 
+_STATUS_SCALARS = (
+    "dataset", "num_classes", "running", "queued", "aligned", "train_samples", "test_samples",
+)  # fmt: skip
+
+
 def status_to_proto(report: StatusReport) -> cpb.StatusResponse:
     return cpb.StatusResponse(
-        dataset=report.dataset,
-        num_classes=report.num_classes,
+        **{k: getattr(report, k) for k in _STATUS_SCALARS},
         parties=[cpb.PartyStatus(**p.model_dump()) for p in report.parties],
-        running=report.running,
-        queued=report.queued,
+        class_names=report.class_names,
+        forgotten=report.forgotten,
     )
 
 
@@ -106,11 +110,10 @@ def status_from_proto(msg: cpb.StatusResponse) -> StatusReport:
         for p in msg.parties
     ]
     return StatusReport(
-        dataset=msg.dataset,
-        num_classes=msg.num_classes,
+        **{k: getattr(msg, k) for k in _STATUS_SCALARS},
         parties=parties,
-        running=msg.running,
-        queued=msg.queued,
+        class_names=list(msg.class_names),
+        forgotten=list(msg.forgotten),
     )
 
 

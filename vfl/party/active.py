@@ -51,6 +51,7 @@ class ActiveParty(VersionedModel):
         super().__init__()
         self.table = labels if isinstance(labels, LabelTable) else None
         self._labels = None if self.table else labels
+        self.sample_index: SampleIndex | None = None
         self.num_classes = labels.num_classes
         self._embed_dims = list(embed_dims)
         self._hidden = hidden
@@ -74,6 +75,12 @@ class ActiveParty(VersionedModel):
             raise ProtocolError("the active party was built from a fixed shard; it does not align")
         with self._lock:
             self._labels = self.table.shard(index)
+            self.sample_index = index
+            if self.durable is not None:
+                self.durable.save_index(index)
+
+    def resume_index(self, index: SampleIndex) -> None:
+        self.set_index(index)
 
     def reinitialize(self, seed: int) -> None:
         with self._lock:

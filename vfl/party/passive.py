@@ -103,6 +103,11 @@ class PassiveParty(VersionedModel):
                 self._alignment.check_index(index)
             self._load(self._own_table().shard(self.party_id, index))
             self.sample_index = index
+            if checked and self.durable is not None:
+                self.durable.save_index(index)
+
+    def resume_index(self, index: SampleIndex) -> None:
+        self.set_index(index, checked=False)
 
     def _own_table(self) -> FeatureTable:
         if self._table is None:

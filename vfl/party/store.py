@@ -5,6 +5,7 @@ Layout under a party's ``--state-dir``::
     versions/v{N}.pt              committed version N (the newest good one is current)
     versions/prepared-{token}.pt  a request's candidate: durable, but not current yet
     NAME.pt                       a symlink to the current version, for operators
+    index.json                    the aligned sample index (train and test IDs), once aligned
 
 Each file holds ``{"model": state_dict, "version": N, "digest": sha256, "party": name}``
 and is written atomically (temp file, fsync, rename, fsync dir). The digest is
@@ -26,13 +27,16 @@ coordinator's journal or runner.
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import os
 import re
 from pathlib import Path
 from typing import Any
 
-from vfl.errors import CheckpointError, ProtocolError
+from vfl.atomic import write_atomic
+from vfl.data.tables import SampleIndex
+from vfl.errors import CheckpointError, DataError, ProtocolError
 from vfl.party.state import fsync_dir, load_checkpoint, save_checkpoint, state_digest
 from vfl.party.versioned import VersionedModel
 
@@ -57,6 +61,7 @@ class CheckpointStore:
 
     def __init__(self, state_dir: Path | None, name: str, keep: int = KEEP) -> None:
         self.dir = Path(state_dir) / "versions" if state_dir is not None else None
+        self.index_path = Path(state_dir) / "index.json" if state_dir is not None else None
         self.name = name
         self.keep = keep
         self.current: int | None = None
@@ -100,7 +105,8 @@ class CheckpointStore:
         return state
 
     def load_into(self, party: VersionedModel) -> bool:
-        """Load the newest good version, attach this store; return whether one was loaded.
+        """Load the aligned index and the newest good version, attach this store; return
+        whether a version was loaded.
 
         A corrupt newest file is logged (naming it) and the previous good version
         is used; if every file is bad, this raises rather than start from fresh
@@ -108,6 +114,9 @@ class CheckpointStore:
         """
         if self.dir is None:
             return False
+        index = self.load_index()
+        if index is not None:  # aligned before the restart (the intersection was checked then)
+            party.resume_index(index)
         party.durable = self
         held = self.versions()
         if not held:
@@ -218,3 +227,25 @@ class CheckpointStore:
         for stale in self.dir.glob("prepared-*.pt"):  # one request at a time: none is live now
             with contextlib.suppress(OSError):
                 stale.unlink()
+
+    # -- the aligned sample index ----------------------------------------------
+    def save_index(self, index: SampleIndex) -> None:
+        """Keep the index a party was aligned on, so a restart needs no new ``vfl align``."""
+        if self.index_path is None:
+            return
+        self.index_path.parent.mkdir(parents=True, exist_ok=True)
+        text = json.dumps({"train": list(index.train), "test": list(index.test)})
+        write_atomic(self.index_path, lambda fh: fh.write(text.encode()), durable=True)
+
+    def load_index(self) -> SampleIndex | None:
+        """The saved index, or ``None`` before the first alignment; a bad file raises."""
+        if self.index_path is None or not self.index_path.exists():
+            return None
+        try:
+            data = json.loads(self.index_path.read_text())
+            return SampleIndex(tuple(data["train"]), tuple(data["test"]))
+        except (OSError, ValueError, KeyError, TypeError, DataError) as exc:
+            raise CheckpointError(
+                f"{self.index_path} is not a sample index ({exc}); run `vfl align` again "
+                "after moving it away"
+            ) from exc

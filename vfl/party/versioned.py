@@ -25,13 +25,16 @@ from __future__ import annotations
 
 import threading
 from abc import ABC
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import torch
 from torch import nn
 
 from vfl.errors import ProtocolError
 from vfl.party.state import clone_state, state_digest
+
+if TYPE_CHECKING:
+    from vfl.data.tables import SampleIndex
 
 __all__ = ["DurableVersions", "VersionedModel"]
 
@@ -51,6 +54,9 @@ class DurableVersions(Protocol):
 
     def discard(self, token: str) -> bool: ...
     def rollback(self, party: VersionedModel, version: int) -> None: ...
+    def save_index(self, index: SampleIndex) -> None:
+        """Durably keep the aligned sample index (a restart resumes aligned)."""
+        ...
 
 
 class VersionedModel(ABC):
@@ -68,6 +74,10 @@ class VersionedModel(ABC):
         self._committed: dict[str, int] = {}  # token -> version, so a retried commit is a no-op
         self.version = 0
         self.durable: DurableVersions | None = None
+
+    def resume_index(self, index: SampleIndex) -> None:
+        """Take back the sample index this party was aligned on before a restart."""
+        raise ProtocolError(f"{type(self).__name__} does not align")
 
     def state_dict(self) -> dict[str, Any]:
         """Weights and optimizer state: everything a checkpoint must hold."""

@@ -37,6 +37,8 @@ class RequestRecord(BaseModel):
     kind: Literal["train", "unlearn"]
     status: RequestStatus = "queued"
     classes: list[int] = Field(default_factory=list)
+    """``unlearn``: the classes it forgets. ``train``: forgotten classes it learns again
+    (``vfl train --relearn``); every other forgotten class stays out of training."""
     method: str = ""
     epochs: int = 0
     idempotency_key: str = ""
@@ -68,3 +70,9 @@ class StatusReport(BaseModel):
     parties: list[PartyStatus]
     running: str = ""
     queued: int = 0
+    class_names: list[str] = Field(default_factory=list)
+    forgotten: list[int] = Field(default_factory=list)
+    """Classes committed unlearning removed; training leaves them out."""
+    aligned: bool = True
+    train_samples: int = 0
+    test_samples: int = 0

@@ -232,10 +232,11 @@ class RequestRunner:
                 time.sleep(1.0)
 
     @contextmanager
-    def exclusive(self) -> Iterator[None]:
-        """Hold off requests (for ``vfl repair``); refuse if one is running now."""
+    def exclusive(self, what: str = "repair") -> Iterator[None]:
+        """Hold off requests (for ``vfl repair``, ``align``, ``predict``); refuse if one
+        is running now, so nothing reads or replaces a model mid-request."""
         if not self._busy.acquire(blocking=False):
-            raise VFLError(f"request {self.running or '?'} is running; repair once it ends")
+            raise VFLError(f"request {self.running or '?'} is running; {what} once it ends")
         try:
             yield
         finally:

@@ -9,21 +9,24 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class TrainRequest(_message.Message):
-    __slots__ = ("epochs", "batch_size", "lr", "idempotency_key")
+    __slots__ = ("epochs", "batch_size", "lr", "idempotency_key", "relearn")
     EPOCHS_FIELD_NUMBER: _ClassVar[int]
     BATCH_SIZE_FIELD_NUMBER: _ClassVar[int]
     LR_FIELD_NUMBER: _ClassVar[int]
     IDEMPOTENCY_KEY_FIELD_NUMBER: _ClassVar[int]
+    RELEARN_FIELD_NUMBER: _ClassVar[int]
     epochs: int
     batch_size: int
     lr: float
     idempotency_key: str
+    relearn: _containers.RepeatedScalarFieldContainer[int]
     def __init__(
         self,
         epochs: _Optional[int] = ...,
         batch_size: _Optional[int] = ...,
         lr: _Optional[float] = ...,
         idempotency_key: _Optional[str] = ...,
+        relearn: _Optional[_Iterable[int]] = ...,
     ) -> None: ...
 
 class UnlearnRequest(_message.Message):
@@ -232,17 +235,38 @@ class PartyStatus(_message.Message):
     ) -> None: ...
 
 class StatusResponse(_message.Message):
-    __slots__ = ("dataset", "num_classes", "parties", "running", "queued")
+    __slots__ = (
+        "dataset",
+        "num_classes",
+        "parties",
+        "running",
+        "queued",
+        "class_names",
+        "forgotten",
+        "aligned",
+        "train_samples",
+        "test_samples",
+    )
     DATASET_FIELD_NUMBER: _ClassVar[int]
     NUM_CLASSES_FIELD_NUMBER: _ClassVar[int]
     PARTIES_FIELD_NUMBER: _ClassVar[int]
     RUNNING_FIELD_NUMBER: _ClassVar[int]
     QUEUED_FIELD_NUMBER: _ClassVar[int]
+    CLASS_NAMES_FIELD_NUMBER: _ClassVar[int]
+    FORGOTTEN_FIELD_NUMBER: _ClassVar[int]
+    ALIGNED_FIELD_NUMBER: _ClassVar[int]
+    TRAIN_SAMPLES_FIELD_NUMBER: _ClassVar[int]
+    TEST_SAMPLES_FIELD_NUMBER: _ClassVar[int]
     dataset: str
     num_classes: int
     parties: _containers.RepeatedCompositeFieldContainer[PartyStatus]
     running: str
     queued: int
+    class_names: _containers.RepeatedScalarFieldContainer[str]
+    forgotten: _containers.RepeatedScalarFieldContainer[int]
+    aligned: bool
+    train_samples: int
+    test_samples: int
     def __init__(
         self,
         dataset: _Optional[str] = ...,
@@ -250,6 +274,11 @@ class StatusResponse(_message.Message):
         parties: _Optional[_Iterable[_Union[PartyStatus, _Mapping]]] = ...,
         running: _Optional[str] = ...,
         queued: _Optional[int] = ...,
+        class_names: _Optional[_Iterable[str]] = ...,
+        forgotten: _Optional[_Iterable[int]] = ...,
+        aligned: _Optional[bool] = ...,
+        train_samples: _Optional[int] = ...,
+        test_samples: _Optional[int] = ...,
     ) -> None: ...
 
 class RepairRequest(_message.Message):
@@ -266,4 +295,75 @@ class RepairResponse(_message.Message):
         self,
         version: _Optional[int] = ...,
         parties: _Optional[_Iterable[_Union[PartyStatus, _Mapping]]] = ...,
+    ) -> None: ...
+
+class AlignRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class AlignResponse(_message.Message):
+    __slots__ = (
+        "active_size",
+        "party_sizes",
+        "shared_with_active",
+        "train_samples",
+        "test_samples",
+    )
+    class PartySizesEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: int
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[int] = ...) -> None: ...
+
+    class SharedWithActiveEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: int
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[int] = ...) -> None: ...
+
+    ACTIVE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PARTY_SIZES_FIELD_NUMBER: _ClassVar[int]
+    SHARED_WITH_ACTIVE_FIELD_NUMBER: _ClassVar[int]
+    TRAIN_SAMPLES_FIELD_NUMBER: _ClassVar[int]
+    TEST_SAMPLES_FIELD_NUMBER: _ClassVar[int]
+    active_size: int
+    party_sizes: _containers.ScalarMap[str, int]
+    shared_with_active: _containers.ScalarMap[str, int]
+    train_samples: int
+    test_samples: int
+    def __init__(
+        self,
+        active_size: _Optional[int] = ...,
+        party_sizes: _Optional[_Mapping[str, int]] = ...,
+        shared_with_active: _Optional[_Mapping[str, int]] = ...,
+        train_samples: _Optional[int] = ...,
+        test_samples: _Optional[int] = ...,
+    ) -> None: ...
+
+class PredictRequest(_message.Message):
+    __slots__ = ("ids",)
+    IDS_FIELD_NUMBER: _ClassVar[int]
+    ids: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, ids: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class PredictResponse(_message.Message):
+    __slots__ = ("class_names", "predicted", "probabilities", "version")
+    CLASS_NAMES_FIELD_NUMBER: _ClassVar[int]
+    PREDICTED_FIELD_NUMBER: _ClassVar[int]
+    PROBABILITIES_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    class_names: _containers.RepeatedScalarFieldContainer[str]
+    predicted: _containers.RepeatedScalarFieldContainer[int]
+    probabilities: _containers.RepeatedScalarFieldContainer[float]
+    version: int
+    def __init__(
+        self,
+        class_names: _Optional[_Iterable[str]] = ...,
+        predicted: _Optional[_Iterable[int]] = ...,
+        probabilities: _Optional[_Iterable[float]] = ...,
+        version: _Optional[int] = ...,
     ) -> None: ...

@@ -80,6 +80,18 @@ class CoordinatorStub:
             response_deserializer=vfl_dot_v1_dot_coordinator__pb2.RepairResponse.FromString,
             _registered_method=True,
         )
+        self.Align = channel.unary_unary(
+            "/vfl.v1.Coordinator/Align",
+            request_serializer=vfl_dot_v1_dot_coordinator__pb2.AlignRequest.SerializeToString,
+            response_deserializer=vfl_dot_v1_dot_coordinator__pb2.AlignResponse.FromString,
+            _registered_method=True,
+        )
+        self.Predict = channel.unary_unary(
+            "/vfl.v1.Coordinator/Predict",
+            request_serializer=vfl_dot_v1_dot_coordinator__pb2.PredictRequest.SerializeToString,
+            response_deserializer=vfl_dot_v1_dot_coordinator__pb2.PredictResponse.FromString,
+            _registered_method=True,
+        )
 
 
 class CoordinatorServicer:
@@ -127,6 +139,18 @@ class CoordinatorServicer:
         context.set_details("Method not implemented!")
         raise NotImplementedError("Method not implemented!")
 
+    def Align(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details("Method not implemented!")
+        raise NotImplementedError("Method not implemented!")
+
+    def Predict(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details("Method not implemented!")
+        raise NotImplementedError("Method not implemented!")
+
 
 def add_CoordinatorServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -164,6 +188,16 @@ def add_CoordinatorServicer_to_server(servicer, server):
             servicer.Repair,
             request_deserializer=vfl_dot_v1_dot_coordinator__pb2.RepairRequest.FromString,
             response_serializer=vfl_dot_v1_dot_coordinator__pb2.RepairResponse.SerializeToString,
+        ),
+        "Align": grpc.unary_unary_rpc_method_handler(
+            servicer.Align,
+            request_deserializer=vfl_dot_v1_dot_coordinator__pb2.AlignRequest.FromString,
+            response_serializer=vfl_dot_v1_dot_coordinator__pb2.AlignResponse.SerializeToString,
+        ),
+        "Predict": grpc.unary_unary_rpc_method_handler(
+            servicer.Predict,
+            request_deserializer=vfl_dot_v1_dot_coordinator__pb2.PredictRequest.FromString,
+            response_serializer=vfl_dot_v1_dot_coordinator__pb2.PredictResponse.SerializeToString,
         ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -376,6 +410,66 @@ class Coordinator:
             "/vfl.v1.Coordinator/Repair",
             vfl_dot_v1_dot_coordinator__pb2.RepairRequest.SerializeToString,
             vfl_dot_v1_dot_coordinator__pb2.RepairResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True,
+        )
+
+    @staticmethod
+    def Align(
+        request,
+        target,
+        options=(),
+        channel_credentials=None,
+        call_credentials=None,
+        insecure=False,
+        compression=None,
+        wait_for_ready=None,
+        timeout=None,
+        metadata=None,
+    ):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            "/vfl.v1.Coordinator/Align",
+            vfl_dot_v1_dot_coordinator__pb2.AlignRequest.SerializeToString,
+            vfl_dot_v1_dot_coordinator__pb2.AlignResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True,
+        )
+
+    @staticmethod
+    def Predict(
+        request,
+        target,
+        options=(),
+        channel_credentials=None,
+        call_credentials=None,
+        insecure=False,
+        compression=None,
+        wait_for_ready=None,
+        timeout=None,
+        metadata=None,
+    ):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            "/vfl.v1.Coordinator/Predict",
+            vfl_dot_v1_dot_coordinator__pb2.PredictRequest.SerializeToString,
+            vfl_dot_v1_dot_coordinator__pb2.PredictResponse.FromString,
             options,
             channel_credentials,
             insecure,
