@@ -56,6 +56,7 @@ def _score(client: CoordinatorClient, ids: list[str], batch: int, quiet: bool) -
 
 
 def _csv(ids: list[str], parts: list[Prediction]) -> bytes:
+    """Probabilities with 9 significant digits: a float32 reads back exactly."""
     names = parts[0].class_names
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
@@ -63,7 +64,7 @@ def _csv(ids: list[str], parts: list[Prediction]) -> bytes:
     rows = iter(ids)
     for part in parts:
         for cls, probs in zip(part.predicted, part.probabilities, strict=True):
-            writer.writerow([next(rows), names[cls], *(f"{p:.6g}" for p in probs)])
+            writer.writerow([next(rows), names[cls], *(f"{p:.9g}" for p in probs)])
     return out.getvalue().encode()
 
 

@@ -78,15 +78,17 @@ def spawned(
     name: str,
     timeout: float = 120.0,
     threads: int | None = None,
+    cwd: Path | None = None,
 ) -> Iterator[ChildServer]:
     """Start ``command --ready-file F --exit-with-parent``; stop it when the block exits.
 
-    ``threads`` caps the child's torch/OpenMP threads (see :func:`vfl.processes.child_env`).
+    ``threads`` caps the child's torch/OpenMP threads (see :func:`vfl.processes.child_env`);
+    ``cwd`` is where it runs (a party's own folder), ``workdir`` where its log goes.
     """
     ready, log = workdir / f"{name}.port", workdir / f"{name}.log"
     ready.unlink(missing_ok=True)
-    argv = [*command, "--ready-file", str(ready), "--exit-with-parent"]
-    proc = start_child(argv, log, env=child_env(threads))
+    argv = [*command, "--ready-file", str(ready.absolute()), "--exit-with-parent"]
+    proc = start_child(argv, log, env=child_env(threads), cwd=cwd)
     try:
         yield ChildServer(name, proc, ready, log, timeout)
     finally:
