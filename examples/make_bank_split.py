@@ -8,7 +8,7 @@ gives::
     deploy-data/active/features.csv    id, income, age, tenure  (the bank's own columns)
     deploy-data/passive-0/party-0.csv  id, 8 card-spending columns     (a card issuer)
     deploy-data/passive-1/party-1.csv  id, 8 browsing columns, region  (a retailer)
-    deploy-data/score-ids.txt          some customer IDs to score with `vfl predict`
+    deploy-data/operator/score-ids.txt some customer IDs to score with `vfl predict`
 
 The labels ("loan", "mortgage", "card", "savings": the product a customer took)
 exist only in the bank's folder. The ID sets overlap only partly: each
@@ -80,7 +80,8 @@ def make_split(out: Path, customers: int = 3000, seed: int = 0) -> dict[str, int
     label_rows = [[ids[k], PRODUCTS[y[k]], s] for k, s in zip(labelled, split, strict=True)]
     _write(out / "active" / "labels.csv", ["id", "product", "split"], label_rows)
     shared = np.flatnonzero(held["active"] & held["passive-0"] & held["passive-1"])
-    (out / "score-ids.txt").write_text("\n".join(ids[shared[:200]]) + "\n")
+    (out / "operator").mkdir(parents=True, exist_ok=True)
+    (out / "operator" / "score-ids.txt").write_text("\n".join(ids[shared[:200]]) + "\n")
     return counts
 
 

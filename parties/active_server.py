@@ -126,7 +126,8 @@ class ActiveServer:
         """Train on every training sample except those of still-forgotten classes."""
         cfg = self.cfg.train
         train = TrainConfig(epochs=record.epochs, batch_size=cfg.batch_size, update=cfg.update)
-        seed = derive_seed(self.cfg.federation.seed, "train-order", record.id)
+        # seeded by the version it starts from: the same history gives the same model
+        seed = derive_seed(self.cfg.federation.seed, "train-order", str(self.co.active.version))
         left_out = sorted(set(self.forgotten()) - set(record.classes))
         ids = self.labels.train_ids
         ids = ids[~np.isin(self.labels.labels_of(ids), left_out)]

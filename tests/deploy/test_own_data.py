@@ -57,7 +57,7 @@ def load_example() -> object:
 def own_certs(pki: Path, folder: Path, name: str) -> Path:
     """What an organisation is handed: its key and certificate, and the CA certificate."""
     out = folder / "certs"
-    out.mkdir(parents=True)
+    out.mkdir(parents=True, exist_ok=True)
     for file in ("ca.crt", f"{name}.crt", f"{name}.key"):
         shutil.copy(pki / file, out / file)
     return out
@@ -147,10 +147,15 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]
 def test_every_step_from_align_to_relearn(deployment: Deployment) -> None:
     d = deployment
     d.refused("not aligned yet: run `vfl align --coordinator", "train", "--epochs", "1")
-    ids = (d.root / "score-ids.txt").read_text().split()
+    ids = (d.root / "operator" / "score-ids.txt").read_text().split()
     out = d.root / "operator" / "pred.csv"
     d.refused(
-        "not aligned yet", "predict", "--ids", str(d.root / "score-ids.txt"), "--out", str(out)
+        "not aligned yet",
+        "predict",
+        "--ids",
+        str(d.root / "operator" / "score-ids.txt"),
+        "--out",
+        str(out),
     )
 
     report = json.loads(d.ok("align", "--json"))
@@ -171,7 +176,9 @@ def test_every_step_from_align_to_relearn(deployment: Deployment) -> None:
     train_id = d.ok("train", "--epochs", "3", "--wait", "--quiet").split()[0]
     assert d.record(train_id)["status"] == "committed"
 
-    d.ok("predict", "--ids", str(d.root / "score-ids.txt"), "--out", str(out), "--quiet")
+    d.ok(
+        "predict", "--ids", str(d.root / "operator" / "score-ids.txt"), "--out", str(out), "--quiet"
+    )
     rows = list(csv.DictReader(out.open()))
     names = ["card", "loan", "mortgage", "savings"]
     assert list(rows[0]) == ["id", "predicted", *(f"p_{n}" for n in names)]

@@ -1,12 +1,15 @@
 """docker-compose.yml, run without Docker: each service's command as a local process.
 
 Hostnames become 127.0.0.1, every listen port becomes one the OS picks (the
-servers report it), volumes become temp folders. Then the operator service's
-CLI trains and unlearns through the coordinator, exactly as documented.
+servers report it), volumes and bind mounts become temp folders. The data are
+the example's bank split, one folder per organisation; then the align job and
+the operator service's CLI align, train, predict, unlearn and predict again
+through the coordinator, exactly as documented.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import re
 from contextlib import ExitStack
@@ -38,7 +41,7 @@ class LocalCompose:
         for spec in self.services[service].get("volumes", []):
             name, mount = spec.split(":")[:2]
             out[mount] = self.workdir / name
-            out[mount].mkdir(exist_ok=True)
+            out[mount].mkdir(parents=True, exist_ok=True)
         return out
 
     def rewrite(self, service: str, token: str) -> str:
@@ -86,9 +89,33 @@ def _ok(result: Result) -> str:
     return result.stdout
 
 
+def load_compose(workdir: Path) -> LocalCompose:
+    return LocalCompose(yaml.safe_load((ROOT / "docker-compose.yml").read_text()), workdir)
+
+
+def test_each_party_mounts_only_its_own_data_and_key(tmp_path: Path) -> None:
+    compose = load_compose(tmp_path)
+    for name in ("passive-0", "passive-1", "active"):
+        mounts = {m.split(":")[0]: m.split(":")[1] for m in compose.services[name]["volumes"]}
+        assert mounts == {
+            f"./deploy-data/{name}": "/data",
+            f"./certs/{name}": "/certs",
+            f"{name}-state": "/state",
+        }
+        assert compose.services[name]["restart"] == "unless-stopped"
+    assert compose.services["align"]["command"] == ["align"]
+
+
 @pytest.mark.slow
-def test_compose_services_train_and_unlearn_through_the_cli(tmp_path: Path) -> None:
-    compose = LocalCompose(yaml.safe_load((ROOT / "docker-compose.yml").read_text()), tmp_path)
+def test_compose_services_align_train_predict_and_unlearn_through_the_cli(
+    tmp_path: Path,
+) -> None:
+    compose = load_compose(tmp_path)
+    example = importlib.util.spec_from_file_location("split", ROOT / "examples/make_bank_split.py")
+    assert example is not None and example.loader is not None
+    module = importlib.util.module_from_spec(example)
+    example.loader.exec_module(module)
+    module.make_split(tmp_path / "deploy-data", customers=600, seed=0)
     certs_job = compose.services["certs"]["command"]
     _ok(compose.run("certs", certs_job))
     assert "keeping it" in _ok(compose.run("certs", certs_job))  # a re-run job is harmless
@@ -105,10 +132,19 @@ def test_compose_services_train_and_unlearn_through_the_cli(tmp_path: Path) -> N
         def operator(*args: str) -> Result:
             return compose.run("operator", list(args))
 
-        train_id = _ok(operator("train", "--epochs", "2", "--wait", "--quiet")).split()[0]
-        unlearn = operator("unlearn", "--class", "3", "--wait", "--quiet")
+        assert "aligned:" in _ok(compose.run("align", compose.services["align"]["command"]))
+        train_id = _ok(operator("train", "--epochs", "3", "--wait", "--quiet")).split()[0]
+        predict = ("predict", "--ids", "/data/score-ids.txt", "--out", "/data/pred.csv", "--quiet")
+        _ok(operator(*predict))
+        first = (tmp_path / "deploy-data/operator/pred.csv").read_text().splitlines()
+        assert first[0] == "id,predicted,p_card,p_loan,p_mortgage,p_savings" and len(first) == 201
+        unlearn = operator("unlearn", "--class", "1", "--wait", "--quiet")
         unlearn_id = _ok(unlearn).strip()
         assert "unlearned (luv)" in unlearn.stderr  # the final metrics table
+        _ok(operator(*predict))
+        second = (tmp_path / "deploy-data/operator/pred.csv").read_text().splitlines()
+        assert [r.split(",")[0] for r in second] == [r.split(",")[0] for r in first]
+        assert not [r for r in second[1:] if r.split(",")[1] == "loan"]  # class 1 is forgotten
 
         records = json.loads(_ok(operator("requests", "list", "--json")))
         assert [(r["id"], r["status"]) for r in records] == [
@@ -117,7 +153,7 @@ def test_compose_services_train_and_unlearn_through_the_cli(tmp_path: Path) -> N
         ]
         shown = json.loads(_ok(operator("requests", "show", unlearn_id, "--json")))
         assert shown["after"]["forget_acc"] < shown["before"]["forget_acc"]
-        parties = {"passive-0", "passive-1", "active"}
+        parties = {"passive-0", "passive-1", "active-features", "active"}
         assert set(shown["digests_after"]) == parties
         assert all(shown["digests_after"][p] != shown["digests_before"][p] for p in parties)
 
@@ -131,7 +167,10 @@ def test_compose_services_train_and_unlearn_through_the_cli(tmp_path: Path) -> N
         bad = operator("unlearn", "--class", "42")
         assert bad.exit_code == 2 and "out of range" in bad.stderr
         assert len(bad.stderr.strip().splitlines()) == 1
-        intruder = compose.run("operator", ["status"], VFL_IDENTITY="passive-0")
+        intruder = compose.run(  # a party's own certificate is not an operator's
+            "operator", ["status"], VFL_IDENTITY="passive-0",
+            VFL_CERTS=str(tmp_path / "certs" / "passive-0"),
+        )  # fmt: skip
         assert intruder.exit_code == 2 and "only operator certificates" in intruder.stderr
         children = [*passives, active]
 

@@ -16,7 +16,7 @@ from rich.table import Table
 
 from vfl.cli.errors import friendly_errors
 from vfl.cli.options import PrintJsonOpt, with_coordinator
-from vfl.cli.render import console
+from vfl.cli.render import stdout
 from vfl.grpc.operator import CoordinatorClient
 
 __all__ = ["align"]
@@ -45,4 +45,4 @@ def align(client: CoordinatorClient, as_json: PrintJsonOpt = False) -> None:
     for party, size in report["party_ids"].items():
         table.add_row(party, str(size), str(report["shared_with_active"][party]))
     table.caption = f"train {report['train']} · test {report['test']}"
-    console.print(table)
+    stdout.print(table)

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from vfl.cli.errors import friendly_errors
-from vfl.grpc.certs import CA_NAME, init_certs
+from vfl.grpc.certs import CA_NAME, bundle_identities, init_certs
 
 __all__ = ["certs_app"]
 
@@ -29,6 +29,13 @@ def init(
     keep_existing: Annotated[
         bool, typer.Option(help="Do nothing if OUT already holds a CA (for re-run jobs).")
     ] = False,
+    bundles: Annotated[
+        bool,
+        typer.Option(
+            help="Also write OUT/NAME/ per identity (ca.crt, NAME.crt, NAME.key): the one "
+            "folder each organisation mounts."
+        ),
+    ] = False,
 ) -> None:
     """Create ca.crt/ca.key and NAME.crt/NAME.key for every --party and --operator."""
     if keep_existing and (out / f"{CA_NAME}.key").exists():
@@ -36,4 +43,7 @@ def init(
         return
     paths = init_certs(out, party or [], operator or [], days)
     typer.echo(f"wrote {len(paths)} files to {out}")
+    if bundles:
+        folders = bundle_identities(out, [*(party or []), *(operator or [])])
+        typer.echo(f"one folder per identity: {', '.join(str(f) for f in folders)}")
     typer.echo(f"keep {out / 'ca.key'} offline; give each process only its own NAME.key")

@@ -13,9 +13,12 @@ from rich.table import Table
 from vfl.progress import ProgressCallback, ProgressEvent
 from vfl.txn.records import PartyStatus
 
-__all__ = ["console", "parties_table", "progress_bars", "results_table"]
+__all__ = ["console", "parties_table", "progress_bars", "results_table", "stdout"]
 
 console = Console(stderr=True)
+"""Progress, warnings and (for the older commands) tables: stderr."""
+stdout = Console()
+"""Results (tables a script may capture): stdout. ``align`` uses it."""
 
 
 def _pct(value: float | None) -> str:

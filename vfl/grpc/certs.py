@@ -160,6 +160,23 @@ def init_certs(out: Path, parties: list[str], operators: list[str], days: int = 
     return sorted(out.iterdir())
 
 
+def bundle_identities(out: Path, names: list[str]) -> list[Path]:
+    """``OUT/NAME/`` per identity: ``ca.crt``, ``NAME.crt``, ``NAME.key`` and nothing else.
+
+    Each folder is what one organisation's container mounts (``--certs OUT/NAME``):
+    never the CA key, never another identity's key.
+    """
+    folders = []
+    for name in names:
+        folder = Path(out) / _check_name(name)
+        folder.mkdir(exist_ok=True)
+        _write(folder / f"{CA_NAME}.crt", (Path(out) / f"{CA_NAME}.crt").read_bytes())
+        _write(folder / f"{name}.crt", (Path(out) / f"{name}.crt").read_bytes())
+        _write(folder / f"{name}.key", (Path(out) / f"{name}.key").read_bytes(), private=True)
+        folders.append(folder)
+    return folders
+
+
 def issue_certificate(ca_dir: Path, identity: Identity, out: Path, days: int = 365) -> None:
     """Issue one more certificate from the CA in ``ca_dir`` (its ``ca.key`` and ``ca.crt``)."""
     ca_key = serialization.load_pem_private_key((ca_dir / f"{CA_NAME}.key").read_bytes(), None)
