@@ -65,3 +65,12 @@ OPERATOR_COMMANDS = [  # nothing listens on port 1: each connects, fails with ex
 
 def test_an_operator_command_that_runs_imports_no_torch_or_sklearn() -> None:
     assert heavy_modules_loaded(*OPERATOR_COMMANDS) == dict.fromkeys(OPERATOR_COMMANDS, "")
+
+
+def test_version_prints_the_installed_version() -> None:
+    from importlib.metadata import version
+
+    from tests.fixtures.cli import run_vfl
+
+    result = run_vfl("--version")
+    assert result.exit_code == 0 and result.stdout.strip() == f"vfl {version('vfl')}"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 
 from vfl.cli import audit, certs, operator, serve, simulate
@@ -32,8 +34,23 @@ app.add_typer(receipt_app, name="receipt")
 app.command(name="repair")(repair)
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        from vfl import __version__
+
+        typer.echo(f"vfl {__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
-def _root() -> None:
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", is_eager=True, callback=_print_version, help="Print the version."
+        ),
+    ] = False,
+) -> None:
     """Vertical federated learning with privacy-preserving label unlearning."""
 
 

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import grpc
+
 from vfl.grpc import serde
 from vfl.grpc.errors import from_rpc_error
 from vfl.grpc.health import wait_healthy

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import grpc
+
 from vfl.errors import (
     ProtocolError,
     UnknownRequestError,

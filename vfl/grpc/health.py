@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import time
 
+import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-import grpc
 from vfl.grpc.errors import PartyUnavailableError
 
 __all__ = ["wait_healthy"]

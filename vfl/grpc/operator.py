@@ -10,9 +10,9 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import grpc
 import numpy as np
 
-import grpc
 from vfl.grpc import serde_operator
 from vfl.grpc.errors import from_rpc_error
 from vfl.grpc.proto import coordinator_pb2 as cpb

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import grpc
+
 from vfl.grpc.errors import PartyUnavailableError
 from vfl.processes import child_env, log_tail, signal_group, start_child, stop_children
 

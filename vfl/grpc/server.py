@@ -20,10 +20,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-import grpc
 from vfl.atomic import write_atomic
 from vfl.errors import ConfigError
 from vfl.grpc.address import check_address, host_and_port

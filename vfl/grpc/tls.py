@@ -14,9 +14,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import grpc
 from pydantic import BaseModel, ConfigDict
 
-import grpc
 from vfl.errors import ConfigError
 from vfl.grpc.address import check_address
 from vfl.grpc.certs import CA_NAME, Identity, identity_of_pem, server_name
