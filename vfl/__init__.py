@@ -1,16 +1,28 @@
 """vfl: vertical federated learning with privacy-preserving label unlearning.
 
 Importing the package loads nothing heavy (no torch): the command line's start-up
-and the operator commands depend on that. The library lives in the subpackages.
+and the operator commands depend on that. :class:`Federation`
+(the Python API, :mod:`vfl.api`) loads on first use.
 """
 
 from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
+from typing import Any
 
-__all__ = ["__version__"]
+__all__ = ["Federation", "__version__"]
+_API = ("Federation",)
 
 try:
     __version__ = version("vfl")
 except PackageNotFoundError:  # a source tree that was never installed
     __version__ = "0+unknown"
+
+
+def __getattr__(name: str) -> Any:
+    """``vfl.Federation``, imported when first asked for (torch loads then)."""
+    if name in _API:
+        from vfl import api
+
+        return getattr(api, name)
+    raise AttributeError(f"module 'vfl' has no attribute {name!r}")

@@ -54,8 +54,11 @@ def mia_score(member: np.ndarray, non_member: np.ndarray, target: np.ndarray) ->
 
     As in the paper: members are retained training samples, non-members the test
     set, targets the forgotten class's training samples. After good unlearning the
-    targets look like non-members, as they would after retraining.
+    targets look like non-members, as they would after retraining. NaN with no
+    targets (nothing forgotten: there is no one to call a member).
     """
+    if target.size == 0:
+        return float("nan")
     x = np.concatenate([member, non_member])[:, None]
     y = np.concatenate([np.ones(member.size), np.zeros(non_member.size)])
     clf = LogisticRegression(class_weight="balanced").fit(x, y)

@@ -74,3 +74,14 @@ def test_version_prints_the_installed_version() -> None:
 
     result = run_vfl("--version")
     assert result.exit_code == 0 and result.stdout.strip() == f"vfl {version('vfl')}"
+
+
+def test_import_vfl_loads_no_torch_until_the_api_is_used() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, vfl; assert 'torch' not in sys.modules, 'torch at import'; "
+        "vfl.Federation; assert 'torch' in sys.modules"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
