@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from vfl.coordinator import Coordinator, TrainConfig
 from vfl.data.base import LabelShard
+from vfl.data.tables import resolve_classes
 from vfl.errors import ConfigError, ProtocolError, VFLError
 from vfl.federation import (
     ActiveData,
@@ -280,7 +281,9 @@ class CoordinatorServicer(cpb_grpc.CoordinatorServicer):
         method = request.method or "luv"
         get_method(method)
         self._server.require_aligned()
-        classes = validate_classes(list(request.classes), self._server.co.active.num_classes)
+        active = self._server.co.active
+        named = resolve_classes(request.class_names, active.labels.class_names)
+        classes = validate_classes([*request.classes, *named], active.num_classes)
         record = RequestRecord(
             id="", kind="unlearn", classes=classes, method=method,
             idempotency_key=request.idempotency_key,

@@ -120,3 +120,15 @@ def test_builtin_tables_split_columns_and_labels_apart() -> None:
     labels = label_table_of(ds).shard()
     np.testing.assert_array_equal(labels.labels_of(ds.test_ids), ds.y_test)
     assert labels.class_names == tuple(str(c) for c in range(10))
+
+
+def test_classes_by_name_or_index_and_names_win() -> None:
+    from vfl.data.tables import resolve_classes
+    from vfl.errors import ConfigError
+
+    assert resolve_classes(["loan", "0"], ("card", "loan")) == [1, 0]
+    assert resolve_classes(["3"], ("1", "2", "3")) == [2]  # the name "3", not index 3
+    with pytest.raises(ConfigError, match=r"no class 'lion' \(classes: card, loan\)"):
+        resolve_classes(["lion"], ("card", "loan"))
+    with pytest.raises(ConfigError, match="no class '99999999999'"):
+        resolve_classes(["99999999999"], ("card", "loan"))

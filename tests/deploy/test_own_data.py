@@ -192,7 +192,11 @@ def test_every_step_from_align_to_relearn(deployment: Deployment) -> None:
     assert not (d.root / "operator" / "never.csv").exists()
 
     loan = names.index("loan")
-    unlearn_id = d.ok("unlearn", "--class", str(loan), "--wait", "--quiet").strip()
+    d.refused(
+        "no class 'lion' (classes: card, loan, mortgage, savings)", "unlearn", "--class", "lion"
+    )
+    unlearn_id = d.ok("unlearn", "--class", "loan", "--wait", "--quiet").strip()  # by name
+    assert d.record(unlearn_id)["classes"] == [loan]
     assert d.record(unlearn_id)["after"]["forget_acc"] == 0.0
     again = d.ok("train", "--epochs", "3", "--wait", "--quiet").split()[0]
     after = d.record(again)["after"]

@@ -92,7 +92,11 @@ def train(
 def unlearn(
     client: CoordinatorClient,
     unlearn_class: Annotated[
-        list[int], typer.Option("--class", help="Class to forget; repeat for several.")
+        list[str],
+        typer.Option(
+            "--class",
+            help="Class to forget, by name as the label file writes it or by index; repeat.",
+        ),
     ],
     method: Annotated[str, typer.Option(help=f"One of: {', '.join(method_names())}.")] = "luv",
     idempotency_key: IdempotencyKeyOpt = "",
@@ -103,16 +107,16 @@ def unlearn(
     submitted = client.submit_unlearn(unlearn_class, method, idempotency_key)
     record = _finish(client, submitted, wait, quiet)
     if wait:
-        report = _table_report(record, client.status().dataset)
-        console.print(results_table(report))
+        console.print(results_table(_table_report(record, client.status())))
 
 
-def _table_report(record: RequestRecord, dataset: str) -> dict[str, Any]:
+def _table_report(record: RequestRecord, status: StatusReport) -> dict[str, Any]:
     """The shape :func:`vfl.cli.render.results_table` draws: before vs after."""
+    names = status.class_names
     return {
-        "dataset": dataset,
+        "dataset": status.dataset,
         "parties": len(record.digests_before) - 1,
-        "classes_forgotten": record.classes,
+        "classes_forgotten": [names[c] if c < len(names) else c for c in record.classes],
         "method": record.method,
         "original": {k: v for k, v in record.before.items() if k != "seconds"},
         "unlearned": record.after,
@@ -169,13 +173,12 @@ def show_request(
     record, signed = client.get_with_receipt(request_id)
     if receipt is not None:
         write_receipt(receipt, record.id, record.status, signed)
-    dataset = "" if as_json else client.status().dataset
     if as_json:
         _print_json(record)
         return
     console.print(_requests_table([record]))
     if record.kind == "unlearn" and record.after:
-        console.print(results_table(_table_report(record, dataset)))
+        console.print(results_table(_table_report(record, client.status())))
     for party, digest in record.digests_after.items():
         console.print(f"{party}: {record.digests_before.get(party, '-')[:12]} -> {digest[:12]}")
 

@@ -25,7 +25,7 @@ import numpy as np
 
 from vfl.data.base import Dataset, LabelShard, PartyShard
 from vfl.data.csvfile import CsvTable, read_table
-from vfl.errors import DataError, UnknownSampleError
+from vfl.errors import ConfigError, DataError, UnknownSampleError
 
 __all__ = [
     "TEST_FRACTION",
@@ -38,6 +38,7 @@ __all__ = [
     "label_table_of",
     "read_feature_table",
     "read_label_table",
+    "resolve_classes",
     "rows_of",
     "split_column",
     "tables_of",
@@ -226,6 +227,21 @@ class FederationTables:
 
     labels: LabelTable
     passive: list[FeatureTable]
+
+
+def resolve_classes(values: Iterable[str], names: Sequence[str]) -> list[int]:
+    """Classes given as text, as indices: a class name as written in the label file, or an
+    index. A name wins over an index (with names ``"1","2","3"``, ``"3"`` is the third
+    class); anything else is one error listing the names."""
+    out = []
+    for value in values:
+        if value in names:
+            out.append(list(names).index(value))
+        elif value.lstrip("-").isdigit() and len(value) <= 9:
+            out.append(int(value))  # the range is checked with the other classes
+        else:
+            raise ConfigError(f"no class {value!r} (classes: {', '.join(names)})")
+    return out
 
 
 # -- files -------------------------------------------------------------------------

@@ -66,10 +66,11 @@ class CoordinatorClient:
         return serde_operator.request_from_proto(self._call("SubmitTrain", request))
 
     def submit_unlearn(
-        self, classes: list[int], method: str, idempotency_key: str = ""
+        self, classes: Sequence[int | str], method: str, idempotency_key: str = ""
     ) -> RequestRecord:
+        """``classes`` by index or by name as the label file writes them (names win)."""
         request = cpb.UnlearnRequest(
-            classes=classes, method=method, idempotency_key=idempotency_key
+            class_names=[str(c) for c in classes], method=method, idempotency_key=idempotency_key
         )
         return serde_operator.request_from_proto(self._call("SubmitUnlearn", request))
 

@@ -30,18 +30,21 @@ class TrainRequest(_message.Message):
     ) -> None: ...
 
 class UnlearnRequest(_message.Message):
-    __slots__ = ("classes", "method", "idempotency_key")
+    __slots__ = ("classes", "method", "idempotency_key", "class_names")
     CLASSES_FIELD_NUMBER: _ClassVar[int]
     METHOD_FIELD_NUMBER: _ClassVar[int]
     IDEMPOTENCY_KEY_FIELD_NUMBER: _ClassVar[int]
+    CLASS_NAMES_FIELD_NUMBER: _ClassVar[int]
     classes: _containers.RepeatedScalarFieldContainer[int]
     method: str
     idempotency_key: str
+    class_names: _containers.RepeatedScalarFieldContainer[str]
     def __init__(
         self,
         classes: _Optional[_Iterable[int]] = ...,
         method: _Optional[str] = ...,
         idempotency_key: _Optional[str] = ...,
+        class_names: _Optional[_Iterable[str]] = ...,
     ) -> None: ...
 
 class Metrics(_message.Message):
