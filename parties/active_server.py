@@ -9,6 +9,7 @@ servicer only validates, converts and forwards.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Iterator
 from pathlib import Path
@@ -43,6 +44,7 @@ from vfl.progress import ProgressCallback
 from vfl.protocol.client import InProcessClient, PassivePartyClient
 from vfl.seeding import derive_seed
 from vfl.txn.journal import MemoryJournal, RequestJournal
+from vfl.txn.receipts import PUBLIC_KEY_FILE
 from vfl.txn.records import PartyStatus, RequestRecord, StatusReport
 from vfl.txn.recovery import recover
 from vfl.txn.runner import RequestRunner
@@ -99,11 +101,12 @@ class ActiveServer:
             client.wait_ready(cfg.connect_timeout)
         clients: list[PassivePartyClient] = [*remote, *own]
         dims = [client.info().embed_dim for client in clients]
-        self.co = Coordinator(build_active_party(cfg.federation, dims, labels=labels), clients)
+        journal = journal or _default_journal(cfg.state_dir)
+        active = build_active_party(cfg.federation, dims, labels=labels)
+        self.co = Coordinator(active, clients, fence=_fence(cfg.state_dir))
         self.store = CheckpointStore(cfg.state_dir, "active")
         self.store.load_into(self.co.active)
         self.align_command = "vfl align --coordinator HOST:PORT"
-        journal = journal or _default_journal(cfg.state_dir)
         for record in recover(journal, self.co):  # rolls decided requests forward, aborts others
             log.warning("request %s: %s", record.id, record.error)
         self.runner = RequestRunner(  # commits write through the store
@@ -236,6 +239,15 @@ def _own_features(cfg: ActiveServerConfig) -> InProcessClient:
     state_dir = cfg.state_dir / "own-features" if cfg.state_dir else None
     CheckpointStore(state_dir, OWN_FEATURES).load_into(party)
     return InProcessClient(party)
+
+
+def _fence(state_dir: Path | None) -> str:
+    """This coordinator's name to the parties: the fingerprint of its journal's signing
+    key (made with the journal). No state dir, no journal: no fence, and parties already
+    bound to a coordinator refuse this one."""
+    if state_dir is None:
+        return ""
+    return hashlib.sha256((state_dir / PUBLIC_KEY_FILE).read_bytes()).hexdigest()[:32]
 
 
 def _default_journal(state_dir: Path | None) -> RequestJournal:

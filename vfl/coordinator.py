@@ -141,9 +141,13 @@ class Coordinator:
         active: ActiveParty,
         clients: Sequence[PassivePartyClient],
         gradient_transforms: Sequence[GradientTransform] = (),
+        fence: str = "",
     ) -> None:
+        """``fence`` names this coordinator to parties that keep durable state (the
+        fingerprint of its journal's key): they serve only the first one they see."""
         self.active = active
         self.clients = list(clients)
+        self.fence = fence
         self._pool = ThreadPoolExecutor(max_workers=max(1, len(self.clients)))
         self._transforms: tuple[GradientTransform, ...] = tuple(gradient_transforms)
         self._unsent: tuple[np.ndarray, list[torch.Tensor]] | None = None
@@ -279,7 +283,7 @@ class Coordinator:
     def begin(self, token: str) -> None:
         """Every party remembers the state :meth:`abort` goes back to."""
         self._refuse_unsent("begin")
-        self.each(lambda c: c.begin(token))
+        self.each(lambda c: c.begin(token, self.fence))
         self.active.begin(token)
 
     def prepare(self, token: str) -> dict[str, tuple[int, str]]:
@@ -319,7 +323,7 @@ class Coordinator:
     def rollback(self, version: int) -> None:
         """Every party back to a committed ``version`` it holds (repairs a version split)."""
         self.flush()  # a rollback to the current version keeps the weights
-        self.each(lambda c: c.rollback(version))
+        self.each(lambda c: c.rollback(version, self.fence))
         self.active.rollback(version)
 
     def digests(self) -> dict[str, str]:
@@ -351,7 +355,7 @@ class Coordinator:
                 f"the active party: {pairs})"
             )
         index = table.split(common, seed)
-        self.each(lambda c: c.set_index(session, index.train, index.test))
+        self.each(lambda c: c.set_index(session, index.train, index.test, self.fence))
         self.active.set_index(index)
         ids = [c.party_id for c in self.clients]
         return AlignmentReport(

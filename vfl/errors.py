@@ -12,6 +12,7 @@ __all__ = [
     "CheckpointError",
     "ConfigError",
     "DataError",
+    "FencedError",
     "ProtocolError",
     "UnknownRequestError",
     "UnknownSampleError",
@@ -37,6 +38,10 @@ class ProtocolError(VFLError):
 
     Example: ``backward`` for IDs that were not the last ``embed(train=True)``.
     """
+
+
+class FencedError(ProtocolError):
+    """A party refused a coordinator other than the one it is bound to."""
 
 
 class WireFormatError(ProtocolError):

@@ -25,15 +25,16 @@ ALLOWED_FIELDS = {
     "vfl.v1.ConfigureRequest": {"update"},
     "vfl.v1.UpdateConfig": {"optimizer", "lr", "momentum", "weight_decay", "freeze_norm_stats"},
     "vfl.v1.ReinitializeRequest": {"seed"},
-    "vfl.v1.TokenRequest": {"token"},
+    # request/trial tokens; `fence`: the coordinator's key fingerprint (no data)
+    "vfl.v1.TokenRequest": {"token", "fence"},
     # alignment: a session token, set sizes, chunk numbers, PSI chunks (blinded group
     # elements / tags of IDs) and sorted ID lists; nothing is computed from a label
     "vfl.v1.AlignBeginRequest": {"session", "peer_size"},
     "vfl.v1.AlignSetupChunkRequest": {"session", "index"},
     "vfl.v1.AlignChunkRequest": {"session", "data"},
     "vfl.v1.AlignRevealRequest": {"session", "data", "last"},
-    "vfl.v1.SetIndexRequest": {"session", "train", "test"},
-    "vfl.v1.RollbackRequest": {"version"},  # `vfl repair`: a model version number only
+    "vfl.v1.SetIndexRequest": {"session", "train", "test", "fence"},
+    "vfl.v1.RollbackRequest": {"version", "fence"},  # `vfl repair`: a version number only
     "vfl.v1.Tensor": {"dtype", "shape", "data"},
 }
 FORBIDDEN = re.compile(r"label|class|loss|target|objective|y_|^y$", re.IGNORECASE)

@@ -22,7 +22,7 @@ ALLOWED_ARGS = {
     "open_trial": {"token"},
     "keep_trial": {"token"},
     "undo_trial": {"token"},
-    "begin": {"token"},
+    "begin": {"token", "fence"},  # fence: the coordinator key's fingerprint
     "abort": {"token"},
     "info": set(),
 }
@@ -54,6 +54,9 @@ def _assert_label_free(calls, embed_dim: int, n_samples: int) -> None:
                 assert isinstance(value, int)
             elif name == "token":
                 assert isinstance(value, str)
+            elif name == "fence":  # empty, or a key fingerprint: 32 hex digits
+                assert isinstance(value, str) and len(value) in (0, 32)
+                assert set(value) <= set("0123456789abcdef")
 
 
 @pytest.mark.parametrize("method", method_names())

@@ -6,6 +6,7 @@ Layout under a party's ``--state-dir``::
     versions/prepared-{token}.pt  a request's candidate: durable, but not current yet
     NAME.pt                       a symlink to the current version, for operators
     index.json                    the aligned sample index (train and test IDs), once aligned
+    coordinator.fence             the coordinator this party serves (docs/operations.md)
 
 Each file holds ``{"model": state_dict, "version": N, "digest": sha256, "party": name}``
 and is written atomically (temp file, fsync, rename, fsync dir). The digest is
@@ -62,6 +63,7 @@ class CheckpointStore:
     def __init__(self, state_dir: Path | None, name: str, keep: int = KEEP) -> None:
         self.dir = Path(state_dir) / "versions" if state_dir is not None else None
         self.index_path = Path(state_dir) / "index.json" if state_dir is not None else None
+        self.fence_path = Path(state_dir) / "coordinator.fence" if state_dir is not None else None
         self.name = name
         self.keep = keep
         self.current: int | None = None
@@ -227,6 +229,19 @@ class CheckpointStore:
         for stale in self.dir.glob("prepared-*.pt"):  # one request at a time: none is live now
             with contextlib.suppress(OSError):
                 stale.unlink()
+
+    # -- the coordinator fence -------------------------------------------------
+    def load_fence(self) -> str | None:
+        if self.fence_path is None or not self.fence_path.exists():
+            return None
+        return self.fence_path.read_text().strip() or None
+
+    def save_fence(self, fence: str) -> None:
+        """Bind this party to the coordinator ``fence`` names (written once, atomically)."""
+        if self.fence_path is None:
+            return
+        self.fence_path.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(self.fence_path, lambda fh: fh.write(fence.encode() + b"\n"), durable=True)
 
     # -- the aligned sample index ----------------------------------------------
     def save_index(self, index: SampleIndex) -> None:

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import torch
 from torch import nn
 
-from vfl.errors import ProtocolError
+from vfl.errors import FencedError, ProtocolError
 from vfl.party.state import clone_state, state_digest
 
 if TYPE_CHECKING:
@@ -57,6 +57,12 @@ class DurableVersions(Protocol):
     def save_index(self, index: SampleIndex) -> None:
         """Durably keep the aligned sample index (a restart resumes aligned)."""
         ...
+
+    def load_fence(self) -> str | None:
+        """The coordinator this party is bound to, if it is bound yet."""
+        ...
+
+    def save_fence(self, fence: str) -> None: ...
 
 
 class VersionedModel(ABC):
@@ -137,9 +143,34 @@ class VersionedModel(ABC):
         with self._lock:
             return len(self._trials)
 
+    # -- the coordinator fence ---------------------------------------------
+    def check_fence(self, fence: str) -> None:
+        """Refuse a coordinator other than the one this party is bound to.
+
+        A party with durable versions binds to the first non-empty fence it sees
+        (the fingerprint of the coordinator's journal key) and keeps it on disk. A
+        second coordinator -- a stray one with an empty state dir, or one keeping
+        no journal (empty fence) -- can then neither begin a request, roll the
+        party back, nor re-align it. Without durable versions nothing is bound.
+        """
+        if self.durable is None:
+            return
+        bound = self.durable.load_fence()
+        if bound is None:
+            if fence:
+                self.durable.save_fence(fence)
+            return
+        if fence != bound:
+            raise FencedError(
+                f"this party belongs to coordinator {bound[:12]}, not "
+                f"{fence[:12] or 'one without a journal'}: a second coordinator? To move the "
+                "party to a new coordinator, stop it and delete coordinator.fence in its state dir"
+            )
+
     # -- requests: versions by two-phase commit ----------------------------
-    def begin(self, token: str) -> None:
+    def begin(self, token: str, fence: str = "") -> None:
         """Start request ``token``: remember the state :meth:`abort` goes back to."""
+        self.check_fence(fence)
         with self._lock:
             if self._trials:
                 raise ProtocolError(f"cannot begin {token!r}: a trial is open")
@@ -222,8 +253,9 @@ class VersionedModel(ABC):
     def _end_request(self) -> None:
         self._request, self._before_request, self._prepared = None, {}, False
 
-    def rollback(self, version: int) -> int:
+    def rollback(self, version: int, fence: str = "") -> int:
         """Make a held committed ``version`` current again (``vfl repair``)."""
+        self.check_fence(fence)
         with self._lock:
             if self._request is not None or self._trials:
                 raise ProtocolError("cannot roll back while a request or a trial is open")

@@ -109,8 +109,8 @@ class PassivePartyClient:
         self.ask(m.UndoTrial(token))
 
     # requests: versions by two-phase commit
-    def begin(self, token: str) -> None:
-        self.ask(m.Begin(token))
+    def begin(self, token: str, fence: str = "") -> None:
+        self.ask(m.Begin(token, fence))
 
     def prepare(self, token: str) -> tuple[int, str]:
         """Phase one: durably hold the next version; ``(version, digest)``."""
@@ -124,9 +124,9 @@ class PassivePartyClient:
     def abort(self, token: str) -> None:
         self.ask(m.Abort(token))
 
-    def rollback(self, version: int) -> int:
+    def rollback(self, version: int, fence: str = "") -> int:
         """Make a committed version the party still holds current again (``vfl repair``)."""
-        return self.ask(m.Rollback(int(version))).version
+        return self.ask(m.Rollback(int(version), fence)).version
 
     # -- alignment (the PSI server side runs at the party) -------------------------
     def align_begin(self, session: str, peer_size: int) -> tuple[int, int]:
@@ -143,8 +143,10 @@ class PassivePartyClient:
     def align_reveal(self, session: str, chunk: bytes, last: bool) -> int:
         return self.ask(m.AlignReveal(session, chunk, bool(last))).shared
 
-    def set_index(self, session: str, train: Sequence[str], test: Sequence[str]) -> None:
-        self.ask(m.SetIndex(session, tuple(train), tuple(test)))
+    def set_index(
+        self, session: str, train: Sequence[str], test: Sequence[str], fence: str = ""
+    ) -> None:
+        self.ask(m.SetIndex(session, tuple(train), tuple(test), fence))
 
     def close(self) -> None:
         self.link.close()

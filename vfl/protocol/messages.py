@@ -245,9 +245,17 @@ class UndoTrial(TokenRequest):
 # -- requests: versions by two-phase commit --------------------------------------
 @dataclass(frozen=True)
 class Begin(TokenRequest):
-    """Start a request: the party remembers the state an :class:`Abort` goes back to."""
+    """Start a request: the party remembers the state an :class:`Abort` goes back to.
+
+    ``fence`` names the coordinator: a party with durable state serves one only.
+    """
 
     op: ClassVar[str] = "begin"
+    fence: str = ""
+
+    def apply(self, party: PassiveParty) -> Response:
+        party.begin(self.token, self.fence)
+        return Done()
 
 
 @dataclass(frozen=True)
@@ -288,9 +296,10 @@ class Rollback(Request):
     op: ClassVar[str] = "rollback"
     response: ClassVar[type[Response]] = Version
     version: int
+    fence: str = ""
 
     def apply(self, party: PassiveParty) -> Response:
-        return Version(party.rollback(self.version))
+        return Version(party.rollback(self.version, self.fence))
 
 
 # -- alignment (docs/psi.md): the active party is the PSI client of every party --------
@@ -373,8 +382,10 @@ class SetIndex(Request):
     session: str
     train: StringIds
     test: StringIds
+    fence: str = ""
 
     def apply(self, party: PassiveParty) -> Response:
+        party.check_fence(self.fence)
         party.align_session(self.session)
         party.set_index(SampleIndex(self.train, self.test))
         return Done()

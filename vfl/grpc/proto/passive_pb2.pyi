@@ -85,10 +85,12 @@ class ReinitializeRequest(_message.Message):
     def __init__(self, seed: _Optional[int] = ...) -> None: ...
 
 class TokenRequest(_message.Message):
-    __slots__ = ("token",)
+    __slots__ = ("token", "fence")
     TOKEN_FIELD_NUMBER: _ClassVar[int]
+    FENCE_FIELD_NUMBER: _ClassVar[int]
     token: str
-    def __init__(self, token: _Optional[str] = ...) -> None: ...
+    fence: str
+    def __init__(self, token: _Optional[str] = ..., fence: _Optional[str] = ...) -> None: ...
 
 class CommitResponse(_message.Message):
     __slots__ = ("version",)
@@ -105,10 +107,12 @@ class PrepareResponse(_message.Message):
     def __init__(self, version: _Optional[int] = ..., digest: _Optional[str] = ...) -> None: ...
 
 class RollbackRequest(_message.Message):
-    __slots__ = ("version",)
+    __slots__ = ("version", "fence")
     VERSION_FIELD_NUMBER: _ClassVar[int]
+    FENCE_FIELD_NUMBER: _ClassVar[int]
     version: int
-    def __init__(self, version: _Optional[int] = ...) -> None: ...
+    fence: str
+    def __init__(self, version: _Optional[int] = ..., fence: _Optional[str] = ...) -> None: ...
 
 class InfoRequest(_message.Message):
     __slots__ = ()
@@ -179,18 +183,21 @@ class AlignRevealRequest(_message.Message):
     ) -> None: ...
 
 class SetIndexRequest(_message.Message):
-    __slots__ = ("session", "train", "test")
+    __slots__ = ("session", "train", "test", "fence")
     SESSION_FIELD_NUMBER: _ClassVar[int]
     TRAIN_FIELD_NUMBER: _ClassVar[int]
     TEST_FIELD_NUMBER: _ClassVar[int]
+    FENCE_FIELD_NUMBER: _ClassVar[int]
     session: str
     train: _containers.RepeatedScalarFieldContainer[str]
     test: _containers.RepeatedScalarFieldContainer[str]
+    fence: str
     def __init__(
         self,
         session: _Optional[str] = ...,
         train: _Optional[_Iterable[str]] = ...,
         test: _Optional[_Iterable[str]] = ...,
+        fence: _Optional[str] = ...,
     ) -> None: ...
 
 class AlignSetupResponse(_message.Message):
