@@ -85,6 +85,7 @@ def start(cfg: PassiveServerConfig) -> RunningServer:
     """Build the party (loading its last committed model and its aligned index) and
     start serving it."""
     party = build_passive_party(cfg.federation, cfg.party_id, data=cfg.data)
+    party.requests_only = cfg.state_dir is not None  # versions name the weights
     CheckpointStore(cfg.state_dir, cfg.party_id).load_into(party)  # commits write through it
     servicer = PassiveServicer(party)
     return start_server(

@@ -12,9 +12,12 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
+import torch
 from txn_federation import SPEC, Federation, digests, one_version
 
+from vfl.grpc.client import GrpcPassiveClient
 from vfl.grpc.errors import RemoteProtocolError
 from vfl.grpc.local import LOOPBACK, federation_args, tls_args
 from vfl.grpc.operator import CoordinatorClient
@@ -63,3 +66,20 @@ def test_a_second_coordinator_can_neither_train_nor_roll_back_the_parties(
     assert digests(after) == digests(before)
     assert fed.commit_train().status == "committed"  # the real coordinator is unaffected
     assert one_version(fed.states()) == version + 1
+
+
+@pytest.mark.slow
+def test_a_deployed_party_takes_no_training_step_outside_a_request(
+    federation: Federation,
+) -> None:
+    fed = federation
+    before = fed.states()
+    party = GrpcPassiveClient(
+        "passive-0", fed.targets["passive-0"], TLSConfig(certs=fed.certs, identity="active")
+    )
+    ids = np.arange(8, dtype=np.int64)
+    embeddings = party.embed(ids, train=True)
+    with pytest.raises(RemoteProtocolError, match="refuses backward outside a request"):
+        party.backward(ids, torch.ones_like(embeddings))
+    party.close()
+    assert fed.states() == before  # weights, digest and version untouched

@@ -72,6 +72,9 @@ class PassiveParty(VersionedModel):
         self.sample_index: SampleIndex | None = None
         self._model_cfg = model
         self._pending: tuple[np.ndarray, torch.Tensor] | None = None
+        self.requests_only = False
+        """Deployed with durable state: weights change only inside a request (begin first),
+        so a version always names the weights and a fenced-off coordinator cannot train."""
         super().__init__()
         self.reinitialize(seed)
 
@@ -109,6 +112,13 @@ class PassiveParty(VersionedModel):
     def resume_index(self, index: SampleIndex) -> None:
         self.set_index(index, checked=False)
 
+    def _require_open_request(self, verb: str) -> None:
+        if self.requests_only and self._request is None:
+            raise ProtocolError(
+                f"{self.party_id} refuses {verb} outside a request: a deployed party's "
+                "weights change only between begin and commit"
+            )
+
     def _own_table(self) -> FeatureTable:
         if self._table is None:
             raise ProtocolError(f"{self.party_id} was built from a fixed shard; it does not align")
@@ -128,6 +138,7 @@ class PassiveParty(VersionedModel):
     def reinitialize(self, seed: int) -> None:
         """Fresh weights from ``seed`` (what retraining from scratch starts with)."""
         with self._lock:
+            self._require_open_request("reinitialize")
             with seeded(seed):
                 self.model = build_bottom_model(self._feature_shape, self._model_cfg)
             self.embed_dim = int(self._model_cfg.embed_dim)
@@ -175,6 +186,7 @@ class PassiveParty(VersionedModel):
         """Apply d(loss)/d(embeddings of ``ids``) from the active party: one optimizer step."""
         ids = as_id_array(ids)
         with self._lock:
+            self._require_open_request("backward")
             out = self._require_pending(ids)
             if tuple(grad.shape) != tuple(out.shape) or grad.dtype != out.dtype:
                 raise WireFormatError(
