@@ -12,7 +12,9 @@ __all__ = [
     "CheckpointError",
     "ConfigError",
     "DataError",
+    "IdempotencyConflictError",
     "ProtocolError",
+    "ResourceLimitError",
     "UnknownRequestError",
     "UnknownSampleError",
     "VFLError",
@@ -52,6 +54,14 @@ class UnknownSampleError(VFLError, KeyError):
 
 class UnknownRequestError(VFLError):
     """No unlearning or training request has this id."""
+
+
+class IdempotencyConflictError(VFLError):
+    """An idempotency key already names a request with other parameters."""
+
+
+class ResourceLimitError(VFLError):
+    """A bounded resource (e.g. live watchers of requests) is in full use; retry later."""
 
 
 class CheckpointError(VFLError):

@@ -27,14 +27,15 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
-from vfl.errors import VFLError
+from vfl.errors import IdempotencyConflictError, VFLError
 from vfl.progress import ProgressEvent
 from vfl.txn import recovery
 from vfl.txn.events import Event, RequestEvents
 from vfl.txn.journal import RequestJournal
+from vfl.txn.limits import check_idempotency_key
 from vfl.txn.pause import pause_point
 from vfl.txn.records import Decision, RequestRecord
 from vfl.txn.versions import REPAIR_HINT, VersionedParties, at_decision, check_versions
@@ -49,6 +50,19 @@ Work = Callable[[RequestRecord, Callable[[ProgressEvent], None]], dict[str, Any]
 
 class RequestAborted(VFLError):
     """The request was stopped before it finished; every party was aborted back."""
+
+
+def _same_request(existing: RequestRecord, submitted: RequestRecord) -> RequestRecord:
+    """``existing`` if ``submitted`` (which carries its idempotency key) asks for the same thing."""
+    fields = ("kind", "classes", "method", "epochs")
+    theirs, ours = (tuple(getattr(r, f) for f in fields) for r in (existing, submitted))
+    if theirs != ours:
+        asked = ", ".join(f"{f} {getattr(existing, f)}" for f in fields if getattr(existing, f))
+        raise IdempotencyConflictError(
+            f"idempotency key {submitted.idempotency_key!r} is already used by request "
+            f"{existing.id} ({asked}, {existing.status}); use a new key for a different request"
+        )
+    return existing
 
 
 def _message(exc: Exception) -> str:
@@ -75,13 +89,14 @@ class RequestRunner:
         journal: RequestJournal,
         on_commit: Callable[[], None] = lambda: None,
         enforce_versions: bool = True,
+        max_watchers: int = 4,
     ) -> None:
         self._parties = parties
         self._enforce_versions = enforce_versions
         self.journal = journal
         self._on_commit = on_commit
         self._queue: queue.Queue[tuple[str, Work] | None] = queue.Queue()
-        self._events = RequestEvents()
+        self._events = RequestEvents(max_watchers)
         self._stopping = threading.Event()
         self._busy = threading.Lock()  # held while a request runs; a repair needs it too
         self.repair_command = REPAIR_HINT
@@ -91,18 +106,24 @@ class RequestRunner:
 
     # -- submitting and watching ------------------------------------------
     def submit(self, record: RequestRecord, work: Work) -> RequestRecord:
-        """Journal ``record`` and queue it; an idempotency key seen before returns that request."""
+        """Journal ``record`` and queue it; an idempotency key seen before returns that request.
+
+        The key must have been given with the same parameters (kind, classes,
+        method, epochs): a key reused for another request is refused with
+        :class:`~vfl.errors.IdempotencyConflictError` naming the request it holds.
+        """
+        check_idempotency_key(record.idempotency_key)
         if record.idempotency_key:
             existing = self.journal.find_key(record.idempotency_key)
             if existing is not None:
-                return existing
+                return _same_request(existing, record)
         if self._stopping.is_set():
             raise RequestAborted("the coordinator is shutting down; submit again after restart")
         self._refuse_split_versions()
         record = record.model_copy(update={"id": record.id or uuid.uuid4().hex[:12]})
         stored = self.journal.add(record)  # atomic: a concurrent duplicate key loses here
         if stored.id != record.id:
-            return stored
+            return _same_request(stored, record)
         self._publish(record)
         self._queue.put((record.id, work))
         return record
@@ -137,6 +158,10 @@ class RequestRunner:
     def watch(self, request_id: str, alive: Callable[[], bool] = lambda: True) -> Iterator[Event]:
         """:meth:`~vfl.txn.events.RequestEvents.watch`: the request's events, then live."""
         return self._events.watch(request_id, alive)
+
+    def watch_slot(self) -> AbstractContextManager[None]:
+        """One of the bounded watcher slots (:meth:`~vfl.txn.events.RequestEvents.slot`)."""
+        return self._events.slot()
 
     # -- the worker ---------------------------------------------------------
     def _publish(self, item: Event, request_id: str = "") -> None:
