@@ -162,7 +162,7 @@ class CoordinatorServicer(cpb_grpc.CoordinatorServicer):
         record = RequestRecord(
             id="", kind="train", epochs=epochs, idempotency_key=request.idempotency_key
         )
-        submitted = self._server.runner.submit(record, self._server.train_work)
+        submitted = self._server.runner.submit(record, self._server.train_work, context.is_active)
         return serde_operator.request_to_proto(submitted)
 
     @rpc_boundary
@@ -176,7 +176,7 @@ class CoordinatorServicer(cpb_grpc.CoordinatorServicer):
             id="", kind="unlearn", classes=classes, method=method,
             idempotency_key=request.idempotency_key,
         )  # fmt: skip
-        submitted = self._server.runner.submit(record, self._server.unlearn_work)
+        submitted = self._server.runner.submit(record, self._server.unlearn_work, context.is_active)
         return serde_operator.request_to_proto(submitted)
 
     @rpc_boundary

@@ -173,6 +173,9 @@ def run_until_signal(
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
+    # A file-size limit reached is a failed write (EFBIG), handled like a full disk,
+    # not a dead server: SIGXFSZ would otherwise kill the process mid-request.
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
     if exit_with_parent:
         threading.Thread(target=_watch_parent, args=(stop,), daemon=True).start()
     if ready_file is not None:
