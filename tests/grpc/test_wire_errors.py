@@ -244,6 +244,7 @@ def test_bad_backward_embed_applies_neither_half(raw, client, request_, code, ma
         (np.arange(N_IDS), 1.0, True, "without a preceding embed"),
         (np.arange(N_IDS) + 1, 1.0, False, "differ from the last embed"),
         (np.arange(N_IDS), float("nan"), False, "NaN"),
+        (np.arange(N_IDS), 3e38, False, "overflow"),  # finite, but NaN weights one step later
     ],
 )
 def test_refused_gradient_half_is_failed_precondition(
