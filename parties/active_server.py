@@ -32,7 +32,7 @@ from vfl.federation import (
 )
 from vfl.grpc import serde_operator
 from vfl.grpc.client import GrpcPassiveClient
-from vfl.grpc.errors import UnknownRequestError, rpc_boundary
+from vfl.grpc.errors import UnknownRequestError, rpc_boundary, status_of
 from vfl.grpc.proto import coordinator_pb2 as cpb
 from vfl.grpc.proto import coordinator_pb2_grpc as cpb_grpc
 from vfl.grpc.serde_operator import receipt_to_wire
@@ -44,6 +44,7 @@ from vfl.progress import ProgressCallback
 from vfl.protocol.client import InProcessClient, PassivePartyClient
 from vfl.seeding import derive_seed
 from vfl.txn.journal import MemoryJournal, RequestJournal
+from vfl.txn.limits import check_page, check_train
 from vfl.txn.receipts import PUBLIC_KEY_FILE
 from vfl.txn.records import PartyStatus, RequestRecord, StatusReport
 from vfl.txn.recovery import recover
@@ -110,8 +111,9 @@ class ActiveServer:
         for record in recover(journal, self.co):  # rolls decided requests forward, aborts others
             log.warning("request %s: %s", record.id, record.error)
         self.runner = RequestRunner(  # commits write through the store
-            self.co, journal, enforce_versions=cfg.state_dir is not None
-        )
+            self.co, journal, enforce_versions=cfg.state_dir is not None,
+            max_watchers=max(1, cfg.network.max_workers // 2),  # the rest stay for other calls
+        )  # fmt: skip
 
     @property
     def labels(self) -> LabelShard:
@@ -275,15 +277,14 @@ class CoordinatorServicer(cpb_grpc.CoordinatorServicer):
 
     @rpc_boundary
     def SubmitTrain(self, request: cpb.TrainRequest, context: grpc.ServicerContext) -> cpb.Request:
-        if request.epochs < 1:
-            raise ConfigError("epochs must be at least 1")
+        epochs = check_train(request.epochs, request.batch_size, request.lr)
         self._server.require_aligned()
         relearn = self._relearnable(list(request.relearn))
         record = RequestRecord(
-            id="", kind="train", epochs=request.epochs, classes=relearn,
+            id="", kind="train", epochs=epochs, classes=relearn,
             idempotency_key=request.idempotency_key,
         )  # fmt: skip
-        submitted = self._server.runner.submit(record, self._server.train_work)
+        submitted = self._server.runner.submit(record, self._server.train_work, context.is_active)
         return serde_operator.request_to_proto(submitted)
 
     @rpc_boundary
@@ -300,7 +301,7 @@ class CoordinatorServicer(cpb_grpc.CoordinatorServicer):
             id="", kind="unlearn", classes=classes, method=method,
             idempotency_key=request.idempotency_key,
         )  # fmt: skip
-        submitted = self._server.runner.submit(record, self._server.unlearn_work)
+        submitted = self._server.runner.submit(record, self._server.unlearn_work, context.is_active)
         return serde_operator.request_to_proto(submitted)
 
     def _relearnable(self, classes: list[int]) -> list[int]:
@@ -342,9 +343,12 @@ class CoordinatorServicer(cpb_grpc.CoordinatorServicer):
     def ListRequests(
         self, request: cpb.ListRequestsRequest, context: grpc.ServicerContext
     ) -> cpb.ListRequestsResponse:
-        records = self._server.runner.journal.all()
+        offset, limit = check_page(request.page_token, request.page_size)
+        records = self._server.runner.journal.page(offset, limit + 1)  # one more: is there a next?
+        more = len(records) > limit
         return cpb.ListRequestsResponse(
-            requests=[serde_operator.request_to_proto(r) for r in records]
+            requests=[serde_operator.request_to_proto(r) for r in records[:limit]],
+            next_page_token=str(offset + limit) if more else "",
         )
 
     @rpc_boundary
@@ -366,13 +370,14 @@ class CoordinatorServicer(cpb_grpc.CoordinatorServicer):
     ) -> Iterator[cpb.RequestEvent]:
         try:
             self._get(request.id)
-        except UnknownRequestError as exc:
-            context.abort(grpc.StatusCode.NOT_FOUND, str(exc))
-        for event in self._server.runner.watch(request.id, context.is_active):
-            if isinstance(event, RequestRecord):
-                yield cpb.RequestEvent(request=serde_operator.request_to_proto(event))
-            else:
-                yield cpb.RequestEvent(progress=serde_operator.progress_to_proto(event))
+            with self._server.runner.watch_slot():  # bounded: each watcher holds a thread
+                for event in self._server.runner.watch(request.id, context.is_active):
+                    if isinstance(event, RequestRecord):
+                        yield cpb.RequestEvent(request=serde_operator.request_to_proto(event))
+                    else:
+                        yield cpb.RequestEvent(progress=serde_operator.progress_to_proto(event))
+        except VFLError as exc:  # unknown id, or every watcher slot taken
+            context.abort(status_of(exc), str(exc))
 
 
 def start(cfg: ActiveServerConfig) -> tuple[ActiveServer, RunningServer]:

@@ -13,7 +13,9 @@ __all__ = [
     "ConfigError",
     "DataError",
     "FencedError",
+    "IdempotencyConflictError",
     "ProtocolError",
+    "ResourceLimitError",
     "UnknownRequestError",
     "UnknownSampleError",
     "VFLError",
@@ -57,6 +59,14 @@ class UnknownSampleError(VFLError, KeyError):
 
 class UnknownRequestError(VFLError):
     """No unlearning or training request has this id."""
+
+
+class IdempotencyConflictError(VFLError):
+    """An idempotency key already names a request with other parameters."""
+
+
+class ResourceLimitError(VFLError):
+    """A bounded resource (e.g. live watchers of requests) is in full use; retry later."""
 
 
 class CheckpointError(VFLError):

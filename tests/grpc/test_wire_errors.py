@@ -121,6 +121,7 @@ def test_unknown_id_is_not_found(raw, unchanged) -> None:
         (grad_msg((N_IDS, EMBED_DIM), np.float64), "must be float32"),
         (grad_msg((N_IDS, EMBED_DIM + 1)), "shape"),
         (grad_msg((N_IDS + 1, EMBED_DIM)), "shape"),
+        (pb.Tensor(dtype="float32", shape=[0, 2**62], data=b""), "dimension"),  # zero-size, huge
     ],
 )
 def test_bad_gradient_is_invalid_argument(raw, client, grad, match) -> None:
@@ -243,6 +244,7 @@ def test_bad_backward_embed_applies_neither_half(raw, client, request_, code, ma
         (np.arange(N_IDS), 1.0, True, "without a preceding embed"),
         (np.arange(N_IDS) + 1, 1.0, False, "differ from the last embed"),
         (np.arange(N_IDS), float("nan"), False, "NaN"),
+        (np.arange(N_IDS), 3e38, False, "overflow"),  # finite, but NaN weights one step later
     ],
 )
 def test_refused_gradient_half_is_failed_precondition(

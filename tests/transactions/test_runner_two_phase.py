@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -11,8 +12,9 @@ from vfl.federation import FederationSpec
 from vfl.party.store import CheckpointStore
 from vfl.transport import open_federation
 from vfl.txn.journal import MemoryJournal
-from vfl.txn.records import RequestRecord
+from vfl.txn.records import Decision, RequestRecord
 from vfl.txn.runner import RequestRunner
+from vfl.txn.sqlite import JournalError
 from vfl.txn.versions import VersionMismatchError
 
 SPEC = FederationSpec(dataset="digits", parties=2, seed=0)
@@ -85,3 +87,44 @@ def test_split_versions_refuse_requests_naming_each_party_until_a_repair() -> No
             runner, runner.submit(RequestRecord(id="", kind="train"), change_weights(co)).id
         )
         assert done.status == "committed" and set(co.versions().values()) == {1}
+
+
+class FillingJournal(MemoryJournal):
+    """A journal whose disk fills up after the submission was journaled (issue 14 #5)."""
+
+    full = False
+
+    def put(self, record: RequestRecord) -> None:
+        if self.full:
+            raise JournalError("request journal: database or disk is full")
+        super().put(record)
+
+    def decide(self, request_id: str, decision: Decision) -> None:
+        if self.full:
+            raise JournalError("request journal: database or disk is full")
+        super().decide(request_id, decision)
+
+
+def test_a_journal_that_fills_up_still_ends_the_watch_and_catches_up_once_freed() -> None:
+    with open_federation("inprocess", SPEC, SPEC.load()) as co:
+        journal = FillingJournal()
+        runner = RequestRunner(co, journal, lambda: None)
+        before = co.digests()
+
+        def fill_then_work(record: RequestRecord, progress) -> dict:
+            journal.full = True  # journaled as running; nothing after that fits
+            return change_weights(co)(record, progress)
+
+        request = runner.submit(RequestRecord(id="", kind="train"), fill_then_work)
+        told = final(runner, request.id)  # returns: the watcher is not left waiting
+        assert told.status == "aborted" and "disk is full" in told.error
+        assert "the journal could not record this outcome" in told.error
+        assert co.digests() == before  # aborted everywhere
+        assert journal.get(request.id).status == "running"  # the disk is still full
+        journal.full = False
+        deadline = time.monotonic() + 60
+        while journal.get(request.id).status != "aborted":
+            assert time.monotonic() < deadline, "the outcome was never journaled"
+            time.sleep(0.05)
+        assert "disk is full" in journal.get(request.id).error
+        runner.shutdown()

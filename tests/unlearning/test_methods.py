@@ -84,6 +84,9 @@ def test_training_is_deterministic_given_the_seed(digits_spec, digits) -> None:
         ([-1], "out of range"),
         ([2, 2], "twice"),
         (list(range(10)), "every class"),
+        ([3] * 200_000, "200000 classes named: at most 9"),  # refused before it is scanned
+        ([*range(10), 10**12], "11 classes named"),
+        ([1, 4, 1, 4], "class 1 is named twice"),
     ],
 )
 def test_bad_class_requests_are_refused(classes, message) -> None:

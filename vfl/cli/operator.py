@@ -17,6 +17,7 @@ import typer
 from pydantic import BaseModel
 from rich.table import Table
 
+from vfl.atomic import check_writable
 from vfl.cli.errors import fail, friendly_errors
 from vfl.cli.options import (
     IdempotencyKeyOpt,
@@ -49,6 +50,11 @@ def _follow(client: CoordinatorClient, record: RequestRecord, quiet: bool) -> Re
                 record = event
             else:
                 progress(event)
+    if not record.done:  # the stream ended early: the coordinator is shutting down
+        raise fail(
+            f"request {record.id} is {record.status}: the coordinator ended the watch; "
+            f"see `vfl requests show {record.id}`"
+        )
     return record
 
 
@@ -170,6 +176,8 @@ def show_request(
     ] = None,
 ) -> None:
     """One request with its metrics and per-party digests before and after."""
+    if receipt is not None:
+        check_writable(receipt)  # before anything is fetched
     record, signed = client.get_with_receipt(request_id)
     if receipt is not None:
         write_receipt(receipt, record.id, record.status, signed)

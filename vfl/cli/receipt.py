@@ -16,7 +16,7 @@ from typing import Annotated, Any
 
 import typer
 
-from vfl.atomic import write_atomic
+from vfl.atomic import check_writable, write_atomic
 from vfl.cli.errors import friendly_errors
 from vfl.cli.options import RequestIdArg
 from vfl.errors import VFLError
@@ -64,6 +64,8 @@ def export(
 ) -> None:
     """Write the signed receipt of a committed request (on the coordinator's host)."""
     from vfl.txn.sqlite import JOURNAL_FILE, SqliteJournal
+
+    check_writable(out)  # before the journal is opened
 
     path = state_dir / JOURNAL_FILE
     if not path.exists():

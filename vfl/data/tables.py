@@ -233,6 +233,9 @@ def resolve_classes(values: Iterable[str], names: Sequence[str]) -> list[int]:
     """Classes given as text, as indices: a class name as written in the label file, or an
     index. A name wins over an index (with names ``"1","2","3"``, ``"3"`` is the third
     class); anything else is one error listing the names."""
+    values = list(values)
+    if len(values) > len(names):  # bounded before any scan: there are only so many classes
+        raise ConfigError(f"{len(values)} classes given; the labels hold {len(names)}")
     out = []
     for value in values:
         if value in names:

@@ -72,6 +72,7 @@ class RemoteNotFoundError(RemoteCallError, UnknownSampleError):
 _ERROR_OF: dict[grpc.StatusCode, type[RemoteCallError]] = {
     grpc.StatusCode.INVALID_ARGUMENT: RemoteProtocolError,
     grpc.StatusCode.FAILED_PRECONDITION: RemoteProtocolError,
+    grpc.StatusCode.ALREADY_EXISTS: RemoteProtocolError,
     grpc.StatusCode.RESOURCE_EXHAUSTED: RemoteProtocolError,
     grpc.StatusCode.NOT_FOUND: RemoteNotFoundError,
     grpc.StatusCode.UNAVAILABLE: PartyUnavailableError,

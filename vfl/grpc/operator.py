@@ -6,6 +6,7 @@ once, in :meth:`CoordinatorClient._call` / :meth:`CoordinatorClient.watch`.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -13,8 +14,9 @@ from typing import Any
 import grpc
 import numpy as np
 
+from vfl.errors import ConfigError
 from vfl.grpc import serde_operator
-from vfl.grpc.errors import from_rpc_error
+from vfl.grpc.errors import PartyUnavailableError, from_rpc_error
 from vfl.grpc.proto import coordinator_pb2 as cpb
 from vfl.grpc.proto.coordinator_pb2_grpc import CoordinatorStub
 from vfl.grpc.server import grpc_options
@@ -22,10 +24,24 @@ from vfl.grpc.tls import TLSConfig
 from vfl.progress import ProgressEvent
 from vfl.txn.records import RequestRecord, StatusReport
 
-__all__ = ["ACTIVE_IDENTITY", "CoordinatorClient", "Prediction"]
+__all__ = ["ACTIVE_IDENTITY", "KEEPALIVE", "CoordinatorClient", "Prediction"]
 
 ACTIVE_IDENTITY = "active"
 """The certificate name the coordinator (the active party) must present."""
+KEEPALIVE = (10.0, 5.0)
+"""Seconds between pings on an idle connection, and to wait for the answer: a silent
+coordinator ends a ``--wait`` in about 15 s. The server allows pings this often
+(:data:`vfl.grpc.server.KEEPALIVE_SERVER`)."""
+INT32 = (-(2**31), 2**31 - 1)
+POLL_SECONDS = 1.0
+"""How often a request is polled when the coordinator has no watcher slot free."""
+
+
+def _int32(name: str, value: int) -> int:
+    """``value`` if the wire's int32 holds it (protobuf would raise a bare ValueError)."""
+    if not INT32[0] <= value <= INT32[1]:
+        raise ConfigError(f"{name} {value} is out of range (at most {INT32[1]})")
+    return value
 
 
 @dataclass(frozen=True)
@@ -39,10 +55,23 @@ class Prediction:
 
 
 class CoordinatorClient:
-    def __init__(self, target: str, tls: TLSConfig, timeout: float = 60.0) -> None:
+    def __init__(
+        self,
+        target: str,
+        tls: TLSConfig,
+        timeout: float = 60.0,
+        keepalive: tuple[float, float] = KEEPALIVE,
+    ) -> None:
         self._peer = f"coordinator at {target}"
         self._timeout = timeout
-        self._channel = tls.checked().open_channel(target, ACTIVE_IDENTITY, grpc_options())
+        every, wait = (int(1000 * s) for s in keepalive)
+        options = [
+            *grpc_options(),
+            ("grpc.keepalive_time_ms", every),
+            ("grpc.keepalive_timeout_ms", wait),
+            ("grpc.http2.max_pings_without_data", 0),  # keep pinging while a watch is idle
+        ]
+        self._channel = tls.checked().open_channel(target, ACTIVE_IDENTITY, options)
         self._stub = CoordinatorStub(self._channel)
 
     def __enter__(self) -> CoordinatorClient:
@@ -61,7 +90,9 @@ class CoordinatorClient:
         self, epochs: int, idempotency_key: str = "", relearn: Sequence[int] = ()
     ) -> RequestRecord:
         request = cpb.TrainRequest(
-            epochs=epochs, idempotency_key=idempotency_key, relearn=list(relearn)
+            epochs=_int32("epochs", epochs),
+            idempotency_key=idempotency_key,
+            relearn=[_int32("class", c) for c in relearn],
         )
         return serde_operator.request_from_proto(self._call("SubmitTrain", request))
 
@@ -84,9 +115,17 @@ class CoordinatorClient:
             reply.receipt
         )
 
-    def list(self) -> list[RequestRecord]:
-        reply = self._call("ListRequests", cpb.ListRequestsRequest())
-        return [serde_operator.request_from_proto(r) for r in reply.requests]
+    def list(self, page_size: int = 0) -> list[RequestRecord]:
+        """Every request, oldest first, fetched a page at a time (``page_size`` 0: the server's)."""
+        records: list[RequestRecord] = []
+        token = ""
+        while True:
+            request = cpb.ListRequestsRequest(page_size=page_size, page_token=token)
+            reply = self._call("ListRequests", request)
+            records += [serde_operator.request_from_proto(r) for r in reply.requests]
+            if not reply.next_page_token or not reply.requests:
+                return records
+            token = reply.next_page_token
 
     def status(self) -> StatusReport:
         return serde_operator.status_from_proto(self._call("Status", cpb.StatusRequest()))
@@ -112,12 +151,34 @@ class CoordinatorClient:
         return Prediction(names, np.asarray(reply.predicted, dtype=np.int64), probs, reply.version)
 
     def watch(self, request_id: str) -> Iterator[ProgressEvent | RequestRecord]:
-        """Progress events and status changes of a request until it ends (no deadline)."""
+        """Progress events and status changes of a request until it ends.
+
+        The stream has no deadline (a request may run for hours) but the
+        channel sends keepalive pings, so a coordinator that stops answering
+        (stopped, crashed, or its network black-holed) ends the watch with a
+        :class:`PartyUnavailableError` within :data:`KEEPALIVE` seconds instead
+        of never. When the coordinator has no watcher slot free
+        (``RESOURCE_EXHAUSTED``), the request is polled once a second instead.
+        """
         try:
             for event in self._stub.Watch(cpb.RequestId(id=request_id)):
                 if event.HasField("progress"):
                     yield serde_operator.progress_from_proto(event.progress)
                 else:
                     yield serde_operator.request_from_proto(event.request)
+            return
         except grpc.RpcError as exc:
-            raise from_rpc_error(exc, self._peer) from None
+            error = from_rpc_error(exc, self._peer)
+            if error.code != grpc.StatusCode.RESOURCE_EXHAUSTED:
+                if isinstance(error, PartyUnavailableError):
+                    raise PartyUnavailableError(
+                        f"{self._peer} stopped answering while request {request_id} was "
+                        f"followed ({exc.details() if isinstance(exc, grpc.Call) else exc}); "
+                        f"it may still run: see `vfl requests show {request_id}`",
+                        error.code,
+                    ) from None
+                raise error from None
+        while not (record := self.get(request_id)).done:
+            yield record
+            time.sleep(POLL_SECONDS)
+        yield record

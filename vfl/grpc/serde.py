@@ -83,6 +83,8 @@ def decode_tensor(
         raise WireFormatError(f"{what} must have {ndim} dimension(s), got shape {list(shape)}")
     if shape and min(shape) < 0:
         raise WireFormatError(f"{what} has a negative dimension: {list(shape)}")
+    if shape and max(shape) > MAX_ELEMENTS:  # also when another dimension is 0
+        raise WireFormatError(f"{what} has a dimension above the limit {MAX_ELEMENTS}")
     n = math.prod(shape)
     if n > MAX_ELEMENTS:
         raise WireFormatError(f"{what} has {n} elements; the limit is {MAX_ELEMENTS}")

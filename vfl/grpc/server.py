@@ -33,6 +33,13 @@ __all__ = ["NetworkConfig", "RunningServer", "grpc_options", "run_until_signal",
 
 log = logging.getLogger(__name__)
 DEFAULT_MAX_MESSAGE_BYTES = 16 * 1024 * 1024
+KEEPALIVE_SERVER = [
+    ("grpc.keepalive_permit_without_calls", 1),
+    ("grpc.http2.min_recv_ping_interval_without_data_ms", 5000),
+    ("grpc.http2.max_ping_strikes", 0),
+]
+"""Accept the operator client's keepalive pings (every 10 s, also on an idle stream):
+by default a server answers pings more often than every 5 minutes with GOAWAY."""
 
 
 class NetworkConfig(BaseModel):
@@ -94,7 +101,7 @@ def start_server(
         interceptors=interceptors,
         # gRPC sets SO_REUSEPORT by default: a second server on an occupied port
         # would bind too and silently take half of the new connections.
-        options=[*grpc_options(cfg.max_message_bytes), ("grpc.so_reuseport", 0)],
+        options=[*grpc_options(cfg.max_message_bytes), ("grpc.so_reuseport", 0), *KEEPALIVE_SERVER],
     )
     register(server)
     health_servicer = health.HealthServicer()
@@ -166,6 +173,9 @@ def run_until_signal(
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
+    # A file-size limit reached is a failed write (EFBIG), handled like a full disk,
+    # not a dead server: SIGXFSZ would otherwise kill the process mid-request.
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
     if exit_with_parent:
         threading.Thread(target=_watch_parent, args=(stop,), daemon=True).start()
     if ready_file is not None:

@@ -54,16 +54,17 @@ class TLSConfig(BaseModel):
                 "mutual TLS needs --certs DIR and --identity NAME (create them with "
                 "`vfl certs init`), or pass --insecure for local development"
             )
-        for name in (CA_NAME, self.identity):
-            if not (self.certs / f"{name}.crt").is_file():
-                raise ConfigError(
-                    f"{self.certs / (name + '.crt')} is missing; run `vfl certs init`"
-                )
+        for name in (f"{CA_NAME}.crt", f"{self.identity}.crt", f"{self.identity}.key"):
+            if not (self.certs / name).is_file():
+                raise ConfigError(f"{self.certs / name} is missing; run `vfl certs init`")
         return self
 
     def _read(self, name: str) -> bytes:
         assert self.certs is not None
-        return (self.certs / name).read_bytes()
+        try:
+            return (self.certs / name).read_bytes()
+        except OSError as exc:
+            raise ConfigError(f"cannot read {self.certs / name}: {exc.strerror or exc}") from None
 
     def server_credentials(self) -> grpc.ServerCredentials:
         return grpc.ssl_server_credentials(

@@ -24,9 +24,10 @@ class UpdateConfig(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     optimizer: Literal["sgd", "adam"] = "adam"
-    lr: float = Field(1e-3, gt=0, le=10)
-    momentum: float = Field(0.9, ge=0, lt=1)
-    weight_decay: float = Field(0.0, ge=0)
+    lr: float = Field(1e-3, gt=0, le=10, allow_inf_nan=False)
+    momentum: float = Field(0.9, ge=0, lt=1, allow_inf_nan=False)
+    # an L2 penalty above 1 per step shrinks every weight to nothing; inf/NaN poison it at once
+    weight_decay: float = Field(0.0, ge=0, le=1, allow_inf_nan=False)
     freeze_norm_stats: bool = False
 
 

@@ -24,6 +24,11 @@ from vfl.seeding import seeded
 
 __all__ = ["PartyInfo", "PassiveParty"]
 
+MAX_GRADIENT_ABS = 1e6
+"""The largest gradient value a passive party applies. Gradients of a loss with
+respect to embeddings are far below 1; a value near float32's limit (3e38) is
+finite but overflows the weights to inf/NaN in one step."""
+
 
 @dataclass(frozen=True)
 class PartyInfo:
@@ -193,8 +198,12 @@ class PassiveParty(VersionedModel):
                     f"gradient must have shape {list(out.shape)} and dtype {out.dtype}, "
                     f"got shape {list(grad.shape)} and dtype {grad.dtype}"
                 )
-            if not torch.isfinite(grad).all():
-                raise ProtocolError("gradient holds NaN or infinity")
+            low, high = (float(v) for v in torch.aminmax(grad)) if grad.numel() else (0.0, 0.0)
+            if not -MAX_GRADIENT_ABS <= low <= high <= MAX_GRADIENT_ABS:  # NaN fails too
+                raise ProtocolError(
+                    f"gradient holds NaN, infinity or values beyond ±{MAX_GRADIENT_ABS:g}: "
+                    "one step with it would overflow the model's weights to NaN"
+                )
             self._optimizer.zero_grad(set_to_none=True)
             out.backward(grad)
             self._optimizer.step()

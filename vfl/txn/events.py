@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
+from vfl.errors import ResourceLimitError
 from vfl.progress import ProgressEvent
 from vfl.txn.records import RequestRecord
 
@@ -25,11 +27,31 @@ def _is_final(event: Event) -> bool:
 
 
 class RequestEvents:
-    """Per-request event lists and one condition that wakes every watcher."""
+    """Per-request event lists and one condition that wakes every watcher.
 
-    def __init__(self) -> None:
+    At most ``max_watchers`` follow requests at once (:meth:`slot`): each live
+    watcher holds a server thread for as long as its request runs, so without
+    a bound a few ``--wait`` clients would leave no thread for anything else.
+    """
+
+    def __init__(self, max_watchers: int = 4) -> None:
         self._events: dict[str, list[Event]] = {}
         self._changed = threading.Condition()
+        self.max_watchers = max_watchers
+        self._slots = threading.BoundedSemaphore(max_watchers)
+
+    @contextmanager
+    def slot(self) -> Iterator[None]:
+        """Hold one of the watcher slots, or raise :class:`ResourceLimitError` if none is free."""
+        if not self._slots.acquire(blocking=False):
+            raise ResourceLimitError(
+                f"{self.max_watchers} watchers already follow requests; poll the request "
+                "(vfl requests show ID) or watch again later"
+            )
+        try:
+            yield
+        finally:
+            self._slots.release()
 
     def publish(self, request_id: str, event: Event) -> None:
         with self._changed:

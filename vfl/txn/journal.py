@@ -26,6 +26,10 @@ class RequestJournal(Protocol):
     def get(self, request_id: str) -> RequestRecord | None: ...
     def find_key(self, key: str) -> RequestRecord | None: ...
     def all(self) -> list[RequestRecord]: ...
+    def page(self, offset: int, limit: int) -> list[RequestRecord]:
+        """At most ``limit`` records from the ``offset``-th on, oldest first (rows only append)."""
+        ...
+
     def decide(self, request_id: str, decision: Decision) -> None:
         """Durably record the commit decision: from here on the request only goes forward."""
         ...
@@ -83,5 +87,9 @@ class MemoryJournal:
         return next((r for r in self._records.values() if r.idempotency_key == key), None)
 
     def all(self) -> list[RequestRecord]:
+        return self.page(0, 2**62)
+
+    def page(self, offset: int, limit: int) -> list[RequestRecord]:
         with self._lock:
-            return [r.model_copy(deep=True) for r in self._records.values()]
+            rows = list(self._records.values())[offset : offset + limit]
+            return [r.model_copy(deep=True) for r in rows]

@@ -135,7 +135,13 @@ def load_or_create_key(state_dir: Path) -> Ed25519PrivateKey:
     state_dir = Path(state_dir)
     private_path = state_dir / PRIVATE_KEY_FILE
     if private_path.exists():
-        key = serialization.load_pem_private_key(private_path.read_bytes(), password=None)
+        try:
+            key = serialization.load_pem_private_key(private_path.read_bytes(), password=None)
+        except (OSError, ValueError, TypeError) as exc:
+            raise ReceiptError(
+                f"cannot read the signing key {private_path}: {exc}; restore it from a backup "
+                "(a new key would not verify the receipts already issued)"
+            ) from None
         if not isinstance(key, Ed25519PrivateKey):
             raise ReceiptError(f"{private_path} is not an Ed25519 private key")
     else:

@@ -27,21 +27,25 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
-from vfl.errors import VFLError
+from vfl.errors import IdempotencyConflictError, VFLError
 from vfl.progress import ProgressEvent
 from vfl.txn import recovery
 from vfl.txn.events import Event, RequestEvents
 from vfl.txn.journal import RequestJournal
+from vfl.txn.limits import check_idempotency_key
 from vfl.txn.pause import pause_point
 from vfl.txn.records import Decision, RequestRecord
 from vfl.txn.versions import REPAIR_HINT, VersionedParties, at_decision, check_versions
 
-__all__ = ["RequestAborted", "RequestRunner", "Work"]
+__all__ = ["JOURNAL_RETRY_SECONDS", "RequestAborted", "RequestRunner", "Work"]
 
 log = logging.getLogger(__name__)
+
+JOURNAL_RETRY_SECONDS = 2.0
+"""How often the worker retries writing an outcome the journal refused (a full disk)."""
 
 Work = Callable[[RequestRecord, Callable[[ProgressEvent], None]], dict[str, Any]]
 """``work(record, progress) -> metrics after``; may fill ``record.before``."""
@@ -49,6 +53,19 @@ Work = Callable[[RequestRecord, Callable[[ProgressEvent], None]], dict[str, Any]
 
 class RequestAborted(VFLError):
     """The request was stopped before it finished; every party was aborted back."""
+
+
+def _same_request(existing: RequestRecord, submitted: RequestRecord) -> RequestRecord:
+    """``existing`` if ``submitted`` (which carries its idempotency key) asks for the same thing."""
+    fields = ("kind", "classes", "method", "epochs")
+    theirs, ours = (tuple(getattr(r, f) for f in fields) for r in (existing, submitted))
+    if theirs != ours:
+        asked = ", ".join(f"{f} {getattr(existing, f)}" for f in fields if getattr(existing, f))
+        raise IdempotencyConflictError(
+            f"idempotency key {submitted.idempotency_key!r} is already used by request "
+            f"{existing.id} ({asked}, {existing.status}); use a new key for a different request"
+        )
+    return existing
 
 
 def _message(exc: Exception) -> str:
@@ -75,35 +92,51 @@ class RequestRunner:
         journal: RequestJournal,
         on_commit: Callable[[], None] = lambda: None,
         enforce_versions: bool = True,
+        max_watchers: int = 4,
     ) -> None:
         self._parties = parties
         self._enforce_versions = enforce_versions
         self.journal = journal
         self._on_commit = on_commit
         self._queue: queue.Queue[tuple[str, Work] | None] = queue.Queue()
-        self._events = RequestEvents()
+        self._events = RequestEvents(max_watchers)
         self._stopping = threading.Event()
         self._busy = threading.Lock()  # held while a request runs; a repair needs it too
+        self._unjournaled: dict[str, RequestRecord] = {}  # final records the journal refused
         self.repair_command = REPAIR_HINT
         self.running = ""
         self._worker = threading.Thread(target=self._loop, name="vfl-requests", daemon=True)
         self._worker.start()
 
     # -- submitting and watching ------------------------------------------
-    def submit(self, record: RequestRecord, work: Work) -> RequestRecord:
-        """Journal ``record`` and queue it; an idempotency key seen before returns that request."""
+    def submit(
+        self, record: RequestRecord, work: Work, wanted: Callable[[], bool] = lambda: True
+    ) -> RequestRecord:
+        """Journal ``record`` and queue it; an idempotency key seen before returns that request.
+
+        The key must have been given with the same parameters (kind, classes,
+        method, epochs): a key reused for another request is refused with
+        :class:`~vfl.errors.IdempotencyConflictError` naming the request it holds.
+        ``wanted`` is asked just before the record is journaled: a submitter
+        that gave up meanwhile (its deadline passed while a hung party held up
+        the version check) was told it failed, so nothing is journaled for it.
+        """
+        check_idempotency_key(record.idempotency_key)
         if record.idempotency_key:
             existing = self.journal.find_key(record.idempotency_key)
             if existing is not None:
-                return existing
+                return _same_request(existing, record)
         if self._stopping.is_set():
             raise RequestAborted("the coordinator is shutting down; submit again after restart")
         self._refuse_split_versions()
         record = record.model_copy(update={"id": record.id or uuid.uuid4().hex[:12]})
+        if not wanted():
+            log.warning("a %s request was not journaled: its submitter gave up first", record.kind)
+            raise RequestAborted("the submitter gave up before the request was journaled")
         stored = self.journal.add(record)  # atomic: a concurrent duplicate key loses here
         if stored.id != record.id:
-            return stored
-        self._publish(record)
+            return _same_request(stored, record)
+        self._events.publish(record.id, record)  # journaled above: no second write to fail
         self._queue.put((record.id, work))
         return record
 
@@ -138,16 +171,58 @@ class RequestRunner:
         """:meth:`~vfl.txn.events.RequestEvents.watch`: the request's events, then live."""
         return self._events.watch(request_id, alive)
 
+    def watch_slot(self) -> AbstractContextManager[None]:
+        """One of the bounded watcher slots (:meth:`~vfl.txn.events.RequestEvents.slot`)."""
+        return self._events.slot()
+
     # -- the worker ---------------------------------------------------------
     def _publish(self, item: Event, request_id: str = "") -> None:
-        """Journal a record (progress events are not journaled); tell the watchers."""
+        """Journal a record (progress events are not journaled); tell the watchers.
+
+        A final record the journal cannot take (a full disk) still reaches the
+        watchers, with the reason, so no ``--wait`` hangs on it; the worker
+        writes it again every :data:`JOURNAL_RETRY_SECONDS` until the journal
+        takes it, and the row then agrees with what the watchers were told.
+        A record that is not final re-raises, which aborts its request.
+        """
         if isinstance(item, RequestRecord):
-            self.journal.put(item)
             request_id = item.id
+            try:
+                self.journal.put(item)
+                self._unjournaled.pop(item.id, None)
+            except Exception as exc:
+                if not item.done:
+                    raise
+                log.error("request %s: the journal cannot record its outcome: %s", item.id, exc)
+                self._unjournaled[item.id] = item.model_copy(deep=True)
+                note = f"the journal could not record this outcome ({exc}); it is retried"
+                told = "; ".join(filter(None, [item.error, note]))
+                item = item.model_copy(update={"error": told})
         self._events.publish(request_id, item)
 
+    def _retry_journal(self) -> None:
+        """Write the outcomes the journal refused before, oldest first; keep the rest for later."""
+        for request_id, record in list(self._unjournaled.items()):
+            try:
+                self.journal.put(record)
+            except Exception:
+                return
+            log.warning("request %s: its outcome is journaled now", request_id)
+            del self._unjournaled[request_id]
+
+    def _next(self) -> tuple[str, Work] | None:
+        """The next queued request; meanwhile, retry journal writes that failed."""
+        while True:
+            try:
+                item = self._queue.get(timeout=JOURNAL_RETRY_SECONDS if self._unjournaled else None)
+            except queue.Empty:
+                self._retry_journal()
+                continue
+            self._retry_journal()
+            return item
+
     def _loop(self) -> None:
-        while (item := self._queue.get()) is not None:
+        while (item := self._next()) is not None:
             request_id, work = item
             record = self.journal.get(request_id)
             assert record is not None

@@ -176,6 +176,10 @@ class SqliteJournal:
     def all(self) -> list[RequestRecord]:
         return [_record(row) for row in self._execute(f"{_SELECT} ORDER BY seq")]
 
+    def page(self, offset: int, limit: int) -> list[RequestRecord]:
+        rows = self._execute(f"{_SELECT} ORDER BY seq LIMIT ? OFFSET ?", (limit, offset))
+        return [_record(row) for row in rows]
+
     def receipt(self, request_id: str) -> dict[str, Any] | None:
         rows = self._execute("SELECT receipt FROM requests WHERE id = ?", (request_id,))
         return json.loads(rows[0]["receipt"]) if rows and rows[0]["receipt"] else None

@@ -22,7 +22,7 @@ _sym_db = _symbol_database.Default()
 
 
 DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(
-    b'\n\x18vfl/v1/coordinator.proto\x12\x06vfl.v1"h\n\x0cTrainRequest\x12\x0e\n\x06\x65pochs\x18\x01 \x01(\x05\x12\x12\n\nbatch_size\x18\x02 \x01(\x05\x12\n\n\x02lr\x18\x03 \x01(\x01\x12\x17\n\x0fidempotency_key\x18\x04 \x01(\t\x12\x0f\n\x07relearn\x18\x05 \x03(\x05"_\n\x0eUnlearnRequest\x12\x0f\n\x07\x63lasses\x18\x01 \x03(\x05\x12\x0e\n\x06method\x18\x02 \x01(\t\x12\x17\n\x0fidempotency_key\x18\x03 \x01(\t\x12\x13\n\x0b\x63lass_names\x18\x04 \x03(\t"t\n\x07Metrics\x12\x10\n\x08test_acc\x18\x01 \x01(\x01\x12\x12\n\nretain_acc\x18\x02 \x01(\x01\x12\x12\n\nforget_acc\x18\x03 \x01(\x01\x12\x0b\n\x03mia\x18\x04 \x01(\x01\x12\x11\n\tper_class\x18\x05 \x03(\x01\x12\x0f\n\x07seconds\x18\x06 \x01(\x01"\xfc\x03\n\x07Request\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04kind\x18\x02 \x01(\t\x12\x0e\n\x06status\x18\x03 \x01(\t\x12\x0f\n\x07\x63lasses\x18\x04 \x03(\x05\x12\x0e\n\x06method\x18\x05 \x01(\t\x12\r\n\x05\x65rror\x18\x06 \x01(\t\x12\x12\n\ncreated_at\x18\x07 \x01(\x01\x12\x12\n\nstarted_at\x18\x08 \x01(\x01\x12\x13\n\x0b\x66inished_at\x18\t \x01(\x01\x12\x1f\n\x06\x62\x65\x66ore\x18\n \x01(\x0b\x32\x0f.vfl.v1.Metrics\x12\x1e\n\x05\x61\x66ter\x18\x0b \x01(\x0b\x32\x0f.vfl.v1.Metrics\x12:\n\x0e\x64igests_before\x18\x0c \x03(\x0b\x32".vfl.v1.Request.DigestsBeforeEntry\x12\x38\n\rdigests_after\x18\r \x03(\x0b\x32!.vfl.v1.Request.DigestsAfterEntry\x12\x0e\n\x06\x65pochs\x18\x0e \x01(\x05\x12\x17\n\x0fidempotency_key\x18\x0f \x01(\t\x12\x0f\n\x07receipt\x18\x10 \x01(\x0c\x1a\x34\n\x12\x44igestsBeforeEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x1a\x33\n\x11\x44igestsAfterEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01"\x17\n\tRequestId\x12\n\n\x02id\x18\x01 \x01(\t"\x15\n\x13ListRequestsRequest"9\n\x14ListRequestsResponse\x12!\n\x08requests\x18\x01 \x03(\x0b\x32\x0f.vfl.v1.Request"\x96\x01\n\x08Progress\x12\r\n\x05phase\x18\x01 \x01(\t\x12\x0c\n\x04step\x18\x02 \x01(\x03\x12\r\n\x05total\x18\x03 \x01(\x03\x12.\n\x07metrics\x18\x04 \x03(\x0b\x32\x1d.vfl.v1.Progress.MetricsEntry\x1a.\n\x0cMetricsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x01:\x02\x38\x01"a\n\x0cRequestEvent\x12$\n\x08progress\x18\x01 \x01(\x0b\x32\x10.vfl.v1.ProgressH\x00\x12"\n\x07request\x18\x02 \x01(\x0b\x32\x0f.vfl.v1.RequestH\x00\x42\x07\n\x05\x65vent"\x0f\n\rStatusRequest"b\n\x0bPartyStatus\x12\x10\n\x08party_id\x18\x01 \x01(\t\x12\x11\n\treachable\x18\x02 \x01(\x08\x12\x0f\n\x07version\x18\x03 \x01(\x03\x12\x0e\n\x06\x64igest\x18\x04 \x01(\t\x12\r\n\x05\x65rror\x18\x05 \x01(\t"\xe3\x01\n\x0eStatusResponse\x12\x0f\n\x07\x64\x61taset\x18\x01 \x01(\t\x12\x13\n\x0bnum_classes\x18\x02 \x01(\x05\x12$\n\x07parties\x18\x03 \x03(\x0b\x32\x13.vfl.v1.PartyStatus\x12\x0f\n\x07running\x18\x04 \x01(\t\x12\x0e\n\x06queued\x18\x05 \x01(\x05\x12\x13\n\x0b\x63lass_names\x18\x06 \x03(\t\x12\x11\n\tforgotten\x18\x07 \x03(\x05\x12\x0f\n\x07\x61ligned\x18\x08 \x01(\x08\x12\x15\n\rtrain_samples\x18\t \x01(\x03\x12\x14\n\x0ctest_samples\x18\n \x01(\x03"\x0f\n\rRepairRequest"G\n\x0eRepairResponse\x12\x0f\n\x07version\x18\x01 \x01(\x03\x12$\n\x07parties\x18\x02 \x03(\x0b\x32\x13.vfl.v1.PartyStatus"\x0e\n\x0c\x41lignRequest"\xc2\x02\n\rAlignResponse\x12\x13\n\x0b\x61\x63tive_size\x18\x01 \x01(\x03\x12:\n\x0bparty_sizes\x18\x02 \x03(\x0b\x32%.vfl.v1.AlignResponse.PartySizesEntry\x12G\n\x12shared_with_active\x18\x03 \x03(\x0b\x32+.vfl.v1.AlignResponse.SharedWithActiveEntry\x12\x15\n\rtrain_samples\x18\x04 \x01(\x03\x12\x14\n\x0ctest_samples\x18\x05 \x01(\x03\x1a\x31\n\x0fPartySizesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x03:\x02\x38\x01\x1a\x37\n\x15SharedWithActiveEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x03:\x02\x38\x01"\x1d\n\x0ePredictRequest\x12\x0b\n\x03ids\x18\x01 \x03(\t"a\n\x0fPredictResponse\x12\x13\n\x0b\x63lass_names\x18\x01 \x03(\t\x12\x11\n\tpredicted\x18\x02 \x03(\x05\x12\x15\n\rprobabilities\x18\x03 \x03(\x02\x12\x0f\n\x07version\x18\x04 \x01(\x03\x32\x92\x04\n\x0b\x43oordinator\x12\x34\n\x0bSubmitTrain\x12\x14.vfl.v1.TrainRequest\x1a\x0f.vfl.v1.Request\x12\x38\n\rSubmitUnlearn\x12\x16.vfl.v1.UnlearnRequest\x1a\x0f.vfl.v1.Request\x12\x32\n\x05Watch\x12\x11.vfl.v1.RequestId\x1a\x14.vfl.v1.RequestEvent0\x01\x12\x30\n\nGetRequest\x12\x11.vfl.v1.RequestId\x1a\x0f.vfl.v1.Request\x12I\n\x0cListRequests\x12\x1b.vfl.v1.ListRequestsRequest\x1a\x1c.vfl.v1.ListRequestsResponse\x12\x37\n\x06Status\x12\x15.vfl.v1.StatusRequest\x1a\x16.vfl.v1.StatusResponse\x12\x37\n\x06Repair\x12\x15.vfl.v1.RepairRequest\x1a\x16.vfl.v1.RepairResponse\x12\x34\n\x05\x41lign\x12\x14.vfl.v1.AlignRequest\x1a\x15.vfl.v1.AlignResponse\x12:\n\x07Predict\x12\x16.vfl.v1.PredictRequest\x1a\x17.vfl.v1.PredictResponseb\x06proto3'
+    b'\n\x18vfl/v1/coordinator.proto\x12\x06vfl.v1"h\n\x0cTrainRequest\x12\x0e\n\x06\x65pochs\x18\x01 \x01(\x05\x12\x12\n\nbatch_size\x18\x02 \x01(\x05\x12\n\n\x02lr\x18\x03 \x01(\x01\x12\x17\n\x0fidempotency_key\x18\x04 \x01(\t\x12\x0f\n\x07relearn\x18\x05 \x03(\x05"_\n\x0eUnlearnRequest\x12\x0f\n\x07\x63lasses\x18\x01 \x03(\x05\x12\x0e\n\x06method\x18\x02 \x01(\t\x12\x17\n\x0fidempotency_key\x18\x03 \x01(\t\x12\x13\n\x0b\x63lass_names\x18\x04 \x03(\t"t\n\x07Metrics\x12\x10\n\x08test_acc\x18\x01 \x01(\x01\x12\x12\n\nretain_acc\x18\x02 \x01(\x01\x12\x12\n\nforget_acc\x18\x03 \x01(\x01\x12\x0b\n\x03mia\x18\x04 \x01(\x01\x12\x11\n\tper_class\x18\x05 \x03(\x01\x12\x0f\n\x07seconds\x18\x06 \x01(\x01"\xfc\x03\n\x07Request\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04kind\x18\x02 \x01(\t\x12\x0e\n\x06status\x18\x03 \x01(\t\x12\x0f\n\x07\x63lasses\x18\x04 \x03(\x05\x12\x0e\n\x06method\x18\x05 \x01(\t\x12\r\n\x05\x65rror\x18\x06 \x01(\t\x12\x12\n\ncreated_at\x18\x07 \x01(\x01\x12\x12\n\nstarted_at\x18\x08 \x01(\x01\x12\x13\n\x0b\x66inished_at\x18\t \x01(\x01\x12\x1f\n\x06\x62\x65\x66ore\x18\n \x01(\x0b\x32\x0f.vfl.v1.Metrics\x12\x1e\n\x05\x61\x66ter\x18\x0b \x01(\x0b\x32\x0f.vfl.v1.Metrics\x12:\n\x0e\x64igests_before\x18\x0c \x03(\x0b\x32".vfl.v1.Request.DigestsBeforeEntry\x12\x38\n\rdigests_after\x18\r \x03(\x0b\x32!.vfl.v1.Request.DigestsAfterEntry\x12\x0e\n\x06\x65pochs\x18\x0e \x01(\x05\x12\x17\n\x0fidempotency_key\x18\x0f \x01(\t\x12\x0f\n\x07receipt\x18\x10 \x01(\x0c\x1a\x34\n\x12\x44igestsBeforeEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x1a\x33\n\x11\x44igestsAfterEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01"\x17\n\tRequestId\x12\n\n\x02id\x18\x01 \x01(\t"<\n\x13ListRequestsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t"R\n\x14ListRequestsResponse\x12!\n\x08requests\x18\x01 \x03(\x0b\x32\x0f.vfl.v1.Request\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t"\x96\x01\n\x08Progress\x12\r\n\x05phase\x18\x01 \x01(\t\x12\x0c\n\x04step\x18\x02 \x01(\x03\x12\r\n\x05total\x18\x03 \x01(\x03\x12.\n\x07metrics\x18\x04 \x03(\x0b\x32\x1d.vfl.v1.Progress.MetricsEntry\x1a.\n\x0cMetricsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x01:\x02\x38\x01"a\n\x0cRequestEvent\x12$\n\x08progress\x18\x01 \x01(\x0b\x32\x10.vfl.v1.ProgressH\x00\x12"\n\x07request\x18\x02 \x01(\x0b\x32\x0f.vfl.v1.RequestH\x00\x42\x07\n\x05\x65vent"\x0f\n\rStatusRequest"b\n\x0bPartyStatus\x12\x10\n\x08party_id\x18\x01 \x01(\t\x12\x11\n\treachable\x18\x02 \x01(\x08\x12\x0f\n\x07version\x18\x03 \x01(\x03\x12\x0e\n\x06\x64igest\x18\x04 \x01(\t\x12\r\n\x05\x65rror\x18\x05 \x01(\t"\xe3\x01\n\x0eStatusResponse\x12\x0f\n\x07\x64\x61taset\x18\x01 \x01(\t\x12\x13\n\x0bnum_classes\x18\x02 \x01(\x05\x12$\n\x07parties\x18\x03 \x03(\x0b\x32\x13.vfl.v1.PartyStatus\x12\x0f\n\x07running\x18\x04 \x01(\t\x12\x0e\n\x06queued\x18\x05 \x01(\x05\x12\x13\n\x0b\x63lass_names\x18\x06 \x03(\t\x12\x11\n\tforgotten\x18\x07 \x03(\x05\x12\x0f\n\x07\x61ligned\x18\x08 \x01(\x08\x12\x15\n\rtrain_samples\x18\t \x01(\x03\x12\x14\n\x0ctest_samples\x18\n \x01(\x03"\x0f\n\rRepairRequest"G\n\x0eRepairResponse\x12\x0f\n\x07version\x18\x01 \x01(\x03\x12$\n\x07parties\x18\x02 \x03(\x0b\x32\x13.vfl.v1.PartyStatus"\x0e\n\x0c\x41lignRequest"\xc2\x02\n\rAlignResponse\x12\x13\n\x0b\x61\x63tive_size\x18\x01 \x01(\x03\x12:\n\x0bparty_sizes\x18\x02 \x03(\x0b\x32%.vfl.v1.AlignResponse.PartySizesEntry\x12G\n\x12shared_with_active\x18\x03 \x03(\x0b\x32+.vfl.v1.AlignResponse.SharedWithActiveEntry\x12\x15\n\rtrain_samples\x18\x04 \x01(\x03\x12\x14\n\x0ctest_samples\x18\x05 \x01(\x03\x1a\x31\n\x0fPartySizesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x03:\x02\x38\x01\x1a\x37\n\x15SharedWithActiveEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x03:\x02\x38\x01"\x1d\n\x0ePredictRequest\x12\x0b\n\x03ids\x18\x01 \x03(\t"a\n\x0fPredictResponse\x12\x13\n\x0b\x63lass_names\x18\x01 \x03(\t\x12\x11\n\tpredicted\x18\x02 \x03(\x05\x12\x15\n\rprobabilities\x18\x03 \x03(\x02\x12\x0f\n\x07version\x18\x04 \x01(\x03\x32\x92\x04\n\x0b\x43oordinator\x12\x34\n\x0bSubmitTrain\x12\x14.vfl.v1.TrainRequest\x1a\x0f.vfl.v1.Request\x12\x38\n\rSubmitUnlearn\x12\x16.vfl.v1.UnlearnRequest\x1a\x0f.vfl.v1.Request\x12\x32\n\x05Watch\x12\x11.vfl.v1.RequestId\x1a\x14.vfl.v1.RequestEvent0\x01\x12\x30\n\nGetRequest\x12\x11.vfl.v1.RequestId\x1a\x0f.vfl.v1.Request\x12I\n\x0cListRequests\x12\x1b.vfl.v1.ListRequestsRequest\x1a\x1c.vfl.v1.ListRequestsResponse\x12\x37\n\x06Status\x12\x15.vfl.v1.StatusRequest\x1a\x16.vfl.v1.StatusResponse\x12\x37\n\x06Repair\x12\x15.vfl.v1.RepairRequest\x1a\x16.vfl.v1.RepairResponse\x12\x34\n\x05\x41lign\x12\x14.vfl.v1.AlignRequest\x1a\x15.vfl.v1.AlignResponse\x12:\n\x07Predict\x12\x16.vfl.v1.PredictRequest\x1a\x17.vfl.v1.PredictResponseb\x06proto3'
 )
 
 _globals = globals()
@@ -55,37 +55,37 @@ if not _descriptor._USE_C_DESCRIPTORS:
     _globals["_REQUESTID"]._serialized_start = 868
     _globals["_REQUESTID"]._serialized_end = 891
     _globals["_LISTREQUESTSREQUEST"]._serialized_start = 893
-    _globals["_LISTREQUESTSREQUEST"]._serialized_end = 914
-    _globals["_LISTREQUESTSRESPONSE"]._serialized_start = 916
-    _globals["_LISTREQUESTSRESPONSE"]._serialized_end = 973
-    _globals["_PROGRESS"]._serialized_start = 976
-    _globals["_PROGRESS"]._serialized_end = 1126
-    _globals["_PROGRESS_METRICSENTRY"]._serialized_start = 1080
-    _globals["_PROGRESS_METRICSENTRY"]._serialized_end = 1126
-    _globals["_REQUESTEVENT"]._serialized_start = 1128
-    _globals["_REQUESTEVENT"]._serialized_end = 1225
-    _globals["_STATUSREQUEST"]._serialized_start = 1227
-    _globals["_STATUSREQUEST"]._serialized_end = 1242
-    _globals["_PARTYSTATUS"]._serialized_start = 1244
-    _globals["_PARTYSTATUS"]._serialized_end = 1342
-    _globals["_STATUSRESPONSE"]._serialized_start = 1345
-    _globals["_STATUSRESPONSE"]._serialized_end = 1572
-    _globals["_REPAIRREQUEST"]._serialized_start = 1574
-    _globals["_REPAIRREQUEST"]._serialized_end = 1589
-    _globals["_REPAIRRESPONSE"]._serialized_start = 1591
-    _globals["_REPAIRRESPONSE"]._serialized_end = 1662
-    _globals["_ALIGNREQUEST"]._serialized_start = 1664
-    _globals["_ALIGNREQUEST"]._serialized_end = 1678
-    _globals["_ALIGNRESPONSE"]._serialized_start = 1681
-    _globals["_ALIGNRESPONSE"]._serialized_end = 2003
-    _globals["_ALIGNRESPONSE_PARTYSIZESENTRY"]._serialized_start = 1897
-    _globals["_ALIGNRESPONSE_PARTYSIZESENTRY"]._serialized_end = 1946
-    _globals["_ALIGNRESPONSE_SHAREDWITHACTIVEENTRY"]._serialized_start = 1948
-    _globals["_ALIGNRESPONSE_SHAREDWITHACTIVEENTRY"]._serialized_end = 2003
-    _globals["_PREDICTREQUEST"]._serialized_start = 2005
-    _globals["_PREDICTREQUEST"]._serialized_end = 2034
-    _globals["_PREDICTRESPONSE"]._serialized_start = 2036
-    _globals["_PREDICTRESPONSE"]._serialized_end = 2133
-    _globals["_COORDINATOR"]._serialized_start = 2136
-    _globals["_COORDINATOR"]._serialized_end = 2666
+    _globals["_LISTREQUESTSREQUEST"]._serialized_end = 953
+    _globals["_LISTREQUESTSRESPONSE"]._serialized_start = 955
+    _globals["_LISTREQUESTSRESPONSE"]._serialized_end = 1037
+    _globals["_PROGRESS"]._serialized_start = 1040
+    _globals["_PROGRESS"]._serialized_end = 1190
+    _globals["_PROGRESS_METRICSENTRY"]._serialized_start = 1144
+    _globals["_PROGRESS_METRICSENTRY"]._serialized_end = 1190
+    _globals["_REQUESTEVENT"]._serialized_start = 1192
+    _globals["_REQUESTEVENT"]._serialized_end = 1289
+    _globals["_STATUSREQUEST"]._serialized_start = 1291
+    _globals["_STATUSREQUEST"]._serialized_end = 1306
+    _globals["_PARTYSTATUS"]._serialized_start = 1308
+    _globals["_PARTYSTATUS"]._serialized_end = 1406
+    _globals["_STATUSRESPONSE"]._serialized_start = 1409
+    _globals["_STATUSRESPONSE"]._serialized_end = 1636
+    _globals["_REPAIRREQUEST"]._serialized_start = 1638
+    _globals["_REPAIRREQUEST"]._serialized_end = 1653
+    _globals["_REPAIRRESPONSE"]._serialized_start = 1655
+    _globals["_REPAIRRESPONSE"]._serialized_end = 1726
+    _globals["_ALIGNREQUEST"]._serialized_start = 1728
+    _globals["_ALIGNREQUEST"]._serialized_end = 1742
+    _globals["_ALIGNRESPONSE"]._serialized_start = 1745
+    _globals["_ALIGNRESPONSE"]._serialized_end = 2067
+    _globals["_ALIGNRESPONSE_PARTYSIZESENTRY"]._serialized_start = 1961
+    _globals["_ALIGNRESPONSE_PARTYSIZESENTRY"]._serialized_end = 2010
+    _globals["_ALIGNRESPONSE_SHAREDWITHACTIVEENTRY"]._serialized_start = 2012
+    _globals["_ALIGNRESPONSE_SHAREDWITHACTIVEENTRY"]._serialized_end = 2067
+    _globals["_PREDICTREQUEST"]._serialized_start = 2069
+    _globals["_PREDICTREQUEST"]._serialized_end = 2098
+    _globals["_PREDICTRESPONSE"]._serialized_start = 2100
+    _globals["_PREDICTRESPONSE"]._serialized_end = 2197
+    _globals["_COORDINATOR"]._serialized_start = 2200
+    _globals["_COORDINATOR"]._serialized_end = 2730
 # @@protoc_insertion_point(module_scope)
