@@ -47,6 +47,11 @@ class FlowerTransportError(VFLError):
     """A Flower node did not answer in time, or answered with an error."""
 
 
+AHEAD = 2
+"""Idle messages kept outstanding for a node the active party is not asking anything:
+one being answered, one queued behind it for the SuperNode's next pull."""
+
+
 @dataclass
 class _Node:
     """What one node has in flight."""
@@ -90,10 +95,16 @@ class GridLink:
       ``warm_for`` seconds, so it never finds its queue empty and sleeps.
 
     Idle messages carry a counter (which keeps their Flower object ids
-    distinct) and ``hold``, how long the ClientApp waits before answering
-    (so the SuperNode's first reply check, made at once, misses it and the
-    idle message lasts one 0.5 s reply poll); their replies are empty and
-    dropped. ``keep_warm=False`` is the plain request/reply.
+    distinct) and ``hold``, how long the ClientApp waits before answering:
+    the SuperNode's first reply check, made at once, then misses it and the
+    idle message lasts one 0.5 s reply poll (answered at once, it sometimes
+    lasted 0.1 s, too short for the active party to queue the next request).
+    Their replies are empty and dropped. The price: a sequential round trip
+    costs two SuperNode cycles, about 1.2 s, instead of one plus a 3 s
+    sleep; and a top-up queued just before the next request delays it by
+    one cycle, which ``lead`` trades against the sleep (the top-up must be
+    queued before the idle message in flight is answered, ~0.5 s after the
+    reply). ``keep_warm=False`` is the plain request/reply.
     """
 
     def __init__(
@@ -105,7 +116,7 @@ class GridLink:
         *,
         keep_warm: bool = True,
         idle_hold: float = 0.1,
-        lead: float = 0.25,
+        lead: float = 0.3,
         warm_for: float = 5.0,
     ) -> None:
         self.grid = grid
@@ -258,12 +269,12 @@ class GridLink:
         now = time.monotonic()
         with self._state:
             return [
-                (node_id, 2 - len(node.idle))
+                (node_id, AHEAD - len(node.idle))
                 for node_id, node in self._nodes.items()
                 if not node.busy
                 and node.last_reply is not None
                 and self.lead < now - node.last_reply < self.warm_for
-                and len(node.idle) < 2
+                and len(node.idle) < AHEAD
             ]
 
     def _raise_if_aborted(self) -> None:
