@@ -204,6 +204,25 @@ def test_an_abort_ends_a_request_that_waits(
     assert [str(e) for e in raised] == ["the federation was aborted"]
 
 
+class BrokenGrid(ScriptedGrid):
+    def pull_messages(self, message_ids: Iterable[str]) -> list[Message]:
+        raise ConnectionError("SuperLink gone")
+
+
+@pytest.mark.parametrize("with_check", [False, True])
+def test_a_failing_poll_fails_the_waiting_request(with_check: bool) -> None:
+    def check() -> None:
+        raise FlowerTransportError("superlink exited with code 1")
+
+    link = GridLink(BrokenGrid(answer_requests=False), check=check if with_check else None)
+    try:
+        expected = "superlink exited" if with_check else "polling the grid failed: ConnectionError"
+        with pytest.raises(FlowerTransportError, match=expected):
+            link.request(NODE, "query.vfl", RecordDict())
+    finally:
+        link.close()
+
+
 def test_the_clientapp_answers_idle_messages_with_nothing(tmp_path: Path) -> None:
     spec = FederationSpec(dataset="digits", parties=2)
     for name in ("active", "passive-0"):

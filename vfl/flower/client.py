@@ -211,8 +211,11 @@ class GridLink:
                 )
                 if msg_id in self._replies:
                     return self._replies.pop(msg_id)
-                if self._poll_error is not None:
-                    raise FlowerTransportError(f"polling the grid failed: {self._poll_error!r}")
+                failed = self._poll_error
+            if failed is not None:
+                if self.check is not None:
+                    self.check()  # a dead SuperLink explains it better
+                raise FlowerTransportError(f"polling the grid failed: {failed!r}") from failed
             self._raise_if_aborted()
             now = time.monotonic()
             if now - start > self.timeout:
