@@ -4,8 +4,8 @@
 one node through a Flower ``Grid``, so the coordinator and every unlearning
 method run unchanged on Flower.
 
-Why calls are batched: each Flower round trip costs seconds (the SuperNode
-polls the SuperLink every 3 s when idle), so requests that return nothing
+Why calls are batched: each Flower round trip costs about a second even with
+:class:`GridLink` keeping the SuperNodes awake, so requests that return nothing
 (``deferrable`` in :mod:`vfl.protocol.messages`: backward, configure,
 reinitialize, the trial verbs, begin, abort) are queued and travel, in order,
 with the next request that needs an answer (embed, info, prepare, commit,

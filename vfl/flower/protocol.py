@@ -1,6 +1,6 @@
 r"""What travels between the ServerApp and a ClientApp, and how a party executes it.
 
-Two message kinds exist. ``query.hello`` carries a fresh session nonce (and,
+Three message kinds exist. ``query.hello`` carries a fresh session nonce (and,
 in the reply, the party id) in the clear -- nothing else. ``query.idle`` carries
 only a counter and is answered with nothing: it keeps the SuperNode from
 sleeping between requests (see :class:`~vfl.flower.client.GridLink`). ``query.vfl`` /
