@@ -86,10 +86,18 @@ def test_clientapps_received_only_ciphertext_without_labels(flower_run: tuple[di
     assert [f.stem for f in files] == ["passive-0", "passive-1"]
     for path in files:
         entries = [json.loads(line) for line in path.read_text().splitlines()]
+        idle = [e for e in entries if e["message_type"] == "query.idle"]
+        entries = [e for e in entries if e["message_type"] != "query.idle"]
         hello, boxes = entries[0], entries[1:]
         assert hello["message_type"] == "query.hello"
         assert hello["records"] == {"hello": {"nonce": "bytes"}}
         assert len(boxes) > 10
+        # keep-awake messages came (at least one behind every request) and held nothing
+        assert len(idle) >= len(boxes)
+        for entry in idle:
+            assert entry["records"] == {"idle": {"n": "int", "hold": "float"}}
+            assert entry["array_records"] == [] and entry["metric_records"] == []
+            assert entry["ops"] is None and "ct" not in entry
         ops_seen = set()
         for entry in boxes:
             assert entry["message_type"] in {"query.vfl", "train.vfl"}

@@ -6,14 +6,13 @@ torch is imported when the command runs, not when ``vfl --help`` builds.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from vfl.atomic import check_writable
 from vfl.cli.errors import friendly_errors
 from vfl.cli.options import (
-    CompareRetrainOpt,
     DataDirOpt,
     DatasetOpt,
     EpochsOpt,
@@ -44,12 +43,26 @@ def simulate(
     unlearn_class: UnlearnClassOpt = None,
     method: MethodOpt = "luv",
     method_option: MethodOptionOpt = None,
-    compare_retrain: CompareRetrainOpt = True,
+    compare_retrain: Annotated[
+        bool | None,
+        typer.Option(
+            "--compare-retrain/--no-compare-retrain",
+            help="Also retrain from scratch: the baseline to compare with (default: on; "
+            "off on Flower).",
+        ),
+    ] = None,
     transport: TransportOpt = "inprocess",
     seed: SeedOpt = 0,
     epochs: EpochsOpt = None,
-    batch_size: Annotated[int, typer.Option(help="Training batch size.")] = 64,
-    lr: Annotated[float, typer.Option(help="Training learning rate (Adam).")] = 1e-3,
+    batch_size: Annotated[
+        int | None, typer.Option(help="Training batch size (default: 64; on Flower chosen for it).")
+    ] = None,
+    lr: Annotated[
+        float | None,
+        typer.Option(
+            help="Training learning rate (Adam; default: 0.001; on Flower chosen for it)."
+        ),
+    ] = None,
     forget_samples: Annotated[
         int, typer.Option(help="Few-shot forget samples per class.")
     ] = UnlearnConfig().forget_samples,
@@ -68,7 +81,13 @@ def simulate(
     ] = None,
     quiet: QuietOpt = False,
 ) -> None:
-    """Train a VFL model, unlearn classes, evaluate, and compare with retraining."""
+    """Train a VFL model, unlearn classes, evaluate, and compare with retraining.
+
+    On --transport flower every training step is a Flower message (about a
+    second each), so the training flags left unset are chosen for Flower
+    (digits: --epochs 8 --batch-size 128 --lr 0.005 --no-compare-retrain) and
+    printed.
+    """
     from vfl.coordinator import TrainConfig
     from vfl.federation import FederationSpec
     from vfl.models.bottom import BottomModelConfig
@@ -86,17 +105,26 @@ def simulate(
         seed=seed,
     )
     data = spec.load()
+    given = {
+        "epochs": epochs,
+        "batch_size": batch_size,
+        "lr": lr,
+        "compare_retrain": compare_retrain,
+    }
+    if transport == "flower":
+        given = _flower_defaults(given, data.n_train)
+    epochs, batch_size, lr, compare_retrain = given.values()
     cfg = SimulationConfig(
         federation=spec,
         classes=unlearn_class or [3],
         method=method,
         method_options=parse_method_options(method_option),
-        compare_retrain=compare_retrain,
+        compare_retrain=True if compare_retrain is None else compare_retrain,
         transport=transport,
         train=TrainConfig(
             epochs=epochs or default_epochs(data.n_train),
-            batch_size=batch_size,
-            update=UpdateConfig(lr=lr),
+            batch_size=64 if batch_size is None else batch_size,
+            update=UpdateConfig(lr=1e-3 if lr is None else lr),
         ),
         unlearn=UnlearnConfig(
             forget_samples=forget_samples,
@@ -112,3 +140,24 @@ def simulate(
         write_json(json_out, report)
     if plot is not None:
         plot_per_class(plot, report)
+
+
+def _flower_defaults(given: dict[str, Any], n_train: int) -> dict[str, Any]:
+    """Fill the unset training flags from :func:`vfl.flower.schedule.flower_schedule`; say so."""
+    from vfl.flower.schedule import flower_schedule
+
+    chosen = {k: v for k, v in flower_schedule(n_train).items() if given[k] is None}
+    if chosen:
+        flags = " ".join(
+            (
+                f"--{'' if v else 'no-'}compare-retrain"
+                if k == "compare_retrain"
+                else f"--{k.replace('_', '-')} {v}"
+            )
+            for k, v in chosen.items()
+        )
+        console.print(
+            f"flower: each training step is a Flower message (about a second), so the unset "
+            f"flags were chosen for it: {flags} (set them to override)"
+        )
+    return given | chosen

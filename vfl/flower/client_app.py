@@ -11,6 +11,7 @@ calls this ``app`` for every message (see :mod:`vfl.flower.runtime`).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -20,7 +21,7 @@ from flwr.clientapp import ClientApp
 
 from vfl.errors import ConfigError, ProtocolError
 from vfl.flower.crypto import SecureChannel, derive_channel, fresh_nonce
-from vfl.flower.protocol import ACTION, HELLO, execute, open_box, seal_box
+from vfl.flower.protocol import ACTION, HELLO, IDLE, execute, open_box, seal_box
 from vfl.flower.wire import Item
 from vfl.party.passive import PassiveParty
 
@@ -42,6 +43,7 @@ class PassiveEndpoint:
 
 
 _ENDPOINT: PassiveEndpoint | None = None
+MAX_IDLE_HOLD = 2.0
 
 app = ClientApp()
 
@@ -87,6 +89,17 @@ def hello(msg: Message, context: Context) -> Message:
     )
     reply = ConfigRecord({"party": endpoint.party.party_id, "nonce": nonce})
     return Message(RecordDict({HELLO: reply}), reply_to=msg)
+
+
+@app.query(IDLE)
+def idle(msg: Message, context: Context) -> Message:
+    """Answer a keep-awake message with nothing (see :class:`vfl.flower.client.GridLink`)."""
+    _observe(_endpoint(), msg, None)
+    record = msg.content.config_records.get(IDLE)
+    hold = record.get("hold") if record is not None else None
+    if isinstance(hold, float):
+        time.sleep(min(max(hold, 0.0), MAX_IDLE_HOLD))
+    return Message(RecordDict(), reply_to=msg)
 
 
 def step(msg: Message, context: Context) -> Message:

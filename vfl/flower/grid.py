@@ -14,7 +14,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -68,28 +68,31 @@ def open_grid_federation(
     dataset: Dataset,
     keys: ActiveKeys,
     check: Callable[[], None] | None = None,
+    keep_warm: bool = True,
 ) -> Iterator[Coordinator]:
     """Handshake with every node, build the active party, yield the coordinator.
 
-    ``check`` is called while waiting for replies and may raise (see :class:`GridLink`).
+    ``check`` is called while waiting for replies and may raise; ``keep_warm``
+    keeps the SuperNodes from sleeping between requests (see :class:`GridLink`).
     """
-    link = GridLink(grid, check=check)
-    nodes = wait_for_nodes(grid, spec.parties)
-    with ThreadPoolExecutor(max_workers=len(nodes)) as pool:
-        found = list(
-            pool.map(lambda n: connect_party(link, n, keys.private, keys.pinned, run_id), nodes)
-        )
-    by_party = {client.party_id: (client, info) for client, info in found}
-    if sorted(by_party) != sorted(spec.party_ids()):
-        raise ConfigError(
-            f"the grid's nodes are parties {sorted(by_party)}, the federation expects "
-            f"{spec.party_ids()}; start one SuperNode and worker per party"
-        )
-    clients = [by_party[pid][0] for pid in spec.party_ids()]
-    dims = [by_party[pid][1].embed_dim for pid in spec.party_ids()]
-    with Coordinator(build_active_party(spec, dims, dataset), clients).running() as coordinator:
-        try:
-            yield coordinator
-        except BaseException:
-            link.abort()  # stop waiting party threads now; skip flushing queued calls
-            raise
+    link = GridLink(grid, check=check, keep_warm=keep_warm)
+    with closing(link):  # stops its poller thread
+        nodes = wait_for_nodes(grid, spec.parties)
+        with ThreadPoolExecutor(max_workers=len(nodes)) as pool:
+            found = list(
+                pool.map(lambda n: connect_party(link, n, keys.private, keys.pinned, run_id), nodes)
+            )
+        by_party = {client.party_id: (client, info) for client, info in found}
+        if sorted(by_party) != sorted(spec.party_ids()):
+            raise ConfigError(
+                f"the grid's nodes are parties {sorted(by_party)}, the federation expects "
+                f"{spec.party_ids()}; start one SuperNode and worker per party"
+            )
+        clients = [by_party[pid][0] for pid in spec.party_ids()]
+        dims = [by_party[pid][1].embed_dim for pid in spec.party_ids()]
+        with Coordinator(build_active_party(spec, dims, dataset), clients).running() as coordinator:
+            try:
+                yield coordinator
+            except BaseException:
+                link.abort()  # stop waiting party threads now; skip flushing queued calls
+                raise

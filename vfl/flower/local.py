@@ -164,8 +164,14 @@ def _start_parties(dep: LocalDeployment, spec: FederationSpec, link_port: int) -
 
 
 @contextmanager
-def local_flower_federation(spec: FederationSpec, dataset: Dataset) -> Iterator[Coordinator]:
-    """Start SuperLink, SuperNodes and workers on loopback; yield the coordinator."""
+def local_flower_federation(
+    spec: FederationSpec, dataset: Dataset, keep_warm: bool = True
+) -> Iterator[Coordinator]:
+    """Start SuperLink, SuperNodes and workers on loopback; yield the coordinator.
+
+    ``keep_warm=False`` lets the SuperNodes sleep between requests (see
+    :class:`~vfl.flower.client.GridLink`): only for comparisons.
+    """
     with ExitStack() as stack:
         root = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="vfl-flower-")))
         dep = LocalDeployment(root)
@@ -189,7 +195,9 @@ def local_flower_federation(spec: FederationSpec, dataset: Dataset) -> Iterator[
         keys = ActiveKeys.load(root / "keys", spec.party_ids())
         try:
             co = stack.enter_context(
-                open_grid_federation(grid, context.run_id, spec, dataset, keys, dep.check)
+                open_grid_federation(
+                    grid, context.run_id, spec, dataset, keys, dep.check, keep_warm
+                )
             )
         except Exception:
             dep.check()  # a crashed process explains the failure better

@@ -1,7 +1,9 @@
 r"""What travels between the ServerApp and a ClientApp, and how a party executes it.
 
-Two message kinds exist. ``query.hello`` carries a fresh session nonce (and,
-in the reply, the party id) in the clear -- nothing else. ``query.vfl`` /
+Three message kinds exist. ``query.hello`` carries a fresh session nonce (and,
+in the reply, the party id) in the clear -- nothing else. ``query.idle`` carries
+only a counter and is answered with nothing: it keeps the SuperNode from
+sleeping between requests (see :class:`~vfl.flower.client.GridLink`). ``query.vfl`` /
 ``train.vfl`` carry one sealed box: ``RecordDict({"box": ConfigRecord({"seq",
 "ct"})})`` whose plaintext is a list of :class:`~vfl.flower.wire.Item`\ s: the requests of
 :mod:`vfl.protocol.messages` (and, in the reply, their responses), one item
@@ -30,6 +32,7 @@ __all__ = [
     "BOX",
     "ERROR",
     "HELLO",
+    "IDLE",
     "execute",
     "from_item",
     "open_box",
@@ -37,7 +40,7 @@ __all__ = [
     "to_item",
 ]
 
-HELLO, BOX = "hello", "box"
+HELLO, BOX, IDLE = "hello", "box", "idle"
 ACTION = "vfl"
 ERROR = "error"
 

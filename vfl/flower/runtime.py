@@ -31,6 +31,10 @@ from flwr.app import Context, Error, Message
 from flwr.clientapp import ClientApp
 from flwr.common.constant import ErrorCode
 from flwr.common.serde import context_from_proto, context_to_proto, run_from_proto
+from flwr.proto.message_pb2 import (  # type: ignore[attr-defined]
+    PullObjectRequest,
+    PullObjectResponse,
+)
 from flwr.proto.runtime_pb2 import (  # type: ignore[attr-defined]
     AcquireTaskRequest,
     PullTaskInputRequest,
@@ -48,16 +52,50 @@ from flwr.supernode.runtime.run_clientapp import pull_task_input, push_message, 
 
 from vfl.flower.client import FlowerTransportError
 
-__all__ = ["acquire_task", "hosted_serverapp", "run_worker"]
+__all__ = ["QuickPullClient", "QuickPullGrid", "acquire_task", "hosted_serverapp", "run_worker"]
 
 COMPLETED, FAILED = "completed", "failed"
+
+
+class QuickPullClient(RuntimeHttpClient):
+    """A Runtime API client that waits a moment for an object still being uploaded.
+
+    Flower announces a message before its objects have arrived (the sender
+    pushes the message, then its objects; a SuperNode creates the task, then
+    fetches the objects). A reader that is quick off the mark -- the worker
+    claims tasks within milliseconds, the ServerApp polls replies every 20 ms
+    -- finds the object "not available" and Flower's ``pull_objects`` then
+    backs off 1 s, doubling: about a second lost on many messages. This
+    client re-asks every ``POLL`` seconds for up to ``WAIT`` seconds before
+    reporting the object unavailable, so the backoff almost never starts.
+    """
+
+    POLL, WAIT = 0.005, 2.0
+
+    def PullObject(self, request: PullObjectRequest) -> PullObjectResponse:
+        deadline = time.monotonic() + self.WAIT
+        while True:
+            res = super().PullObject(request)
+            if res.object_available or not res.object_found or time.monotonic() > deadline:
+                return res
+            time.sleep(self.POLL)
+
+
+class QuickPullGrid(HttpGrid):
+    """Flower's ``HttpGrid`` reading replies through a :class:`QuickPullClient`."""
+
+    def _connect(self) -> None:
+        super()._connect()
+        # HttpGrid builds a plain RuntimeHttpClient; QuickPullClient adds no state,
+        # only the PullObject retry, so the instance can take that class.
+        self._client.__class__ = QuickPullClient  # type: ignore[union-attr]
 
 
 def _runtime_client(address: str, *, token: str | None, component: str) -> RuntimeHttpClient:
     interceptors: list = [RuntimeVersionHttpInterceptor(component_name=component)]
     if token is not None:
         interceptors.append(RuntimeTokenHttpInterceptor(token))
-    return RuntimeHttpClient.from_server_address(
+    return QuickPullClient.from_server_address(
         server_address=address, insecure=True, root_certificates=None, interceptors=interceptors
     )
 
@@ -122,7 +160,7 @@ def hosted_serverapp(address: str, timeout: float = 120.0) -> Iterator[tuple[Gri
     finally:
         control.close()
     assert token is not None
-    grid = HttpGrid(runtime_api_address=address, insecure=True, token=token)
+    grid = QuickPullGrid(runtime_api_address=address, insecure=True, token=token)
     runtime = grid._runtime_client
     heartbeat = HeartbeatSender(make_task_heartbeat_fn_http(runtime))
     context: Context | None = None
