@@ -128,7 +128,7 @@ def test_classes_by_name_or_index_and_names_win() -> None:
 
     assert resolve_classes(["loan", "0"], ("card", "loan")) == [1, 0]
     assert resolve_classes(["3"], ("1", "2", "3")) == [2]  # the name "3", not index 3
-    with pytest.raises(ConfigError, match=r"no class 'lion' \(classes: card, loan\)"):
+    with pytest.raises(ConfigError, match=r"class lion is not one of the classes \(card, loan\)"):
         resolve_classes(["lion"], ("card", "loan"))
-    with pytest.raises(ConfigError, match="no class '99999999999'"):
+    with pytest.raises(ConfigError, match="class 99999999999 is not one"):
         resolve_classes(["99999999999"], ("card", "loan"))

@@ -193,7 +193,10 @@ def test_every_step_from_align_to_relearn(deployment: Deployment) -> None:
 
     loan = names.index("loan")
     d.refused(
-        "no class 'lion' (classes: card, loan, mortgage, savings)", "unlearn", "--class", "lion"
+        "class lion is not one of the classes (card, loan, mortgage, savings)",
+        "unlearn",
+        "--class",
+        "lion",
     )
     unlearn_id = d.ok("unlearn", "--class", "loan", "--wait", "--quiet").strip()  # by name
     assert d.record(unlearn_id)["classes"] == [loan]

@@ -78,7 +78,9 @@ def test_a_deployed_party_takes_no_training_step_outside_a_request(
         "passive-0", fed.targets["passive-0"], TLSConfig(certs=fed.certs, identity="active")
     )
     ids = np.arange(8, dtype=np.int64)
-    embeddings = party.embed(ids, train=True)
+    with pytest.raises(RemoteProtocolError, match="refuses a training embed outside a request"):
+        party.embed(ids, train=True)  # it would move BatchNorm's running statistics
+    embeddings = party.embed(ids, train=False)  # reading stays possible (scoring)
     with pytest.raises(RemoteProtocolError, match="refuses backward outside a request"):
         party.backward(ids, torch.ones_like(embeddings))
     party.close()

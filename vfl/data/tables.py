@@ -243,7 +243,7 @@ def resolve_classes(values: Iterable[str], names: Sequence[str]) -> list[int]:
         elif value.lstrip("-").isdigit() and len(value) <= 9:
             out.append(int(value))  # the range is checked with the other classes
         else:
-            raise ConfigError(f"no class {value!r} (classes: {', '.join(names)})")
+            raise ConfigError(f"class {value} is not one of the classes ({', '.join(names)})")
     return out
 
 

@@ -178,6 +178,8 @@ class PassiveParty(VersionedModel):
             return self._embed_rows(next_ids, rows, train)
 
     def _embed_rows(self, ids: np.ndarray, rows: np.ndarray, train: bool) -> torch.Tensor:
+        if train:  # a training forward pass moves BatchNorm's running statistics
+            self._require_open_request("a training embed")
         x = self._features[rows]
         set_mode(self.model, train, self._update)
         if not train:
