@@ -24,13 +24,27 @@ from vfl.data.base import LabelShard
 from vfl.party.active import Objective
 from vfl.party.optim import UpdateConfig
 from vfl.progress import ProgressEvent
-from vfl.unlearning.base import UnlearnConfig, UnlearningContext, UnlearningMethod
+from vfl.unlearning.base import (
+    FORGET_SALT,
+    Outcome,
+    UnlearnConfig,
+    UnlearningContext,
+    UnlearningMethod,
+)
 from vfl.unlearning.mixup import MixPlan, all_pairs_plan, partner_plan
 from vfl.unlearning.objectives import identity_plan, mixup_objective
 
-__all__ = ["LUV", "FewShotMethod", "FewShotSets", "GradientAscent", "MixupAscent", "RandomLabel"]
+__all__ = [
+    "FORGET_SALT",
+    "LUV",
+    "FewShotMethod",
+    "FewShotSets",
+    "GradientAscent",
+    "MixupAscent",
+    "RandomLabel",
+]
 
-FORGET_SALT, RECOVERY_SALT, PLAN_SALT = 1, 2, 3
+RECOVERY_SALT, PLAN_SALT = 2, 3
 EPOCH_TOKEN = "unlearn-epoch"
 MAX_HALVINGS = 6
 
@@ -46,14 +60,14 @@ class FewShotMethod(UnlearningMethod):
         """The forget step's loss, built once per request from the few-shot sets."""
         raise NotImplementedError
 
-    def run(self, ctx: UnlearningContext) -> None:
+    def run(self, ctx: UnlearningContext) -> Outcome:
         cfg, co = ctx.config, ctx.coordinator
         sets = FewShotSets.draw(ctx, self.use_recovery)
         rng = ctx.rng(PLAN_SALT)
         forget_objective = self.forget_objective(ctx, sets, rng)
         lr = cfg.lr
         _configure(co, cfg, lr)
-        _, baseline = sets.measure(co)
+        kept_acc, baseline = sets.measure(co)  # kept_acc: the gauge of the state we keep
         # Each forgotten class may cost the retained ones up to ``max_check_rise``:
         # the more classes leave, the more the boundaries of the rest must move.
         tolerance = cfg.max_check_rise * len(ctx.classes)
@@ -70,6 +84,7 @@ class FewShotMethod(UnlearningMethod):
                     _configure(co, cfg, lr)
                 else:
                     guard.keep()
+                    kept_acc = forget_acc
             metrics = {"forget_acc": forget_acc, "check_ce": check_ce, "lr": lr}
             ctx.progress(ProgressEvent("unlearn", epoch, cfg.epochs, metrics))
             if forget_acc <= cfg.forget_target and not damaged:
@@ -79,6 +94,7 @@ class FewShotMethod(UnlearningMethod):
             if lr < cfg.lr / 2**MAX_HALVINGS:
                 break  # every larger step did damage: more epochs would change nothing
         ctx.progress(ProgressEvent("unlearn", cfg.epochs, cfg.epochs))
+        return Outcome(kept_acc, cfg.forget_target)
 
     def _epoch(
         self,

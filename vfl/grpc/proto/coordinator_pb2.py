@@ -22,7 +22,7 @@ _sym_db = _symbol_database.Default()
 
 
 DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(
-    b'\n\x18vfl/v1/coordinator.proto\x12\x06vfl.v1"W\n\x0cTrainRequest\x12\x0e\n\x06\x65pochs\x18\x01 \x01(\x05\x12\x12\n\nbatch_size\x18\x02 \x01(\x05\x12\n\n\x02lr\x18\x03 \x01(\x01\x12\x17\n\x0fidempotency_key\x18\x04 \x01(\t"J\n\x0eUnlearnRequest\x12\x0f\n\x07\x63lasses\x18\x01 \x03(\x05\x12\x0e\n\x06method\x18\x02 \x01(\t\x12\x17\n\x0fidempotency_key\x18\x03 \x01(\t"t\n\x07Metrics\x12\x10\n\x08test_acc\x18\x01 \x01(\x01\x12\x12\n\nretain_acc\x18\x02 \x01(\x01\x12\x12\n\nforget_acc\x18\x03 \x01(\x01\x12\x0b\n\x03mia\x18\x04 \x01(\x01\x12\x11\n\tper_class\x18\x05 \x03(\x01\x12\x0f\n\x07seconds\x18\x06 \x01(\x01"\xfc\x03\n\x07Request\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04kind\x18\x02 \x01(\t\x12\x0e\n\x06status\x18\x03 \x01(\t\x12\x0f\n\x07\x63lasses\x18\x04 \x03(\x05\x12\x0e\n\x06method\x18\x05 \x01(\t\x12\r\n\x05\x65rror\x18\x06 \x01(\t\x12\x12\n\ncreated_at\x18\x07 \x01(\x01\x12\x12\n\nstarted_at\x18\x08 \x01(\x01\x12\x13\n\x0b\x66inished_at\x18\t \x01(\x01\x12\x1f\n\x06\x62\x65\x66ore\x18\n \x01(\x0b\x32\x0f.vfl.v1.Metrics\x12\x1e\n\x05\x61\x66ter\x18\x0b \x01(\x0b\x32\x0f.vfl.v1.Metrics\x12:\n\x0e\x64igests_before\x18\x0c \x03(\x0b\x32".vfl.v1.Request.DigestsBeforeEntry\x12\x38\n\rdigests_after\x18\r \x03(\x0b\x32!.vfl.v1.Request.DigestsAfterEntry\x12\x0e\n\x06\x65pochs\x18\x0e \x01(\x05\x12\x17\n\x0fidempotency_key\x18\x0f \x01(\t\x12\x0f\n\x07receipt\x18\x10 \x01(\x0c\x1a\x34\n\x12\x44igestsBeforeEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x1a\x33\n\x11\x44igestsAfterEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01"\x17\n\tRequestId\x12\n\n\x02id\x18\x01 \x01(\t"\x15\n\x13ListRequestsRequest"9\n\x14ListRequestsResponse\x12!\n\x08requests\x18\x01 \x03(\x0b\x32\x0f.vfl.v1.Request"\x96\x01\n\x08Progress\x12\r\n\x05phase\x18\x01 \x01(\t\x12\x0c\n\x04step\x18\x02 \x01(\x03\x12\r\n\x05total\x18\x03 \x01(\x03\x12.\n\x07metrics\x18\x04 \x03(\x0b\x32\x1d.vfl.v1.Progress.MetricsEntry\x1a.\n\x0cMetricsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x01:\x02\x38\x01"a\n\x0cRequestEvent\x12$\n\x08progress\x18\x01 \x01(\x0b\x32\x10.vfl.v1.ProgressH\x00\x12"\n\x07request\x18\x02 \x01(\x0b\x32\x0f.vfl.v1.RequestH\x00\x42\x07\n\x05\x65vent"\x0f\n\rStatusRequest"b\n\x0bPartyStatus\x12\x10\n\x08party_id\x18\x01 \x01(\t\x12\x11\n\treachable\x18\x02 \x01(\x08\x12\x0f\n\x07version\x18\x03 \x01(\x03\x12\x0e\n\x06\x64igest\x18\x04 \x01(\t\x12\r\n\x05\x65rror\x18\x05 \x01(\t"}\n\x0eStatusResponse\x12\x0f\n\x07\x64\x61taset\x18\x01 \x01(\t\x12\x13\n\x0bnum_classes\x18\x02 \x01(\x05\x12$\n\x07parties\x18\x03 \x03(\x0b\x32\x13.vfl.v1.PartyStatus\x12\x0f\n\x07running\x18\x04 \x01(\t\x12\x0e\n\x06queued\x18\x05 \x01(\x05"\x0f\n\rRepairRequest"G\n\x0eRepairResponse\x12\x0f\n\x07version\x18\x01 \x01(\x03\x12$\n\x07parties\x18\x02 \x03(\x0b\x32\x13.vfl.v1.PartyStatus2\xa0\x03\n\x0b\x43oordinator\x12\x34\n\x0bSubmitTrain\x12\x14.vfl.v1.TrainRequest\x1a\x0f.vfl.v1.Request\x12\x38\n\rSubmitUnlearn\x12\x16.vfl.v1.UnlearnRequest\x1a\x0f.vfl.v1.Request\x12\x32\n\x05Watch\x12\x11.vfl.v1.RequestId\x1a\x14.vfl.v1.RequestEvent0\x01\x12\x30\n\nGetRequest\x12\x11.vfl.v1.RequestId\x1a\x0f.vfl.v1.Request\x12I\n\x0cListRequests\x12\x1b.vfl.v1.ListRequestsRequest\x1a\x1c.vfl.v1.ListRequestsResponse\x12\x37\n\x06Status\x12\x15.vfl.v1.StatusRequest\x1a\x16.vfl.v1.StatusResponse\x12\x37\n\x06Repair\x12\x15.vfl.v1.RepairRequest\x1a\x16.vfl.v1.RepairResponseb\x06proto3'
+    b'\n\x18vfl/v1/coordinator.proto\x12\x06vfl.v1"W\n\x0cTrainRequest\x12\x0e\n\x06\x65pochs\x18\x01 \x01(\x05\x12\x12\n\nbatch_size\x18\x02 \x01(\x05\x12\n\n\x02lr\x18\x03 \x01(\x01\x12\x17\n\x0fidempotency_key\x18\x04 \x01(\t"J\n\x0eUnlearnRequest\x12\x0f\n\x07\x63lasses\x18\x01 \x03(\x05\x12\x0e\n\x06method\x18\x02 \x01(\t\x12\x17\n\x0fidempotency_key\x18\x03 \x01(\t"\xb7\x01\n\x07Metrics\x12\x10\n\x08test_acc\x18\x01 \x01(\x01\x12\x12\n\nretain_acc\x18\x02 \x01(\x01\x12\x12\n\nforget_acc\x18\x03 \x01(\x01\x12\x0b\n\x03mia\x18\x04 \x01(\x01\x12\x11\n\tper_class\x18\x05 \x03(\x01\x12\x0f\n\x07seconds\x18\x06 \x01(\x01\x12\x1b\n\x0etarget_reached\x18\x07 \x01(\x08H\x00\x88\x01\x01\x12\x11\n\tshortfall\x18\x08 \x01(\x01\x42\x11\n\x0f_target_reached"\xfc\x03\n\x07Request\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04kind\x18\x02 \x01(\t\x12\x0e\n\x06status\x18\x03 \x01(\t\x12\x0f\n\x07\x63lasses\x18\x04 \x03(\x05\x12\x0e\n\x06method\x18\x05 \x01(\t\x12\r\n\x05\x65rror\x18\x06 \x01(\t\x12\x12\n\ncreated_at\x18\x07 \x01(\x01\x12\x12\n\nstarted_at\x18\x08 \x01(\x01\x12\x13\n\x0b\x66inished_at\x18\t \x01(\x01\x12\x1f\n\x06\x62\x65\x66ore\x18\n \x01(\x0b\x32\x0f.vfl.v1.Metrics\x12\x1e\n\x05\x61\x66ter\x18\x0b \x01(\x0b\x32\x0f.vfl.v1.Metrics\x12:\n\x0e\x64igests_before\x18\x0c \x03(\x0b\x32".vfl.v1.Request.DigestsBeforeEntry\x12\x38\n\rdigests_after\x18\r \x03(\x0b\x32!.vfl.v1.Request.DigestsAfterEntry\x12\x0e\n\x06\x65pochs\x18\x0e \x01(\x05\x12\x17\n\x0fidempotency_key\x18\x0f \x01(\t\x12\x0f\n\x07receipt\x18\x10 \x01(\x0c\x1a\x34\n\x12\x44igestsBeforeEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x1a\x33\n\x11\x44igestsAfterEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01"\x17\n\tRequestId\x12\n\n\x02id\x18\x01 \x01(\t"\x15\n\x13ListRequestsRequest"9\n\x14ListRequestsResponse\x12!\n\x08requests\x18\x01 \x03(\x0b\x32\x0f.vfl.v1.Request"\x96\x01\n\x08Progress\x12\r\n\x05phase\x18\x01 \x01(\t\x12\x0c\n\x04step\x18\x02 \x01(\x03\x12\r\n\x05total\x18\x03 \x01(\x03\x12.\n\x07metrics\x18\x04 \x03(\x0b\x32\x1d.vfl.v1.Progress.MetricsEntry\x1a.\n\x0cMetricsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x01:\x02\x38\x01"a\n\x0cRequestEvent\x12$\n\x08progress\x18\x01 \x01(\x0b\x32\x10.vfl.v1.ProgressH\x00\x12"\n\x07request\x18\x02 \x01(\x0b\x32\x0f.vfl.v1.RequestH\x00\x42\x07\n\x05\x65vent"\x0f\n\rStatusRequest"b\n\x0bPartyStatus\x12\x10\n\x08party_id\x18\x01 \x01(\t\x12\x11\n\treachable\x18\x02 \x01(\x08\x12\x0f\n\x07version\x18\x03 \x01(\x03\x12\x0e\n\x06\x64igest\x18\x04 \x01(\t\x12\r\n\x05\x65rror\x18\x05 \x01(\t"}\n\x0eStatusResponse\x12\x0f\n\x07\x64\x61taset\x18\x01 \x01(\t\x12\x13\n\x0bnum_classes\x18\x02 \x01(\x05\x12$\n\x07parties\x18\x03 \x03(\x0b\x32\x13.vfl.v1.PartyStatus\x12\x0f\n\x07running\x18\x04 \x01(\t\x12\x0e\n\x06queued\x18\x05 \x01(\x05"\x0f\n\rRepairRequest"G\n\x0eRepairResponse\x12\x0f\n\x07version\x18\x01 \x01(\x03\x12$\n\x07parties\x18\x02 \x03(\x0b\x32\x13.vfl.v1.PartyStatus2\xa0\x03\n\x0b\x43oordinator\x12\x34\n\x0bSubmitTrain\x12\x14.vfl.v1.TrainRequest\x1a\x0f.vfl.v1.Request\x12\x38\n\rSubmitUnlearn\x12\x16.vfl.v1.UnlearnRequest\x1a\x0f.vfl.v1.Request\x12\x32\n\x05Watch\x12\x11.vfl.v1.RequestId\x1a\x14.vfl.v1.RequestEvent0\x01\x12\x30\n\nGetRequest\x12\x11.vfl.v1.RequestId\x1a\x0f.vfl.v1.Request\x12I\n\x0cListRequests\x12\x1b.vfl.v1.ListRequestsRequest\x1a\x1c.vfl.v1.ListRequestsResponse\x12\x37\n\x06Status\x12\x15.vfl.v1.StatusRequest\x1a\x16.vfl.v1.StatusResponse\x12\x37\n\x06Repair\x12\x15.vfl.v1.RepairRequest\x1a\x16.vfl.v1.RepairResponseb\x06proto3'
 )
 
 _globals = globals()
@@ -40,36 +40,36 @@ if not _descriptor._USE_C_DESCRIPTORS:
     _globals["_TRAINREQUEST"]._serialized_end = 123
     _globals["_UNLEARNREQUEST"]._serialized_start = 125
     _globals["_UNLEARNREQUEST"]._serialized_end = 199
-    _globals["_METRICS"]._serialized_start = 201
-    _globals["_METRICS"]._serialized_end = 317
-    _globals["_REQUEST"]._serialized_start = 320
-    _globals["_REQUEST"]._serialized_end = 828
-    _globals["_REQUEST_DIGESTSBEFOREENTRY"]._serialized_start = 723
-    _globals["_REQUEST_DIGESTSBEFOREENTRY"]._serialized_end = 775
-    _globals["_REQUEST_DIGESTSAFTERENTRY"]._serialized_start = 777
-    _globals["_REQUEST_DIGESTSAFTERENTRY"]._serialized_end = 828
-    _globals["_REQUESTID"]._serialized_start = 830
-    _globals["_REQUESTID"]._serialized_end = 853
-    _globals["_LISTREQUESTSREQUEST"]._serialized_start = 855
-    _globals["_LISTREQUESTSREQUEST"]._serialized_end = 876
-    _globals["_LISTREQUESTSRESPONSE"]._serialized_start = 878
-    _globals["_LISTREQUESTSRESPONSE"]._serialized_end = 935
-    _globals["_PROGRESS"]._serialized_start = 938
-    _globals["_PROGRESS"]._serialized_end = 1088
-    _globals["_PROGRESS_METRICSENTRY"]._serialized_start = 1042
-    _globals["_PROGRESS_METRICSENTRY"]._serialized_end = 1088
-    _globals["_REQUESTEVENT"]._serialized_start = 1090
-    _globals["_REQUESTEVENT"]._serialized_end = 1187
-    _globals["_STATUSREQUEST"]._serialized_start = 1189
-    _globals["_STATUSREQUEST"]._serialized_end = 1204
-    _globals["_PARTYSTATUS"]._serialized_start = 1206
-    _globals["_PARTYSTATUS"]._serialized_end = 1304
-    _globals["_STATUSRESPONSE"]._serialized_start = 1306
-    _globals["_STATUSRESPONSE"]._serialized_end = 1431
-    _globals["_REPAIRREQUEST"]._serialized_start = 1433
-    _globals["_REPAIRREQUEST"]._serialized_end = 1448
-    _globals["_REPAIRRESPONSE"]._serialized_start = 1450
-    _globals["_REPAIRRESPONSE"]._serialized_end = 1521
-    _globals["_COORDINATOR"]._serialized_start = 1524
-    _globals["_COORDINATOR"]._serialized_end = 1940
+    _globals["_METRICS"]._serialized_start = 202
+    _globals["_METRICS"]._serialized_end = 385
+    _globals["_REQUEST"]._serialized_start = 388
+    _globals["_REQUEST"]._serialized_end = 896
+    _globals["_REQUEST_DIGESTSBEFOREENTRY"]._serialized_start = 791
+    _globals["_REQUEST_DIGESTSBEFOREENTRY"]._serialized_end = 843
+    _globals["_REQUEST_DIGESTSAFTERENTRY"]._serialized_start = 845
+    _globals["_REQUEST_DIGESTSAFTERENTRY"]._serialized_end = 896
+    _globals["_REQUESTID"]._serialized_start = 898
+    _globals["_REQUESTID"]._serialized_end = 921
+    _globals["_LISTREQUESTSREQUEST"]._serialized_start = 923
+    _globals["_LISTREQUESTSREQUEST"]._serialized_end = 944
+    _globals["_LISTREQUESTSRESPONSE"]._serialized_start = 946
+    _globals["_LISTREQUESTSRESPONSE"]._serialized_end = 1003
+    _globals["_PROGRESS"]._serialized_start = 1006
+    _globals["_PROGRESS"]._serialized_end = 1156
+    _globals["_PROGRESS_METRICSENTRY"]._serialized_start = 1110
+    _globals["_PROGRESS_METRICSENTRY"]._serialized_end = 1156
+    _globals["_REQUESTEVENT"]._serialized_start = 1158
+    _globals["_REQUESTEVENT"]._serialized_end = 1255
+    _globals["_STATUSREQUEST"]._serialized_start = 1257
+    _globals["_STATUSREQUEST"]._serialized_end = 1272
+    _globals["_PARTYSTATUS"]._serialized_start = 1274
+    _globals["_PARTYSTATUS"]._serialized_end = 1372
+    _globals["_STATUSRESPONSE"]._serialized_start = 1374
+    _globals["_STATUSRESPONSE"]._serialized_end = 1499
+    _globals["_REPAIRREQUEST"]._serialized_start = 1501
+    _globals["_REPAIRREQUEST"]._serialized_end = 1516
+    _globals["_REPAIRRESPONSE"]._serialized_start = 1518
+    _globals["_REPAIRRESPONSE"]._serialized_end = 1589
+    _globals["_COORDINATOR"]._serialized_start = 1592
+    _globals["_COORDINATOR"]._serialized_end = 2008
 # @@protoc_insertion_point(module_scope)
