@@ -99,3 +99,27 @@ def test_simulate_prints_a_missed_target_and_the_report_carries_it(tmp_path) -> 
     assert "target missed" in result.stderr
     unlearned = json.loads(report.read_text())["unlearned"]
     assert unlearned["target_reached"] is False and unlearned["shortfall"] > 0.5
+
+
+def _repairs(co, cfg: UnlearnConfig) -> list[int]:
+    """Recovery steps per epoch of a LUV request with ``cfg`` (from its progress events)."""
+    events = []
+    unlearn_and_evaluate(co, "luv", [3], cfg, FAST_TRAIN, 0, events.append)
+    return [int(e.metrics["repairs"]) for e in events if e.metrics]
+
+
+def test_recovery_steps_run_only_when_the_check_set_says_retained_classes_were_hurt(
+    trained,
+) -> None:
+    co, _ = trained
+    with co.trial("never") as trial:  # a tolerance no step reaches: no recovery at all
+        assert set(_repairs(co, UnlearnConfig(max_check_rise=1e6))) == {0}
+        trial.undo()
+    with co.trial("none-allowed") as trial:
+        assert set(_repairs(co, UnlearnConfig(max_check_rise=0.0, repair_steps=0))) == {0}
+        trial.undo()
+    # A step 100x the default with no tolerance hurts the retained classes every epoch:
+    # each epoch repairs, up to the cap.
+    cfg = UnlearnConfig(lr=0.5, max_check_rise=0.0, repair_steps=2, epochs=3)
+    repairs = _repairs(co, cfg)
+    assert repairs and all(1 <= r <= 2 for r in repairs)
