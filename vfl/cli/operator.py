@@ -3,7 +3,10 @@
 Each command gets an open :class:`~vfl.grpc.operator.CoordinatorClient` from
 :func:`~vfl.cli.options.with_coordinator` (which adds the connection options);
 ``--wait`` follows a request live (progress bars) and ends with its result,
-exit code 2 if it was aborted.
+exit code 2 if it was aborted; ``unlearn --wait`` exits 1 when the request
+committed short of its own forget target (it still commits: the models forgot
+part of the class, and restoring them would undo that; the record says how far
+short it stopped, and the operator can send a stronger request).
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ from vfl.cli.options import (
     with_coordinator,
 )
 from vfl.cli.receipt import write_receipt
-from vfl.cli.render import console, parties_table, progress_bars, results_table
+from vfl.cli.render import console, parties_table, progress_bars, results_table, target_line
 from vfl.grpc.operator import CoordinatorClient
 from vfl.txn.records import RequestRecord, StatusReport
 from vfl.unlearning import method_names
@@ -114,6 +117,10 @@ def unlearn(
     record = _finish(client, submitted, wait, quiet)
     if wait:
         console.print(results_table(_table_report(record, client.status())))
+        if (line := target_line(record.after)) is not None:
+            console.print(line)
+        if record.after.get("target_reached") is False:
+            raise typer.Exit(1)
 
 
 def _table_report(record: RequestRecord, status: StatusReport) -> dict[str, Any]:

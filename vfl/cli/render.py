@@ -13,7 +13,7 @@ from rich.table import Table
 from vfl.progress import ProgressCallback, ProgressEvent
 from vfl.txn.records import PartyStatus
 
-__all__ = ["console", "parties_table", "progress_bars", "results_table", "stdout"]
+__all__ = ["console", "parties_table", "progress_bars", "results_table", "stdout", "target_line"]
 
 console = Console(stderr=True)
 """Progress, warnings and (for the older commands) tables: stderr."""
@@ -49,6 +49,22 @@ def results_table(report: dict[str, Any]) -> Table:
     if "speedup" in report:
         table.caption = f"speed-up vs retraining: {report['speedup']:.1f}x"
     return table
+
+
+def target_line(result: dict[str, Any]) -> str | None:
+    """Whether an unlearning result reached its own target, as a Rich line (red when not).
+
+    None for a result without a target (training, or a record from before targets).
+    """
+    if "target_reached" not in result:
+        return None
+    if result["target_reached"]:
+        return "[green]target reached[/green]"
+    return (
+        f"[bold red]target missed: the forgotten classes are still "
+        f"{_pct(result['shortfall'])} points above the target on the forget samples "
+        "the request may see[/bold red]"
+    )
 
 
 def parties_table(parties: Sequence[PartyStatus], title: str) -> Table:

@@ -27,7 +27,7 @@ from vfl.cli.options import (
     UnlearnClassOpt,
     parse_method_options,
 )
-from vfl.cli.render import console, progress_bars, results_table
+from vfl.cli.render import console, progress_bars, results_table, target_line
 from vfl.report import plot_per_class, write_json
 from vfl.unlearning import UnlearnConfig
 
@@ -136,6 +136,8 @@ def simulate(
     with progress_bars(enabled=not quiet) as progress:
         report = run_simulation(cfg, data, progress)
     console.print(results_table(report))
+    if (line := target_line(report["unlearned"])) is not None:
+        console.print(line)
     if json_out is not None:
         write_json(json_out, report)
     if plot is not None:

@@ -28,14 +28,20 @@ __all__ = [
 ]
 
 _METRIC_FIELDS = ("test_acc", "retain_acc", "forget_acc", "mia", "seconds")
+_TARGET_FIELDS = ("target_reached", "shortfall")  # unlearning only: sent when present
 
 
 def metrics_to_proto(metrics: dict[str, Any] | None) -> cpb.Metrics | None:
     """An evaluation dict (see :class:`vfl.metrics.Evaluation`) as a message."""
     if not metrics:
         return None
+    target = {}
+    if "target_reached" in metrics:
+        target = {"target_reached": bool(metrics["target_reached"])}
+        target["shortfall"] = float(metrics.get("shortfall", 0.0))
     return cpb.Metrics(
         **{k: float(metrics[k]) for k in _METRIC_FIELDS if k in metrics},
+        **target,
         per_class=[float(v) for v in metrics.get("per_class", [])],
     )
 
@@ -43,6 +49,8 @@ def metrics_to_proto(metrics: dict[str, Any] | None) -> cpb.Metrics | None:
 def metrics_from_proto(msg: cpb.Metrics) -> dict[str, Any]:
     out: dict[str, Any] = {k: getattr(msg, k) for k in _METRIC_FIELDS}
     out["per_class"] = list(msg.per_class)
+    if msg.HasField("target_reached"):
+        out.update({k: getattr(msg, k) for k in _TARGET_FIELDS})
     return out
 
 

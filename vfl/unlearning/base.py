@@ -24,6 +24,8 @@ from vfl.unlearning.config import UnlearnConfig
 from vfl.unlearning.registry import create_method, get_method, method_names, register_method
 
 __all__ = [
+    "FORGET_SALT",
+    "Outcome",
     "UnlearnConfig",
     "UnlearningContext",
     "UnlearningMethod",
@@ -33,6 +35,41 @@ __all__ = [
     "register_method",
     "validate_classes",
 ]
+
+
+FORGET_SALT = 1
+"""Seeds the draw of the few-shot forget set (:meth:`UnlearningContext.forget_set`)."""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """Whether a request reached its own target, judged on training data only.
+
+    ``forget_gauge`` is the forgotten classes' accuracy on the forget samples the
+    method may see (never test data); the target is ``UnlearnConfig.forget_target``.
+    A request that stops short -- out of epochs, or its guard refused every larger
+    step -- says so here instead of passing for a success.
+    """
+
+    forget_gauge: float
+    forget_target: float
+
+    @property
+    def target_reached(self) -> bool:
+        return self.forget_gauge <= self.forget_target
+
+    @property
+    def shortfall(self) -> float:
+        """How far the gauge is above the target (a fraction; 0 when reached)."""
+        return max(0.0, self.forget_gauge - self.forget_target)
+
+    def as_dict(self) -> dict[str, float | bool]:
+        return {
+            "target_reached": self.target_reached,
+            "shortfall": self.shortfall,
+            "forget_gauge": self.forget_gauge,
+            "forget_target": self.forget_target,
+        }
 
 
 @dataclass
@@ -58,6 +95,16 @@ class UnlearningContext:
 
     def retained_train_ids(self) -> np.ndarray:
         return self.labels.train_ids_of(self.retained_classes())
+
+    def forget_set(self) -> np.ndarray:
+        """The few-shot forget set: ``forget_samples`` seeded training IDs per class."""
+        return self.few_shot(self.classes, self.config.forget_samples, FORGET_SALT)
+
+    def outcome(self, ids: np.ndarray) -> Outcome:
+        """The target check on ``ids`` (forget-class training samples in the method's view)."""
+        pred = self.coordinator.predict(ids)
+        gauge = float((pred == self.labels.labels_of(ids)).mean())
+        return Outcome(gauge, self.config.forget_target)
 
     def few_shot(self, classes: list[int], per_class: int, salt: int) -> np.ndarray:
         """``per_class`` seeded random training IDs of each class (sorted by class)."""
@@ -86,8 +133,13 @@ class UnlearningMethod(ABC):
     options_model: ClassVar[type[BaseModel] | None] = None
 
     @abstractmethod
-    def run(self, ctx: UnlearningContext) -> None:
-        """Change the federation's models so that ``ctx.classes`` are forgotten."""
+    def run(self, ctx: UnlearningContext) -> Outcome | None:
+        """Change the federation's models so that ``ctx.classes`` are forgotten.
+
+        Return the :class:`Outcome` the method's own stopping rule measured, or
+        None to have the caller check the target on the few-shot forget set
+        (:meth:`UnlearningContext.forget_set`).
+        """
 
 
 def validate_classes(classes: list[int], num_classes: int) -> list[int]:

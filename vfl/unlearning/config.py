@@ -29,14 +29,22 @@ class UnlearnConfig(BaseModel):
     optimizer: Literal["sgd", "adam"] = "adam"
     lr: float = Field(5e-3, gt=0, le=10)
     momentum: float = Field(0.9, ge=0, lt=1)
-    bottom_lr_scale: float = Field(0.1, ge=0, le=10, description="passive lr = lr * this")
+    bottom_lr_scale: float = Field(0.01, ge=0, le=10, description="passive lr = lr * this")
     ce_cap: float = Field(2.0, gt=0, description="ascent stops per sample past this CE")
     entropy_weight: float = Field(0.5, ge=0, description="also raise prediction entropy")
     forget_target: float = Field(0.0, ge=0, le=1, description="stop at this forget-class acc")
-    patience: int = Field(1, ge=0, description="epochs to keep going once the target is met")
+    patience: int = Field(
+        0,
+        ge=0,
+        description="epochs to keep going once the target is met (the gauge already includes "
+        "held-out forget samples)",
+    )
     check_per_class: int = Field(
         20, ge=1, description="held-out retained samples per class that gauge collateral damage"
     )
     max_check_rise: float = Field(
-        0.02, ge=0, description="per forgotten class: undo an epoch if check CE rises past it"
+        0.02, ge=0, description="per forgotten class: repair, then undo, if check CE rises past it"
+    )
+    repair_steps: int = Field(
+        3, ge=0, description="recovery steps an epoch may take to bring the check CE back"
     )

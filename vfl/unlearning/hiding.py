@@ -51,8 +51,8 @@ from vfl.gradients import equalize_alignment, equalize_norms
 from vfl.party.active import Objective
 from vfl.party.optim import UpdateConfig
 from vfl.progress import ProgressEvent
-from vfl.unlearning.base import UnlearningContext, UnlearningMethod
-from vfl.unlearning.fewshot import FORGET_SALT, PLAN_SALT, RECOVERY_SALT
+from vfl.unlearning.base import Outcome, UnlearningContext, UnlearningMethod
+from vfl.unlearning.fewshot import PLAN_SALT, RECOVERY_SALT
 from vfl.unlearning.mixup import MixPlan, all_pairs_plan, mixed_logits, partner_plan
 from vfl.unlearning.objectives import mixup_objective
 
@@ -170,9 +170,10 @@ class HiddenLUV(UnlearningMethod):
             forget_plan, retain_plan, self.config.margin, self.config.retain_weight
         )
 
-    def run(self, ctx: UnlearningContext) -> None:
+    def run(self, ctx: UnlearningContext) -> Outcome:
         cfg, co = ctx.config, ctx.coordinator
-        forget = ctx.few_shot(ctx.classes, cfg.forget_samples, FORGET_SALT)
+        forget = ctx.forget_set()
+        acc = 1.0
         retain = self.retained_cover(ctx)
         plan_rng, order_rng = ctx.rng(PLAN_SALT), ctx.rng(ORDER_SALT)
         top = self.config.update.model_copy(update={"freeze_norm_stats": True})
@@ -193,6 +194,7 @@ class HiddenLUV(UnlearningMethod):
                 if acc <= cfg.forget_target:
                     break
         ctx.progress(ProgressEvent("unlearn", cfg.epochs, cfg.epochs))
+        return Outcome(acc, cfg.forget_target)
 
     @staticmethod
     def _forget_accuracy(

@@ -39,10 +39,13 @@ def unlearn_and_evaluate(
     options: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Run ``method`` (configured by ``options``) on the federation as it is; return its
-    metrics and wall time."""
+    metrics, wall time, and whether it reached its own target
+    (:class:`~vfl.unlearning.base.Outcome`)."""
     ctx = UnlearningContext(co, classes, unlearn, train, seed, progress)
     unlearner = create_method(method, options)
     start = time.perf_counter()
-    unlearner.run(ctx)
+    outcome = unlearner.run(ctx)
     seconds = time.perf_counter() - start
-    return phase_result(evaluate(co, co.active.labels, classes), seconds)
+    if outcome is None:  # the method has no gauge of its own: check the few-shot forget set
+        outcome = ctx.outcome(ctx.forget_set())
+    return {**phase_result(evaluate(co, co.active.labels, classes), seconds), **outcome.as_dict()}

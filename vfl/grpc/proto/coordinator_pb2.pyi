@@ -48,19 +48,32 @@ class UnlearnRequest(_message.Message):
     ) -> None: ...
 
 class Metrics(_message.Message):
-    __slots__ = ("test_acc", "retain_acc", "forget_acc", "mia", "per_class", "seconds")
+    __slots__ = (
+        "test_acc",
+        "retain_acc",
+        "forget_acc",
+        "mia",
+        "per_class",
+        "seconds",
+        "target_reached",
+        "shortfall",
+    )
     TEST_ACC_FIELD_NUMBER: _ClassVar[int]
     RETAIN_ACC_FIELD_NUMBER: _ClassVar[int]
     FORGET_ACC_FIELD_NUMBER: _ClassVar[int]
     MIA_FIELD_NUMBER: _ClassVar[int]
     PER_CLASS_FIELD_NUMBER: _ClassVar[int]
     SECONDS_FIELD_NUMBER: _ClassVar[int]
+    TARGET_REACHED_FIELD_NUMBER: _ClassVar[int]
+    SHORTFALL_FIELD_NUMBER: _ClassVar[int]
     test_acc: float
     retain_acc: float
     forget_acc: float
     mia: float
     per_class: _containers.RepeatedScalarFieldContainer[float]
     seconds: float
+    target_reached: bool
+    shortfall: float
     def __init__(
         self,
         test_acc: _Optional[float] = ...,
@@ -69,6 +82,8 @@ class Metrics(_message.Message):
         mia: _Optional[float] = ...,
         per_class: _Optional[_Iterable[float]] = ...,
         seconds: _Optional[float] = ...,
+        target_reached: _Optional[bool] = ...,
+        shortfall: _Optional[float] = ...,
     ) -> None: ...
 
 class Request(_message.Message):
