@@ -158,8 +158,8 @@ class ActiveServer:
         with self.runner.exclusive("align"):
             report = self.co.align(self.cfg.federation.seed)
         log.info(
-            "aligned: %d train and %d test samples held by every party",
-            len(report.index.train), len(report.index.test),
+            "aligned: %d train, %d test and %d score samples held by every party",
+            len(report.index.train), len(report.index.test), len(report.index.score),
         )  # fmt: skip
         return cpb.AlignResponse(
             active_size=report.active_size,
@@ -167,6 +167,7 @@ class ActiveServer:
             shared_with_active=report.pairwise,
             train_samples=len(report.index.train),
             test_samples=len(report.index.test),
+            score_samples=len(report.index.score),
         )
 
     def predict(self, ids: list[str]) -> cpb.PredictResponse:
@@ -214,6 +215,7 @@ class ActiveServer:
             aligned=index is not None,
             train_samples=len(index.train) if index else 0,
             test_samples=len(index.test) if index else 0,
+            score_samples=len(index.score) if index else 0,
         )
 
     @property

@@ -345,7 +345,7 @@ class Coordinator:
             raise ProtocolError("this federation was built from fixed shards; it does not align")
         self._unsent = None  # gradients for a sample order about to be replaced
         session = session or secrets.token_hex(16)
-        results = self.each(lambda c: _pairwise_psi(c, table.ids, session))
+        results = self.each(lambda c: _pairwise_psi(c, table.psi_ids, session))
         common = set(table.ids).intersection(*(set(shared) for _, shared in results))
         if not common:
             sizes = [len(shared) for _, shared in results]
@@ -354,12 +354,13 @@ class Coordinator:
                 f"alignment: no ID is held by every party (empty intersection; shared with "
                 f"the active party: {pairs})"
             )
-        index = table.split(common, seed)
-        self.each(lambda c: c.set_index(session, index.train, index.test, self.fence))
+        score = set(table.score_ids).intersection(*(set(shared) for _, shared in results))
+        index = table.split(common | score, seed)
+        self.each(lambda c: c.set_index(session, index, self.fence))
         self.active.set_index(index)
         ids = [c.party_id for c in self.clients]
         return AlignmentReport(
-            active_size=len(table.ids),
+            active_size=len(table.psi_ids),
             party_sizes=dict(zip(ids, [size for size, _ in results], strict=True)),
             pairwise=dict(zip(ids, [len(shared) for _, shared in results], strict=True)),
             index=index,

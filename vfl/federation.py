@@ -75,9 +75,10 @@ class PassiveData(BaseModel):
     path: Path
     id_column: str = "id"
     categorical: tuple[str, ...] = ()
+    score: Path | None = None  # new samples' rows, same columns: scored, never trained on
 
     def read(self) -> FeatureTable:
-        return read_feature_table(self.path, self.id_column, self.categorical)
+        return read_feature_table(self.path, self.id_column, self.categorical, self.score)
 
 
 class ActiveData(BaseModel):
@@ -89,9 +90,12 @@ class ActiveData(BaseModel):
     id_column: str = "id"
     label_column: str = "label"
     split_column: str = "split"
+    score: Path | None = None  # a CSV whose ID column lists new samples to score
 
     def read(self) -> LabelTable:
-        return read_label_table(self.labels, self.id_column, self.label_column, self.split_column)
+        return read_label_table(
+            self.labels, self.id_column, self.label_column, self.split_column, self.score
+        )
 
 
 def build_passive_party(

@@ -52,3 +52,41 @@ def test_predict_refuses_an_empty_or_missing_id_list_before_calling(tmp_path: Pa
     one_error(run_vfl("predict", "--ids", str(tmp_path / "ids.txt"), *common), "no IDs in it")
     one_error(run_vfl("predict", "--ids", str(tmp_path / "nope.txt"), *common), "cannot read it")
     assert not out.exists()
+
+
+def test_align_with_an_empty_intersection_is_one_line_and_changes_nothing(tmp_path: Path) -> None:
+    """Real servers (in this process, plaintext): the files share no ID."""
+    from parties import active_server, passive_server
+    from vfl.federation import ActiveData, FederationSpec, PassiveData
+    from vfl.grpc.server import NetworkConfig
+    from vfl.grpc.tls import TLSConfig
+
+    (tmp_path / "labels.csv").write_text("id,y\na1,yes\na2,no\na3,yes\n")
+    (tmp_path / "party.csv").write_text("id,x\nb1,1\nb2,2\nb3,3\n")
+    net = NetworkConfig(listen="127.0.0.1:0", tls=TLSConfig(insecure=True))
+    spec = FederationSpec(parties=1)
+    passive = passive_server.start(passive_server.PassiveServerConfig(
+        party_id="passive-0", data=PassiveData(path=tmp_path / "party.csv"), federation=spec,
+        network=net, state_dir=tmp_path / "passive-state",
+    ))  # fmt: skip
+    try:
+        server, running = active_server.start(active_server.ActiveServerConfig(
+            federation=spec, data=ActiveData(labels=tmp_path / "labels.csv", label_column="y"),
+            passive={"passive-0": f"127.0.0.1:{passive.port}"}, network=net,
+            state_dir=tmp_path / "active-state",
+        ))  # fmt: skip
+        try:
+            target = ("--coordinator", f"127.0.0.1:{running.port}", "--insecure")
+            one_error(
+                run_vfl("align", *target), "no ID is held by every party (empty intersection"
+            )
+            status = run_vfl("status", "--json", *target)
+            assert status.exit_code == 0, status.stderr
+            assert '"aligned": false' in status.stdout
+            assert not (tmp_path / "passive-state" / "index.json").exists()
+            assert not (tmp_path / "active-state" / "index.json").exists()
+        finally:
+            running.stop()
+            server.close()
+    finally:
+        passive.stop()

@@ -42,6 +42,8 @@ pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]
 AUDITED = ROOT / "tests" / "fixtures" / "audited_serve.py"
 PASSIVE = ("passive-0", "passive-1")
+NEW_FILES = {"active": "new-customers.csv", "passive-0": "party-0-new.csv",
+             "passive-1": "party-1-new.csv"}  # fmt: skip
 
 
 def load_example() -> object:
@@ -87,6 +89,7 @@ class Deployment:
             sys.executable, str(AUDITED), str(self.logs / f"{name}.opened"), "passive",
             "--party-id", name, "--data", f"party-{name[-1]}.csv", "--listen", f"127.0.0.1:{port}",
             "--state-dir", "state", "--certs", "certs", "--identity", name,
+            "--score-data", f"party-{name[-1]}-new.csv",
             *(["--categorical", "region"] if name == "passive-1" else []),
         ]  # fmt: skip
         child = self.stack.enter_context(spawned(command, self.logs, name, cwd=self.folder(name)))
@@ -98,6 +101,7 @@ class Deployment:
         command = [
             sys.executable, str(AUDITED), str(self.logs / "active.opened"), "active", *passive,
             "--labels", "labels.csv", "--label-column", "product", "--data", "features.csv",
+            "--score-data", "new-customers.csv",
             "--listen", "127.0.0.1:0", "--state-dir", "state", "--certs", "certs",
             "--identity", "active",
         ]  # fmt: skip
@@ -166,12 +170,16 @@ def test_every_step_from_align_to_relearn(deployment: Deployment) -> None:
     }
     held = {name: ids_of(path) for name, path in files.items()}
     own_features = ids_of(d.folder("active") / "features.csv")
-    assert report["active_ids"] == len(held["active"])
+    new = {name: ids_of(d.folder(name) / file) for name, file in NEW_FILES.items()}
+    assert report["active_ids"] == len(held["active"]) + len(new["active"])
     assert report["party_ids"] == {
-        "active-features": len(own_features),
-        **{p: len(held[p]) for p in PASSIVE},
+        "active-features": len(own_features) + len(new["active"]),
+        **{p: len(held[p]) + len(new[p]) for p in PASSIVE},
     }
-    assert report["aligned"] == len(set.intersection(*held.values(), own_features))
+    labelled = set.intersection(*held.values(), own_features)
+    assert report["train"] + report["test"] == len(labelled)
+    new_ids = (d.root / "operator" / "new-ids.txt").read_text().split()
+    assert report["score"] == len(set.intersection(*new.values())) == len(new_ids) > 0
 
     train_id = d.ok("train", "--epochs", "3", "--wait", "--quiet").split()[0]
     assert d.record(train_id)["status"] == "committed"
@@ -184,6 +192,13 @@ def test_every_step_from_align_to_relearn(deployment: Deployment) -> None:
     assert list(rows[0]) == ["id", "predicted", *(f"p_{n}" for n in names)]
     assert [r["id"] for r in rows] == ids
     assert_equals_in_process(d, ids, rows, names)
+    # new customers (no label anywhere): scored by the same model, never trained on
+    new_out = d.root / "operator" / "new.csv"
+    d.ok("predict", "--ids", str(d.root / "operator" / "new-ids.txt"), "--out", str(new_out),
+         "--quiet")  # fmt: skip
+    new_rows = list(csv.DictReader(new_out.open()))
+    assert [r["id"] for r in new_rows] == new_ids
+    assert_equals_in_process(d, new_ids, new_rows, names)
 
     unknown = d.root / "operator" / "unknown.txt"
     unknown.write_text(f"{ids[0]}\nnobody-1\nnobody-2\n")
@@ -206,9 +221,8 @@ def test_every_step_from_align_to_relearn(deployment: Deployment) -> None:
     assert after["forget_acc"] == 0.0 and after["retain_acc"] > 0.5  # forgotten stays forgotten
     status = json.loads(d.ok("status", "--json"))
     assert status["forgotten"] == [loan] and status["class_names"] == names
-    assert (
-        status["aligned"] and status["train_samples"] + status["test_samples"] == report["aligned"]
-    )
+    assert status["aligned"] and status["score_samples"] == report["score"]
+    assert status["train_samples"] + status["test_samples"] == len(labelled)
 
     # a restarted passive party comes back aligned (same address: the coordinator redials)
     port = d.children["passive-0"].port()
@@ -230,13 +244,19 @@ def assert_equals_in_process(
         build_passive_party(spec, p, data=PassiveData(
             path=d.folder(p) / f"party-{p[-1]}.csv",
             categorical=("region",) if p == "passive-1" else (),
+            score=d.folder(p) / NEW_FILES[p],
         ))
         for p in PASSIVE
     ]  # fmt: skip
+    new_customers = d.folder("active") / NEW_FILES["active"]
     own = build_passive_party(
-        spec, "active-features", data=PassiveData(path=d.folder("active") / "features.csv")
+        spec,
+        "active-features",
+        data=PassiveData(path=d.folder("active") / "features.csv", score=new_customers),
     )
-    labels = ActiveData(labels=d.folder("active") / "labels.csv", label_column="product").read()
+    labels = ActiveData(
+        labels=d.folder("active") / "labels.csv", label_column="product", score=new_customers
+    ).read()
     states = [d.folder(p) / "state" for p in PASSIVE] + [
         d.folder("active") / "state" / "own-features"
     ]

@@ -33,7 +33,7 @@ ALLOWED_FIELDS = {
     "vfl.v1.AlignSetupChunkRequest": {"session", "index"},
     "vfl.v1.AlignChunkRequest": {"session", "data"},
     "vfl.v1.AlignRevealRequest": {"session", "data", "last"},
-    "vfl.v1.SetIndexRequest": {"session", "train", "test", "fence"},
+    "vfl.v1.SetIndexRequest": {"session", "train", "test", "fence", "score"},
     "vfl.v1.RollbackRequest": {"version", "fence"},  # `vfl repair`: a version number only
     "vfl.v1.Tensor": {"dtype", "shape", "data"},
 }

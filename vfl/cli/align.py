@@ -31,9 +31,10 @@ def align(client: CoordinatorClient, as_json: PrintJsonOpt = False) -> None:
         "active_ids": reply.active_size,
         "party_ids": dict(sorted(reply.party_sizes.items())),
         "shared_with_active": dict(sorted(reply.shared_with_active.items())),
-        "aligned": reply.train_samples + reply.test_samples,
+        "aligned": reply.train_samples + reply.test_samples + reply.score_samples,
         "train": reply.train_samples,
         "test": reply.test_samples,
+        "score": reply.score_samples,
     }
     if as_json:
         typer.echo(json.dumps(report, indent=2))
@@ -44,5 +45,9 @@ def align(client: CoordinatorClient, as_json: PrintJsonOpt = False) -> None:
     table.add_row("active", str(report["active_ids"]), "-")
     for party, size in report["party_ids"].items():
         table.add_row(party, str(size), str(report["shared_with_active"][party]))
-    table.caption = f"train {report['train']} · test {report['test']}"
+    table.caption = f"train {report['train']} · test {report['test']}" + (
+        f" · score {report['score']} (no label: predicted, never trained on)"
+        if report["score"]
+        else ""
+    )
     stdout.print(table)

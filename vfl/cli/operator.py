@@ -218,7 +218,9 @@ def _federation_line(report: StatusReport) -> str:
     """Alignment and the tombstones, with class names as the label file wrote them."""
     names = report.class_names or [str(c) for c in range(report.num_classes)]
     aligned = (
-        f"aligned: {report.train_samples} train, {report.test_samples} test samples"
+        f"aligned: {report.train_samples} train, {report.test_samples} test"
+        + (f", {report.score_samples} score" if report.score_samples else "")
+        + " samples"
         if report.aligned
         else "not aligned: run `vfl align`"
     )

@@ -49,6 +49,13 @@ Hidden = Annotated[int, typer.Option(help="Hidden width of the bottom MLP.")]
 TopHidden = Annotated[int, typer.Option(help="Hidden width of the top model.")]
 Seed = Annotated[int, typer.Option(help="Federation seed (data split and initial models).")]
 IdColumn = Annotated[str, typer.Option(help="Name of the ID column in the party's file.")]
+ScoreData = Annotated[
+    Path | None,
+    typer.Option(
+        help="New samples to score, no labels: a CSV with the same columns as --data. "
+        "`vfl align` aligns them too; `vfl predict` scores them; they are never trained on."
+    ),
+]
 
 
 def _setup_logging() -> None:
@@ -95,6 +102,7 @@ def passive(
         list[str] | None,
         typer.Option(help="A categorical column of --data (one-hot encoded); repeat."),
     ] = None,
+    score_data: ScoreData = None,
     listen: Listen = "0.0.0.0:50051",
     dataset: Dataset = "digits",
     data_dir: DataDir = None,
@@ -117,8 +125,9 @@ def passive(
     from vfl.federation import PassiveData
 
     _setup_logging()
+    _needs_data(score_data, data, "--data")
     own = None if data is None else PassiveData(
-        path=data, id_column=id_column, categorical=tuple(categorical or ())
+        path=data, id_column=id_column, categorical=tuple(categorical or ()), score=score_data
     )  # fmt: skip
     cfg = PassiveServerConfig(
         party_id=party_id,
@@ -128,6 +137,11 @@ def passive(
         state_dir=state_dir,
     )
     serve(cfg, ready_file, exit_with_parent)
+
+
+def _needs_data(score_data: Path | None, data: Path | None, flag: str) -> None:
+    if score_data is not None and data is None:
+        raise ConfigError(f"--score-data adds rows to a party's own file: give {flag} too")
 
 
 def _parse_passive(values: list[str]) -> dict[str, str]:
@@ -165,6 +179,14 @@ def active(
     categorical: Annotated[
         list[str] | None, typer.Option(help="A categorical column of --data; repeat.")
     ] = None,
+    score_data: Annotated[
+        Path | None,
+        typer.Option(
+            help="New samples to score (no labels): a CSV with the ID column, and the "
+            "--data columns if the active party has its own. Aligned by `vfl align`, scored "
+            "by `vfl predict`, never trained on."
+        ),
+    ] = None,
     id_column: IdColumn = "id",
     label_column: Annotated[str, typer.Option(help="Name of the label column.")] = "label",
     split_column: Annotated[
@@ -201,11 +223,13 @@ def active(
     _setup_logging()
     targets = _parse_passive(passive)
     spec = _spec(dataset, data_dir, len(targets), model, embed_dim, hidden, top_hidden, seed)
+    _needs_data(score_data, labels, "--labels")
     own = None if labels is None else ActiveData(
-        labels=labels, id_column=id_column, label_column=label_column, split_column=split_column
+        labels=labels, id_column=id_column, label_column=label_column,
+        split_column=split_column, score=score_data,
     )  # fmt: skip
     features = None if data is None else PassiveData(
-        path=data, id_column=id_column, categorical=tuple(categorical or ())
+        path=data, id_column=id_column, categorical=tuple(categorical or ()), score=score_data
     )  # fmt: skip
     cfg = ActiveServerConfig(
         federation=spec,

@@ -14,6 +14,8 @@ from typing import Literal
 
 import numpy as np
 
+from vfl.errors import UnknownSampleError
+
 __all__ = ["Dataset", "LabelShard", "PartyShard"]
 
 Kind = Literal["image", "tabular"]
@@ -95,7 +97,14 @@ class LabelShard:
         return self.class_names[c] if c < len(self.class_names) else str(c)
 
     def labels_of(self, ids: np.ndarray) -> np.ndarray:
-        return self.labels[np.asarray(ids, dtype=np.int64)]
+        """Labels of wire positions; a position past train and test (a scoring row) has none."""
+        ids = np.asarray(ids, dtype=np.int64)
+        if ids.size and not (0 <= ids.min() and ids.max() < len(self.labels)):
+            raise UnknownSampleError(
+                f"sample position {int(ids.max() if ids.max() >= 0 else ids.min())} has no "
+                f"label (there are {len(self.labels)} labelled samples; scoring rows have none)"
+            )
+        return self.labels[ids]
 
     def train_ids_of(self, classes: list[int] | np.ndarray) -> np.ndarray:
         """Training IDs whose label is in ``classes``, in training order."""

@@ -68,16 +68,22 @@ class CsvTable:
             self._raise_bad_cell(cols)
         return x
 
-    def one_hot(self, col: int) -> tuple[np.ndarray, list[str]]:
-        """A declared categorical column as 0/1 columns, one per value (sorted, as written)."""
+    def one_hot(
+        self, col: int, levels: list[str] | None = None
+    ) -> tuple[np.ndarray, list[str]]:
+        """A declared categorical column as 0/1 columns, one per value (sorted, as written);
+        ``levels``: the columns to make (another file's); a value not among them is all 0."""
         values = self.values(col)
         for line, value in zip(self.lines, values, strict=True):
             if not value:
                 raise DataError(f"{self.path}:{line}: column {self.header[col]!r} is empty")
-        levels = sorted(set(values))
+        levels = sorted(set(values)) if levels is None else levels
         index = {v: i for i, v in enumerate(levels)}
         out = np.zeros((len(values), len(levels)), dtype=np.float64)
-        out[np.arange(len(values)), [index[v] for v in values]] = 1.0
+        known = [(row, index[v]) for row, v in enumerate(values) if v in index]
+        if known:
+            rows, cols = zip(*known, strict=True)
+            out[list(rows), list(cols)] = 1.0
         return out, [f"{self.header[col]}={v}" for v in levels]
 
     def _raise_bad_cell(self, cols: list[int]) -> NoReturn:

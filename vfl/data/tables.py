@@ -58,16 +58,26 @@ class SampleIndex:
 
     train: tuple[str, ...]
     test: tuple[str, ...]
+    score: tuple[str, ...] = ()
+    """Shared IDs the active party holds no label for (``--score-data``): scored by
+    ``vfl predict``, never trained or evaluated on. Their positions follow train and test,
+    so adding them leaves every earlier position, and so the trained model, as it was."""
 
     def __post_init__(self) -> None:
-        for name, part in (("train", self.train), ("test", self.test)):
+        parts = (("train", self.train), ("test", self.test), ("score", self.score))
+        for name, part in parts:
             if list(part) != sorted(part):
                 raise DataError(f"sample index: the {name} IDs must be sorted")
-        if set(self.train) & set(self.test):
-            raise DataError("sample index: an ID is both train and test")
+        if len(set(self.ids)) != len(self.ids):
+            raise DataError("sample index: an ID is in more than one of train, test and score")
 
     @property
     def ids(self) -> tuple[str, ...]:
+        return self.train + self.test + self.score
+
+    @property
+    def labelled(self) -> tuple[str, ...]:
+        """The IDs with a label at the active party: train then test."""
         return self.train + self.test
 
     @property
@@ -76,7 +86,7 @@ class SampleIndex:
 
     @property
     def test_positions(self) -> np.ndarray:
-        return np.arange(len(self.train), len(self.ids), dtype=np.int64)
+        return np.arange(len(self.train), len(self.labelled), dtype=np.int64)
 
     @cached_property
     def _position(self) -> dict[str, int]:
@@ -165,6 +175,8 @@ class LabelTable:
     source: str
     is_train: np.ndarray | None = None
     index: SampleIndex | None = None
+    score_ids: tuple[str, ...] = ()
+    """IDs to score that have no label here (``--score-data``): aligned, never trained on."""
 
     def __post_init__(self) -> None:
         if len(self.class_names) < 2:
@@ -172,6 +184,18 @@ class LabelTable:
                 f"{self.source}: the labels hold {len(self.class_names)} class "
                 f"({', '.join(map(repr, self.class_names))}); a classifier needs at least 2"
             )
+        labelled = set(self.ids)
+        both = [i for i in self.score_ids if i in labelled]
+        if both:
+            raise DataError(
+                f"{self.source}: {len(both)} scoring IDs also have a label (first: {both[0]!r}); "
+                "a scoring row must be a sample the labels do not hold"
+            )
+
+    @property
+    def psi_ids(self) -> tuple[str, ...]:
+        """The IDs the active party aligns with: labelled ones and ones to score."""
+        return self.ids + self.score_ids
 
     @property
     def num_classes(self) -> int:
@@ -206,12 +230,13 @@ class LabelTable:
                 f"{self.source}: the shared IDs are all {'train' if train else 'test'} "
                 "by the split column; the federation needs both"
             )
-        return SampleIndex(tuple(train), tuple(test))
+        score = sorted(set(shared).intersection(self.score_ids))
+        return SampleIndex(tuple(train), tuple(test), tuple(score))
 
     def shard(self, index: SampleIndex | None = None) -> LabelShard:
         """Labels by wire position (train then test)."""
         index = _given(self.source, index or self.index)
-        labels = self.labels[rows_of(self.source, self.ids, index.ids)]
+        labels = self.labels[rows_of(self.source, self.ids, index.labelled)]
         return LabelShard(
             train_ids=index.train_positions,
             test_ids=index.test_positions,
@@ -275,35 +300,82 @@ def split_column(table: CsvTable, column: str = "split") -> np.ndarray | None:
 
 
 def read_feature_table(
-    path: Path, id_column: str = "id", categorical: Sequence[str] = ()
+    path: Path, id_column: str = "id", categorical: Sequence[str] = (), score: Path | None = None
 ) -> FeatureTable:
-    """A party's own CSV: its ID column, numeric columns, declared categoricals one-hot."""
-    table = read_table(path)
-    ids = table.ids(id_column)
-    id_col = table.column(id_column)
-    wanted = {table.column(name) for name in categorical}
-    blocks, names = [], []
-    numeric = [c for c in range(len(table.header)) if c != id_col and c not in wanted]
-    if numeric:
-        blocks.append(table.numeric(numeric))
-        names += [table.header[c] for c in numeric]
-    for col in sorted(wanted - {id_col}):
-        block, block_names = table.one_hot(col)
-        blocks.append(block)
-        names += block_names
-    if not blocks:
-        raise DataError(f"{path}: no feature columns besides {table.header[id_col]!r}")
-    return FeatureTable(tuple(ids), np.concatenate(blocks, axis=1), tuple(names), str(path))
+    """A party's own CSV: its ID column, numeric columns, declared categoricals one-hot.
+
+    ``score``: a second file of the same columns for new samples (``--score-data``),
+    appended after ``path``'s rows. Categorical levels are ``path``'s alone, so the
+    model's input width does not depend on which new rows arrive; a level only the
+    scoring file has is encoded as all zeros (scikit-learn's ``handle_unknown="ignore"``).
+    """
+    main = read_table(path)
+    tables = [main] if score is None else [main, read_table(score)]
+    id_name = main.header[main.column(id_column)]
+    wanted = {main.header[main.column(name)] for name in categorical} - {id_name}
+    numeric = [h for h in main.header if h != id_name and h not in wanted]
+    encoded = [h for h in main.header if h in wanted]  # the file's column order
+    if not numeric and not encoded:
+        raise DataError(f"{path}: no feature columns besides {id_name!r}")
+    for extra in tables[1:]:
+        _same_columns(main, extra)
+    levels = {name: sorted(set(main.values(main.column(name)))) for name in encoded}
+    blocks, names = [], list(numeric)
+    for name in encoded:
+        names += [f"{name}={v}" for v in levels[name]]
+    for t in tables:
+        parts = [t.numeric([t.column(n) for n in numeric])] if numeric else []
+        parts += [t.one_hot(t.column(n), levels[n])[0] for n in encoded]
+        blocks.append(np.concatenate(parts, axis=1))
+    ids = _disjoint_ids(tables, id_column)
+    return FeatureTable(tuple(ids), np.concatenate(blocks), tuple(names), str(path))
+
+
+def _same_columns(main: CsvTable, extra: CsvTable) -> None:
+    have, want = sorted(h.lower() for h in extra.header), sorted(h.lower() for h in main.header)
+    if have != want:
+        raise DataError(
+            f"{extra.path}: its columns ({','.join(extra.header)}) must be those of "
+            f"{main.path} ({','.join(main.header)})"
+        )
+
+
+def _disjoint_ids(tables: Sequence[CsvTable], id_column: str) -> list[str]:
+    """Every table's IDs, in order; an ID in two of them is one error naming both files."""
+    out: list[str] = []
+    seen: dict[str, Path] = {}
+    for table in tables:
+        for value in table.ids(id_column):
+            if value in seen:
+                raise DataError(
+                    f"{table.path}: id {value!r} is also in {seen[value]}; a scoring row "
+                    "must be a new sample"
+                )
+            seen[value] = table.path
+            out.append(value)
+    return out
 
 
 def read_label_table(
-    path: Path, id_column: str = "id", label_column: str = "label", split: str = "split"
+    path: Path,
+    id_column: str = "id",
+    label_column: str = "label",
+    split: str = "split",
+    score: Path | None = None,
 ) -> LabelTable:
-    """The active party's CSV: IDs, labels as written, and an optional split column."""
+    """The active party's CSV: IDs, labels as written, and an optional split column.
+
+    ``score``: a CSV whose ID column lists new samples to score (other columns, such as
+    the active party's own features, are read by its feature table, not here).
+    """
     table = read_table(path)
     ids = table.ids(id_column)
     labels, names = encode_labels(table, label_column)
-    return LabelTable(tuple(ids), labels, tuple(names), str(path), split_column(table, split))
+    score_ids = tuple(read_table(score).ids(id_column)) if score is not None else ()
+    return LabelTable(
+        tuple(ids), labels, tuple(names), str(path), split_column(table, split),
+        score_ids=score_ids,
+    )  # fmt: skip
 
 
 # -- built-in datasets ---------------------------------------------------------------

@@ -94,6 +94,7 @@ def request_from_proto(msg: cpb.Request) -> RequestRecord:
 
 _STATUS_SCALARS = (
     "dataset", "num_classes", "running", "queued", "aligned", "train_samples", "test_samples",
+    "score_samples",
 )  # fmt: skip
 
 

@@ -249,7 +249,9 @@ class CheckpointStore:
         if self.index_path is None:
             return
         self.index_path.parent.mkdir(parents=True, exist_ok=True)
-        text = json.dumps({"train": list(index.train), "test": list(index.test)})
+        text = json.dumps(
+            {"train": list(index.train), "test": list(index.test), "score": list(index.score)}
+        )
         write_atomic(self.index_path, lambda fh: fh.write(text.encode()), durable=True)
 
     def load_index(self) -> SampleIndex | None:
@@ -258,7 +260,8 @@ class CheckpointStore:
             return None
         try:
             data = json.loads(self.index_path.read_text())
-            return SampleIndex(tuple(data["train"]), tuple(data["test"]))
+            score = tuple(data.get("score", ()))  # absent in an index saved before scoring
+            return SampleIndex(tuple(data["train"]), tuple(data["test"]), score)
         except (OSError, ValueError, KeyError, TypeError, DataError) as exc:
             raise CheckpointError(
                 f"{self.index_path} is not a sample index ({exc}); run `vfl align` again "

@@ -17,6 +17,7 @@ from typing import Any, Protocol
 import numpy as np
 import torch
 
+from vfl.data.tables import SampleIndex
 from vfl.errors import ProtocolError
 from vfl.party.optim import UpdateConfig
 from vfl.party.passive import PartyInfo, PassiveParty
@@ -143,10 +144,8 @@ class PassivePartyClient:
     def align_reveal(self, session: str, chunk: bytes, last: bool) -> int:
         return self.ask(m.AlignReveal(session, chunk, bool(last))).shared
 
-    def set_index(
-        self, session: str, train: Sequence[str], test: Sequence[str], fence: str = ""
-    ) -> None:
-        self.ask(m.SetIndex(session, tuple(train), tuple(test), fence))
+    def set_index(self, session: str, index: SampleIndex, fence: str = "") -> None:
+        self.ask(m.SetIndex(session, index.train, index.test, fence, index.score))
 
     def close(self) -> None:
         self.link.close()

@@ -376,18 +376,20 @@ class AlignReveal(Request):
 
 @dataclass(frozen=True)
 class SetIndex(Request):
-    """The federation's samples: wire position ``k`` is ``(train + test)[k]``. IDs only."""
+    """The federation's samples: wire position ``k`` is ``(train + test + score)[k]``.
+    IDs only; which IDs are ``score`` tells the party they have no label (docs/psi.md)."""
 
     op: ClassVar[str] = "set_index"
     session: str
     train: StringIds
     test: StringIds
     fence: str = ""
+    score: StringIds = ()
 
     def apply(self, party: PassiveParty) -> Response:
         party.check_fence(self.fence)
         party.align_session(self.session)
-        party.set_index(SampleIndex(self.train, self.test))
+        party.set_index(SampleIndex(self.train, self.test, self.score))
         return Done()
 
 

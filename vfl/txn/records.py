@@ -76,3 +76,4 @@ class StatusReport(BaseModel):
     aligned: bool = True
     train_samples: int = 0
     test_samples: int = 0
+    score_samples: int = 0

@@ -276,6 +276,7 @@ class StatusResponse(_message.Message):
         "aligned",
         "train_samples",
         "test_samples",
+        "score_samples",
     )
     DATASET_FIELD_NUMBER: _ClassVar[int]
     NUM_CLASSES_FIELD_NUMBER: _ClassVar[int]
@@ -287,6 +288,7 @@ class StatusResponse(_message.Message):
     ALIGNED_FIELD_NUMBER: _ClassVar[int]
     TRAIN_SAMPLES_FIELD_NUMBER: _ClassVar[int]
     TEST_SAMPLES_FIELD_NUMBER: _ClassVar[int]
+    SCORE_SAMPLES_FIELD_NUMBER: _ClassVar[int]
     dataset: str
     num_classes: int
     parties: _containers.RepeatedCompositeFieldContainer[PartyStatus]
@@ -297,6 +299,7 @@ class StatusResponse(_message.Message):
     aligned: bool
     train_samples: int
     test_samples: int
+    score_samples: int
     def __init__(
         self,
         dataset: _Optional[str] = ...,
@@ -309,6 +312,7 @@ class StatusResponse(_message.Message):
         aligned: _Optional[bool] = ...,
         train_samples: _Optional[int] = ...,
         test_samples: _Optional[int] = ...,
+        score_samples: _Optional[int] = ...,
     ) -> None: ...
 
 class RepairRequest(_message.Message):
@@ -338,6 +342,7 @@ class AlignResponse(_message.Message):
         "shared_with_active",
         "train_samples",
         "test_samples",
+        "score_samples",
     )
     class PartySizesEntry(_message.Message):
         __slots__ = ("key", "value")
@@ -360,11 +365,13 @@ class AlignResponse(_message.Message):
     SHARED_WITH_ACTIVE_FIELD_NUMBER: _ClassVar[int]
     TRAIN_SAMPLES_FIELD_NUMBER: _ClassVar[int]
     TEST_SAMPLES_FIELD_NUMBER: _ClassVar[int]
+    SCORE_SAMPLES_FIELD_NUMBER: _ClassVar[int]
     active_size: int
     party_sizes: _containers.ScalarMap[str, int]
     shared_with_active: _containers.ScalarMap[str, int]
     train_samples: int
     test_samples: int
+    score_samples: int
     def __init__(
         self,
         active_size: _Optional[int] = ...,
@@ -372,6 +379,7 @@ class AlignResponse(_message.Message):
         shared_with_active: _Optional[_Mapping[str, int]] = ...,
         train_samples: _Optional[int] = ...,
         test_samples: _Optional[int] = ...,
+        score_samples: _Optional[int] = ...,
     ) -> None: ...
 
 class PredictRequest(_message.Message):

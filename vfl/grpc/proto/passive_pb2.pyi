@@ -183,21 +183,24 @@ class AlignRevealRequest(_message.Message):
     ) -> None: ...
 
 class SetIndexRequest(_message.Message):
-    __slots__ = ("session", "train", "test", "fence")
+    __slots__ = ("session", "train", "test", "fence", "score")
     SESSION_FIELD_NUMBER: _ClassVar[int]
     TRAIN_FIELD_NUMBER: _ClassVar[int]
     TEST_FIELD_NUMBER: _ClassVar[int]
     FENCE_FIELD_NUMBER: _ClassVar[int]
+    SCORE_FIELD_NUMBER: _ClassVar[int]
     session: str
     train: _containers.RepeatedScalarFieldContainer[str]
     test: _containers.RepeatedScalarFieldContainer[str]
     fence: str
+    score: _containers.RepeatedScalarFieldContainer[str]
     def __init__(
         self,
         session: _Optional[str] = ...,
         train: _Optional[_Iterable[str]] = ...,
         test: _Optional[_Iterable[str]] = ...,
         fence: _Optional[str] = ...,
+        score: _Optional[_Iterable[str]] = ...,
     ) -> None: ...
 
 class AlignSetupResponse(_message.Message):
