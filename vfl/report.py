@@ -12,7 +12,7 @@ from typing import Any
 
 from vfl.atomic import write_atomic
 
-__all__ = ["plot_curves", "plot_per_class", "write_json"]
+__all__ = ["class_labels", "plot_curves", "plot_per_class", "write_json"]
 
 
 def write_json(path: Path, report: dict[str, Any]) -> None:
@@ -34,32 +34,60 @@ def _save(path: Path, fig: Any) -> None:
     _pyplot().close(fig)
 
 
+def class_labels(report: dict[str, Any]) -> list[str]:
+    """Each class as the label file names it (older reports: its index)."""
+    n_classes = len(report["original"]["per_class"])
+    return list(report.get("class_names") or [str(c) for c in range(n_classes)])
+
+
 def plot_per_class(path: Path, report: dict[str, Any]) -> None:
-    """Grouped bars of per-class test accuracy: original, unlearned, retrained."""
+    """What was forgotten, and what it cost: two panels of per-class test accuracy.
+
+    Left, the forgotten classes on 0-100 % (every bar labelled, so a 0 % bar is seen);
+    right, each retained class's change from the original model in points, on an
+    axis scaled to those changes (on 0-100 % they would be invisible). The legend sits
+    above the panels, where it covers no bar.
+    """
     import numpy as np
 
     plt = _pyplot()
-
     phases = [p for p in ("original", "unlearned", "retrained") if p in report]
-    n_classes = len(report["original"]["per_class"])
+    names = class_labels(report)
+    forgotten = list(report["classes_forgotten"])
+    retained = [c for c in range(len(names)) if c not in forgotten]
+    acc = {p: np.nan_to_num(np.asarray(report[p]["per_class"], dtype=float)) * 100 for p in phases}
+    colours = dict(zip(("original", "unlearned", "retrained"), ("C0", "C3", "C2"), strict=True))
+    fig, (left, right) = plt.subplots(
+        1, 2, figsize=(max(7.0, 2.0 + 0.55 * len(names)), 3.8),
+        gridspec_kw={"width_ratios": [max(1, len(forgotten)) + 1, max(1, len(retained))]},
+    )  # fmt: skip
     width = 0.8 / len(phases)
-    fig, ax = plt.subplots(figsize=(max(6, n_classes * 0.7), 3.6))
     for k, phase in enumerate(phases):
-        values = np.nan_to_num(np.asarray(report[phase]["per_class"], dtype=float)) * 100
-        ax.bar(
-            np.arange(n_classes) + (k - (len(phases) - 1) / 2) * width, values, width, label=phase
-        )
-    for c in report["classes_forgotten"]:
-        ax.axvspan(c - 0.45, c + 0.45, color="red", alpha=0.08)
-    ax.set_xticks(range(n_classes))
-    ax.set_xlabel("class (shaded: forgotten)")
-    ax.set_ylabel("test accuracy (%)")
-    ax.set_ylim(0, 105)
-    ax.set_title(
-        f"{report['dataset']}: {report['method']} forgetting {report['classes_forgotten']}"
-    )
-    ax.legend(loc="lower right", fontsize=8)
-    fig.tight_layout()
+        x = np.arange(len(forgotten)) + (k - (len(phases) - 1) / 2) * width
+        bars = left.bar(x, acc[phase][forgotten], width, label=phase, color=colours[phase])
+        left.bar_label(bars, fmt="%.0f", fontsize=7, padding=1)
+    left.set_xticks(range(len(forgotten)), [names[c] for c in forgotten])
+    left.set_ylim(0, 110)
+    left.set_ylabel("test accuracy (%)")
+    left.set_title("forgotten classes", fontsize=9)
+    changed = [p for p in phases if p != "original"]
+    width = 0.8 / max(1, len(changed))
+    for k, phase in enumerate(changed):
+        x = np.arange(len(retained)) + (k - (len(changed) - 1) / 2) * width
+        delta = acc[phase][retained] - acc["original"][retained]
+        right.bar(x, delta, width, color=colours[phase])
+    right.axhline(0, color="black", linewidth=0.8)
+    right.set_xticks(range(len(retained)), [names[c] for c in retained])
+    right.set_ylabel("change vs original (points)")
+    right.set_title("retained classes (the cost)", fontsize=9)
+    rotate = max((len(n) for n in names), default=1) > 3
+    for ax in (left, right):
+        ax.tick_params(axis="x", labelrotation=45 if rotate else 0, labelsize=8)
+    forgot = ", ".join(names[c] for c in forgotten)
+    fig.suptitle(f"{report['dataset']}: {report['method']} forgetting {forgot}", fontsize=10)
+    fig.legend(*left.get_legend_handles_labels(), loc="upper center", ncol=len(phases),
+               fontsize=8, frameon=False, bbox_to_anchor=(0.5, 0.94))  # fmt: skip
+    fig.tight_layout(rect=(0, 0, 1, 0.9))
     _save(path, fig)
 
 

@@ -72,6 +72,7 @@ def run_simulation(
         "dataset": spec.dataset,
         "parties": spec.parties,
         "classes_forgotten": classes,
+        "class_names": list(dataset.class_names or map(str, range(dataset.num_classes))),
         "method": cfg.method,
         "method_options": dict(cfg.method_options),
         "transport": cfg.transport,

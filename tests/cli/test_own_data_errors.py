@@ -77,9 +77,7 @@ def test_align_with_an_empty_intersection_is_one_line_and_changes_nothing(tmp_pa
         ))  # fmt: skip
         try:
             target = ("--coordinator", f"127.0.0.1:{running.port}", "--insecure")
-            one_error(
-                run_vfl("align", *target), "no ID is held by every party (empty intersection"
-            )
+            one_error(run_vfl("align", *target), "no ID is held by every party (empty intersection")
             status = run_vfl("status", "--json", *target)
             assert status.exit_code == 0, status.stderr
             assert '"aligned": false' in status.stdout

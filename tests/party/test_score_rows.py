@@ -74,7 +74,7 @@ def test_score_rows_are_aligned_after_train_and_test_and_never_trained_on(tmp_pa
     assert index.score == tuple(f"n{k:03d}" for k in range(8))  # n008.. only passive: not shared
     assert co.digests() == plain.digests()
     # passive parties were told the score IDs, and only IDs
-    sent = [c for c in clients[0].calls if c.method == "set_index"][0].args
+    sent = next(c for c in clients[0].calls if c.method == "set_index").args
     assert sent["score"] == index.score
     # a scoring row with a training row's values gets that row's scores exactly
     pred_new, p_new = co.scores(index.positions([f"n{k:03d}" for k in range(8)]))
@@ -100,7 +100,9 @@ def test_a_scoring_file_must_hold_new_samples_with_the_same_columns(tmp_path: Pa
     np.testing.assert_array_equal(both.features[N : N + 10], alone.features[:10])
     (tmp_path / "dup.csv").write_text("id,a0,b0,colour\nc001,0.1,0.2,red\n")
     with pytest.raises(DataError, match=r"dup.csv: id 'c001' is also in .*party-0.csv"):
-        read_feature_table(tmp_path / "party-0.csv", categorical=["colour"], score=tmp_path / "dup.csv")
+        read_feature_table(
+            tmp_path / "party-0.csv", categorical=["colour"], score=tmp_path / "dup.csv"
+        )
     (tmp_path / "cols.csv").write_text("id,a0,colour\nn001,0.1,red\n")
     with pytest.raises(DataError, match=r"cols.csv: its columns .* must be those of"):
         read_feature_table(tmp_path / "party-0.csv", score=tmp_path / "cols.csv")

@@ -25,11 +25,21 @@ def _pct(value: float | None) -> str:
     return "-" if value is None or value != value else f"{100 * value:.2f}"
 
 
+def _classes(report: dict[str, Any]) -> str:
+    """The forgotten classes by name, with the index where the name is not the index."""
+    names = report.get("class_names") or []
+    out = []
+    for c in report["classes_forgotten"]:
+        name = names[c] if c < len(names) else str(c)
+        out.append(name if name == str(c) else f"{name} ({c})")
+    return ", ".join(out)
+
+
 def results_table(report: dict[str, Any]) -> Table:
     """Original / unlearned / retrained side by side, percentages and seconds."""
     table = Table(
         title=f"{report['dataset']} · {report['parties']} passive parties · "
-        f"forget {report['classes_forgotten']} · method {report['method']}"
+        f"forget {_classes(report)} · method {report['method']}"
     )
     for col in ("model", "test acc %", "retained acc %", "forgotten acc %", "MIA %", "seconds"):
         table.add_column(col, justify="left" if col == "model" else "right")

@@ -99,7 +99,7 @@ class LabelShard:
     def labels_of(self, ids: np.ndarray) -> np.ndarray:
         """Labels of wire positions; a position past train and test (a scoring row) has none."""
         ids = np.asarray(ids, dtype=np.int64)
-        if ids.size and not (0 <= ids.min() and ids.max() < len(self.labels)):
+        if ids.size and not (ids.min() >= 0 and ids.max() < len(self.labels)):
             raise UnknownSampleError(
                 f"sample position {int(ids.max() if ids.max() >= 0 else ids.min())} has no "
                 f"label (there are {len(self.labels)} labelled samples; scoring rows have none)"

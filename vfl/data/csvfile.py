@@ -68,9 +68,7 @@ class CsvTable:
             self._raise_bad_cell(cols)
         return x
 
-    def one_hot(
-        self, col: int, levels: list[str] | None = None
-    ) -> tuple[np.ndarray, list[str]]:
+    def one_hot(self, col: int, levels: list[str] | None = None) -> tuple[np.ndarray, list[str]]:
         """A declared categorical column as 0/1 columns, one per value (sorted, as written);
         ``levels``: the columns to make (another file's); a value not among them is all 0."""
         values = self.values(col)

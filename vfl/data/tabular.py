@@ -22,6 +22,7 @@ def from_arrays(
     seed: int,
     test_size: float = 0.25,
     image_shape: tuple[int, int, int] | None = None,
+    class_names: list[str] | None = None,
 ) -> Dataset:
     """A :class:`Dataset` with a stratified seeded split, standardised on train.
 
@@ -48,6 +49,7 @@ def from_arrays(
         x_test=scaled(x_te),
         y_test=y_te.astype(np.int64),
         num_classes=int(np.max(y)) + 1,
+        class_names=list(class_names or []),
     )
 
 
@@ -56,18 +58,25 @@ def load_digits(_data_dir: Path | None, seed: int) -> Dataset:
     from sklearn.datasets import load_digits as load
 
     bunch = load()
-    return from_arrays("digits", bunch.data, bunch.target, seed, image_shape=(1, 8, 8))
+    return from_arrays(
+        "digits", bunch.data, bunch.target, seed, image_shape=(1, 8, 8), class_names=_names(bunch)
+    )
 
 
 def load_wine(_data_dir: Path | None, seed: int) -> Dataset:
     from sklearn.datasets import load_wine as load
 
     bunch = load()
-    return from_arrays("wine", bunch.data, bunch.target, seed)
+    return from_arrays("wine", bunch.data, bunch.target, seed, class_names=_names(bunch))
 
 
 def load_breast_cancer(_data_dir: Path | None, seed: int) -> Dataset:
     from sklearn.datasets import load_breast_cancer as load
 
     bunch = load()
-    return from_arrays("breast-cancer", bunch.data, bunch.target, seed)
+    return from_arrays("breast-cancer", bunch.data, bunch.target, seed, class_names=_names(bunch))
+
+
+def _names(bunch: object) -> list[str]:
+    """The dataset's own class names (breast-cancer: malignant, benign)."""
+    return [str(n) for n in bunch.target_names]  # type: ignore[attr-defined]
