@@ -24,6 +24,20 @@ def test_items_round_trip_with_arrays() -> None:
     assert out[0].arrays["grad"].flags.writeable
 
 
+def test_alignment_messages_travel_with_their_bytes_and_string_ids() -> None:
+    """PSI chunks are bytes and the index is string IDs: both fit the Flower wire."""
+    from vfl.flower.protocol import from_item, to_item
+    from vfl.protocol import messages as m
+
+    chunk = bytes(range(256)) * 3
+    sent = [m.AlignRequest("s1", chunk), m.SetIndex("s1", ("a", "b"), ("c",), "f", ("x",))]
+    out = decode_items(encode_items([to_item(msg) for msg in sent]))
+    assert [from_item(item, m.REQUESTS) for item in out] == sent
+    with pytest.raises(ProtocolError, match="past the end"):
+        head = encode_items([to_item(sent[0])])
+        decode_items(head[: len(head) - 1])
+
+
 def test_only_float32_and_int64_travel() -> None:
     with pytest.raises(ProtocolError, match="dtype"):
         encode_items([Item("embed", arrays={"ids": np.array(["a"], dtype=object)})])

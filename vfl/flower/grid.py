@@ -23,6 +23,7 @@ from flwr.serverapp import Grid
 
 from vfl.coordinator import Coordinator
 from vfl.data.base import Dataset
+from vfl.data.tables import LabelTable
 from vfl.errors import ConfigError
 from vfl.federation import FederationSpec, build_active_party
 from vfl.flower.client import FlowerTransportError, GridLink, connect_party
@@ -65,15 +66,18 @@ def open_grid_federation(
     grid: Grid,
     run_id: int,
     spec: FederationSpec,
-    dataset: Dataset,
+    dataset: Dataset | None,
     keys: ActiveKeys,
     check: Callable[[], None] | None = None,
     keep_warm: bool = True,
+    labels: LabelTable | None = None,
 ) -> Iterator[Coordinator]:
     """Handshake with every node, build the active party, yield the coordinator.
 
     ``check`` is called while waiting for replies and may raise; ``keep_warm``
     keeps the SuperNodes from sleeping between requests (see :class:`GridLink`).
+    ``labels``: the active party's own label file instead of the built-in
+    ``dataset``; the coordinator is then unaligned until :meth:`Coordinator.align`.
     """
     link = GridLink(grid, check=check, keep_warm=keep_warm)
     with closing(link):  # stops its poller thread
@@ -90,7 +94,8 @@ def open_grid_federation(
             )
         clients = [by_party[pid][0] for pid in spec.party_ids()]
         dims = [by_party[pid][1].embed_dim for pid in spec.party_ids()]
-        with Coordinator(build_active_party(spec, dims, dataset), clients).running() as coordinator:
+        active = build_active_party(spec, dims, dataset, labels=labels)
+        with Coordinator(active, clients).running() as coordinator:
             try:
                 yield coordinator
             except BaseException:

@@ -24,8 +24,9 @@ from pathlib import Path
 
 from vfl.coordinator import Coordinator
 from vfl.data.base import Dataset
+from vfl.data.tables import LabelTable
 from vfl.errors import ConfigError
-from vfl.federation import FederationSpec
+from vfl.federation import FederationSpec, PassiveData
 from vfl.flower.client import FlowerTransportError
 from vfl.flower.crypto import generate_keypair
 from vfl.flower.grid import ACTIVE, ActiveKeys, open_grid_federation
@@ -133,7 +134,21 @@ class LocalDeployment:
             raise FlowerTransportError(f"flwr run failed:\n{out.stdout}\n{out.stderr}")
 
 
-def _start_parties(dep: LocalDeployment, spec: FederationSpec, link_port: int) -> None:
+def _data_args(data: PassiveData | None) -> list[str]:
+    """A worker's own table, as its command line names it."""
+    if data is None:
+        return []
+    out = [f"--data={data.path}", f"--id-column={data.id_column}"]
+    out += [f"--categorical={c}" for c in data.categorical]
+    return out + ([f"--score-data={data.score}"] if data.score else [])
+
+
+def _start_parties(
+    dep: LocalDeployment,
+    spec: FederationSpec,
+    link_port: int,
+    tables: dict[str, PassiveData] | None = None,
+) -> None:
     keys = dep.root / "keys"
     generate_keypair(keys, ACTIVE)
     spec_file = dep.root / "federation.json"
@@ -160,17 +175,23 @@ def _start_parties(dep: LocalDeployment, spec: FederationSpec, link_port: int) -
         worker += [f"--active-key={keys / (ACTIVE + '.pub')}"]
         if record:
             worker.append(f"--record={Path(record) / (pid + '.jsonl')}")
-        dep.start(f"worker-{pid}", worker)
+        dep.start(f"worker-{pid}", worker + _data_args((tables or {}).get(pid)))
 
 
 @contextmanager
 def local_flower_federation(
-    spec: FederationSpec, dataset: Dataset, keep_warm: bool = True
+    spec: FederationSpec,
+    dataset: Dataset | None,
+    keep_warm: bool = True,
+    tables: dict[str, PassiveData] | None = None,
+    labels: LabelTable | None = None,
 ) -> Iterator[Coordinator]:
     """Start SuperLink, SuperNodes and workers on loopback; yield the coordinator.
 
     ``keep_warm=False`` lets the SuperNodes sleep between requests (see
-    :class:`~vfl.flower.client.GridLink`): only for comparisons.
+    :class:`~vfl.flower.client.GridLink`): only for comparisons. With ``tables``
+    (party id -> its own file) and ``labels``, each worker reads only its file and
+    the coordinator starts unaligned: run ``co.align(seed)`` first.
     """
     with ExitStack() as stack:
         root = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="vfl-flower-")))
@@ -189,14 +210,14 @@ def local_flower_federation(
             ],
         )
         dep.wait_for_port(link_port)
-        _start_parties(dep, spec, link_port)
+        _start_parties(dep, spec, link_port, tables)
         dep.submit_run(link_port)
         grid, context = stack.enter_context(hosted_serverapp(f"{HOST}:{link_port}"))
         keys = ActiveKeys.load(root / "keys", spec.party_ids())
         try:
             co = stack.enter_context(
                 open_grid_federation(
-                    grid, context.run_id, spec, dataset, keys, dep.check, keep_warm
+                    grid, context.run_id, spec, dataset, keys, dep.check, keep_warm, labels
                 )
             )
         except Exception:

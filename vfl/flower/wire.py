@@ -2,10 +2,12 @@
 
 A payload is an ordered list of :class:`Item` -- an operation name, JSON
 scalars, and named arrays -- laid out as ``magic | header length | JSON header
-| raw array bytes``. Arrays travel as little-endian C-order bytes with dtype
-and shape; decoding checks the dtype against an allow-list, sizes against the
-header and a limit, and never unpickles anything. Several calls travel in one
-payload so a deferred ``backward`` rides along with the next ``embed``
+| raw array bytes``. A ``bytes`` scalar (a PSI chunk) travels raw in the same
+body, named under the header's ``bytes`` key, since JSON has no bytes. Arrays
+travel as little-endian C-order bytes with dtype and shape; decoding checks the
+dtype against an allow-list, sizes against the header and a limit, and never
+unpickles anything. Several calls travel in one payload so a deferred
+``backward`` rides along with the next ``embed``
 (see :mod:`vfl.flower.client`).
 """
 
@@ -44,7 +46,13 @@ def encode_items(items: list[Item]) -> bytes:
     buffers: list[bytes] = []
     offset = 0
     for item in items:
-        specs = {}
+        specs, raw = {}, {}
+        args = {k: v for k, v in item.args.items() if not isinstance(v, bytes)}
+        for name, value in item.args.items():
+            if isinstance(value, bytes):
+                raw[name] = {"offset": offset, "size": len(value)}
+                buffers.append(value)
+                offset += len(value)
         for name, value in item.arrays.items():
             arr = np.asarray(value)
             if arr.dtype.name not in DTYPES:
@@ -53,7 +61,7 @@ def encode_items(items: list[Item]) -> bytes:
             specs[name] = {"dtype": arr.dtype.name, "shape": list(arr.shape), "offset": offset}
             buffers.append(data)
             offset += len(data)
-        header.append({"op": item.op, "args": item.args, "arrays": specs})
+        header.append({"op": item.op, "args": args, "arrays": specs, "bytes": raw})
     head = json.dumps(header, separators=(",", ":")).encode()
     return _PREFIX.pack(MAGIC, len(head)) + head + b"".join(buffers)
 
@@ -70,13 +78,20 @@ def decode_items(data: bytes) -> list[Item]:
         return [
             Item(
                 str(entry["op"]),
-                dict(entry["args"]),
+                {**entry["args"], **{k: _raw(body, s, k) for k, s in entry["bytes"].items()}},
                 {k: _array(body, spec, k) for k, spec in entry["arrays"].items()},
             )
             for entry in header
         ]
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise ProtocolError(f"malformed payload header: {exc}") from exc
+
+
+def _raw(body: memoryview, spec: dict[str, Any], name: str) -> bytes:
+    start, size = int(spec["offset"]), int(spec["size"])
+    if start < 0 or size < 0 or size > MAX_ELEMENTS or start + size > len(body):
+        raise ProtocolError(f"bytes {name!r} run past the end of the payload")
+    return bytes(body[start : start + size])
 
 
 def _array(body: memoryview, spec: dict[str, Any], name: str) -> np.ndarray:

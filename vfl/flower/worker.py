@@ -5,7 +5,11 @@ party's columns, bottom model and keys in memory and answers every message of
 the vfl ClientApp that reaches that SuperNode.
 
     python -m vfl.flower.worker --runtime-api-address 127.0.0.1:P \\
-        --spec federation.json --party-id p0 --key keys/p0.key --active-key keys/active.pub
+        --spec federation.json --party-id p0 --key keys/p0.key --active-key keys/active.pub \\
+        [--data party-0.csv --id-column id --categorical region --score-data new.csv]
+
+With ``--data`` the party reads that file and nothing else (the spec's dataset is
+never loaded) and waits, unaligned, for the ServerApp's private set intersection.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from typing import Any
 
 from flwr.app import Message
 
-from vfl.federation import FederationSpec, build_passive_party
+from vfl.federation import FederationSpec, PassiveData, build_passive_party
 from vfl.flower.client_app import Observer, PassiveEndpoint, app, serve
 from vfl.flower.crypto import load_private_key, load_public_key
 from vfl.flower.protocol import BOX
@@ -68,13 +72,21 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--key", type=Path, required=True, help="this party's X25519 private key")
     parser.add_argument("--active-key", type=Path, required=True, help="pinned active party key")
     parser.add_argument("--record", type=Path, help="append every received message here (JSONL)")
+    parser.add_argument("--data", type=Path, help="this party's own CSV (else: the spec's dataset)")
+    parser.add_argument("--id-column", default="id")
+    parser.add_argument("--categorical", action="append", default=[], help="repeat per column")
+    parser.add_argument("--score-data", type=Path, help="new rows to score, same columns")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
 
     spec = FederationSpec.model_validate_json(args.spec.read_text())
+    own = None if args.data is None else PassiveData(
+        path=args.data, id_column=args.id_column, categorical=tuple(args.categorical),
+        score=args.score_data,
+    )  # fmt: skip
     serve(
         PassiveEndpoint(
-            party=build_passive_party(spec, args.party_id),
+            party=build_passive_party(spec, args.party_id, data=own),
             private=load_private_key(args.key),
             active_key=load_public_key(args.active_key),
             observer=message_recorder(args.record) if args.record else None,
