@@ -15,7 +15,15 @@ from sklearn.linear_model import LogisticRegression
 from vfl.coordinator import Coordinator
 from vfl.data.base import LabelShard
 
-__all__ = ["Evaluation", "accuracy", "entropy", "evaluate", "mia_score", "per_class_accuracy"]
+__all__ = [
+    "Evaluation",
+    "accuracy",
+    "entropy",
+    "evaluate",
+    "evaluate_samples",
+    "mia_score",
+    "per_class_accuracy",
+]
 
 
 @dataclass(frozen=True)
@@ -82,4 +90,28 @@ def evaluate(co: Coordinator, labels: LabelShard, forgotten: list[int]) -> Evalu
             train_entropy[~forget_train], entropy(test_logits), train_entropy[forget_train]
         ),
         per_class=per_class_accuracy(pred, y_test, labels.num_classes),
+    )
+
+
+def evaluate_samples(co: Coordinator, labels: LabelShard, forgotten: np.ndarray) -> Evaluation:
+    """A sample request's metrics: ``forget_acc`` on the forgotten training samples,
+    ``retain_acc`` on the other training samples, ``test_acc`` and per-class on the test
+    split, ``mia`` the share of forgotten samples the entropy attack calls members.
+
+    Retraining without the samples is the target, so read each against the retrained
+    model's value: after retraining they are unseen samples (forget accuracy near test
+    accuracy), not misclassified ones.
+    """
+    test_logits = co.logits(labels.test_ids)
+    train_logits = co.logits(labels.train_ids)
+    y_test, y_train = labels.labels_of(labels.test_ids), labels.labels_of(labels.train_ids)
+    pred_test, pred_train = test_logits.argmax(1).numpy(), train_logits.argmax(1).numpy()
+    gone = np.isin(labels.train_ids, forgotten)
+    train_entropy = entropy(train_logits)
+    return Evaluation(
+        test_acc=accuracy(pred_test, y_test),
+        retain_acc=accuracy(pred_train, y_train, ~gone),
+        forget_acc=accuracy(pred_train, y_train, gone),
+        mia=mia_score(train_entropy[~gone], entropy(test_logits), train_entropy[gone]),
+        per_class=per_class_accuracy(pred_test, y_test, labels.num_classes),
     )

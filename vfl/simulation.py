@@ -10,22 +10,26 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from vfl.coordinator import TrainConfig
+from vfl.coordinator import Coordinator, TrainConfig
 from vfl.data.base import Dataset
+from vfl.errors import ConfigError
 from vfl.federation import FederationSpec
-from vfl.metrics import evaluate
+from vfl.metrics import evaluate, evaluate_samples
 from vfl.progress import ProgressCallback, ignore_progress
 from vfl.seeding import derive_seed
 from vfl.transport import TRANSPORTS
 from vfl.transport.registry import TransportFactory
 from vfl.unlearning import UnlearnConfig, create_method, validate_classes
+from vfl.unlearning.base import check_scope, validate_samples
 from vfl.unlearning.run import phase_result, unlearn_and_evaluate
 
 __all__ = ["SimulationConfig", "default_epochs", "run_simulation"]
 
 ORIGINAL = "original"
+FORGET_RANDOM_SALT = 99  # the draw of --forget-random's samples
 
 
 class SimulationConfig(BaseModel):
@@ -43,6 +47,35 @@ class SimulationConfig(BaseModel):
     transport: str = "inprocess"
     train: TrainConfig | None = None  # None: chosen from the dataset size
     unlearn: UnlearnConfig = UnlearnConfig()
+    forget_ids: list[str] = Field(
+        default_factory=list, description="sample-level: these samples' labels (IDs)"
+    )
+    forget_random: int = Field(0, ge=0, description="sample-level: this many random samples")
+
+    @property
+    def sample_level(self) -> bool:
+        return bool(self.forget_ids) or self.forget_random > 0
+
+
+SAMPLE_METHOD = "luv-samples"
+"""What ``method="luv"`` means for a sample request: LUV's sample-level form."""
+
+
+def forget_positions(cfg: SimulationConfig, co: Coordinator) -> np.ndarray:
+    """The training positions a sample request names: ``forget_ids`` (the federation's
+    sample IDs; unknown or test IDs are one error), or ``forget_random`` seeded ones."""
+    labels = co.active.labels
+    if cfg.forget_ids:
+        index = co.active.sample_index
+        assert index is not None
+        return validate_samples(index.positions(cfg.forget_ids), labels)
+    if cfg.forget_random >= labels.train_ids.size:
+        raise ConfigError(
+            f"--forget-random {cfg.forget_random}: there are {labels.train_ids.size} "
+            "training samples; forget fewer"
+        )
+    rng = np.random.default_rng([cfg.federation.seed, FORGET_RANDOM_SALT])
+    return np.sort(rng.choice(labels.train_ids, cfg.forget_random, replace=False))
 
 
 def default_epochs(n_train: int) -> int:
@@ -63,14 +96,18 @@ def run_simulation(
     ``cfg.transport`` (Flower's ServerApp passes the grid it was given).
     """
     spec = cfg.federation
-    create_method(cfg.method, cfg.method_options)  # fail fast on a bad name or option
+    if cfg.sample_level and cfg.method == "luv":
+        cfg = cfg.model_copy(update={"method": SAMPLE_METHOD})
+    scope = "samples" if cfg.sample_level else "classes"
+    check_scope(create_method(cfg.method, cfg.method_options), scope)  # fail fast
     open_federation = open_with or TRANSPORTS.get(cfg.transport)
     dataset = dataset or spec.load()
-    classes = validate_classes(list(cfg.classes), dataset.num_classes)
+    classes = [] if cfg.sample_level else validate_classes(list(cfg.classes), dataset.num_classes)
     train = cfg.train or TrainConfig(epochs=default_epochs(dataset.n_train))
     report: dict[str, Any] = {
         "dataset": spec.dataset,
         "parties": spec.parties,
+        "scope": scope,
         "classes_forgotten": classes,
         "class_names": list(dataset.class_names or map(str, range(dataset.num_classes))),
         "method": cfg.method,
@@ -86,7 +123,12 @@ def run_simulation(
         co.train(dataset.train_ids, train, derive_seed(spec.seed, "train-order"), progress)
         report["train_seconds"] = time.perf_counter() - start
         on_phase("evaluate")
-        report["original"] = phase_result(evaluate(co, co.active.labels, classes))
+        samples = forget_positions(cfg, co) if cfg.sample_level else None
+        if samples is None:
+            report["original"] = phase_result(evaluate(co, co.active.labels, classes))
+        else:
+            report["samples_forgotten"] = int(samples.size)
+            report["original"] = phase_result(evaluate_samples(co, co.active.labels, samples))
         with co.trial(ORIGINAL) as original:
             on_phase("unlearn")
             report["unlearned"] = unlearn_and_evaluate(
@@ -98,6 +140,7 @@ def run_simulation(
                 spec.seed,
                 progress,
                 options=cfg.method_options,
+                samples=samples,
             )
             if not cfg.compare_retrain:
                 original.keep()
@@ -105,7 +148,7 @@ def run_simulation(
             on_phase("retrain")
             original.undo()  # retraining starts from the trained federation, as unlearning did
             report["retrained"] = unlearn_and_evaluate(
-                co, "retrain", classes, cfg.unlearn, train, spec.seed, progress
+                co, "retrain", classes, cfg.unlearn, train, spec.seed, progress, samples=samples
             )
         report["speedup"] = report["retrained"]["seconds"] / max(
             report["unlearned"]["seconds"], 1e-9

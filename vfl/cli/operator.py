@@ -129,7 +129,8 @@ def _table_report(record: RequestRecord, status: StatusReport) -> dict[str, Any]
     return {
         "dataset": status.dataset,
         "parties": len(record.digests_before) - 1,
-        "classes_forgotten": [names[c] if c < len(names) else c for c in record.classes],
+        "classes_forgotten": list(record.classes),
+        "class_names": list(names),
         "method": record.method,
         "original": {k: v for k, v in record.before.items() if k != "seconds"},
         "unlearned": record.after,

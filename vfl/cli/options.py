@@ -150,3 +150,16 @@ def with_coordinator(command: Callable[..., Any]) -> Callable[..., Any]:
     connected.__signature__ = signature.replace(parameters=[*own, *_CONNECTION])  # type: ignore[attr-defined]
     connected.__annotations__ = {p.name: p.annotation for p in [*own, *_CONNECTION]}
     return connected
+
+
+def read_ids(path: Path, flag: str = "--ids") -> list[str]:
+    """An ID list file (``vfl predict --ids``, ``--forget-ids``): one ID per line, blank
+    lines skipped, at least one; a bad file is one error naming the flag."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{flag} {path}: cannot read it ({exc})") from None
+    ids = [line.strip() for line in text.splitlines() if line.strip()]
+    if not ids:
+        raise ConfigError(f"{flag} {path}: no IDs in it (one ID per line)")
+    return ids

@@ -18,27 +18,15 @@ import typer
 
 from vfl.atomic import check_writable, write_atomic
 from vfl.cli.errors import friendly_errors
-from vfl.cli.options import QuietOpt, with_coordinator
+from vfl.cli.options import QuietOpt, read_ids, with_coordinator
 from vfl.cli.render import console, progress_bars
 from vfl.errors import ConfigError
 from vfl.grpc.operator import CoordinatorClient, Prediction
 from vfl.progress import ProgressEvent
 
-__all__ = ["predict", "read_ids"]
+__all__ = ["predict"]
 
 DEFAULT_BATCH = 4096
-
-
-def read_ids(path: Path) -> list[str]:
-    """One ID per line (blank lines skipped); at least one."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"--ids {path}: cannot read it ({exc})") from None
-    ids = [line.strip() for line in text.splitlines() if line.strip()]
-    if not ids:
-        raise ConfigError(f"--ids {path}: no IDs in it (one ID per line)")
-    return ids
 
 
 def _score(client: CoordinatorClient, ids: list[str], batch: int, quiet: bool) -> list[Prediction]:

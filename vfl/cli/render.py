@@ -27,6 +27,8 @@ def _pct(value: float | None) -> str:
 
 def _classes(report: dict[str, Any]) -> str:
     """The forgotten classes by name, with the index where the name is not the index."""
+    if report.get("scope") == "samples":
+        return f"{report.get('samples_forgotten', '?')} samples"
     names = report.get("class_names") or []
     out = []
     for c in report["classes_forgotten"]:

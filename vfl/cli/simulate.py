@@ -26,8 +26,10 @@ from vfl.cli.options import (
     TransportOpt,
     UnlearnClassOpt,
     parse_method_options,
+    read_ids,
 )
 from vfl.cli.render import console, progress_bars, results_table, target_line
+from vfl.errors import ConfigError
 from vfl.report import plot_per_class, write_json
 from vfl.unlearning import UnlearnConfig
 
@@ -75,6 +77,20 @@ def simulate(
     unlearn_lr: Annotated[
         float, typer.Option(help="Unlearning learning rate (Adam).")
     ] = UnlearnConfig().lr,
+    forget_random: Annotated[
+        int,
+        typer.Option(
+            help="Sample-level: forget the labels of this many random training samples "
+            "(instead of --unlearn-class); --method luv means luv-samples.",
+        ),
+    ] = 0,
+    forget_ids: Annotated[
+        Path | None,
+        typer.Option(
+            help="Sample-level: forget the labels of the training samples listed here, one "
+            "ID per line (the federation's sample IDs).",
+        ),
+    ] = None,
     json_out: JsonOpt = None,
     plot: Annotated[
         Path | None, typer.Option(help="Write a per-class accuracy chart (PNG) here.")
@@ -97,6 +113,13 @@ def simulate(
     for out in (json_out, plot):
         if out is not None:
             check_writable(out)
+    ids = read_ids(forget_ids, "--forget-ids") if forget_ids is not None else []
+    sample_level = bool(ids) or forget_random > 0
+    if sample_level and (unlearn_class or plot is not None):
+        raise ConfigError(
+            "--forget-random/--forget-ids forget samples: drop --unlearn-class and --plot "
+            "(the per-class chart is for class requests)"
+        )
     spec = FederationSpec(
         dataset=dataset,
         data_dir=data_dir,
@@ -132,6 +155,8 @@ def simulate(
             epochs=unlearn_epochs,
             lr=unlearn_lr,
         ),
+        forget_ids=ids,
+        forget_random=forget_random,
     )
     with progress_bars(enabled=not quiet) as progress:
         report = run_simulation(cfg, data, progress)

@@ -29,11 +29,13 @@ __all__ = [
     "UnlearnConfig",
     "UnlearningContext",
     "UnlearningMethod",
+    "check_scope",
     "create_method",
     "get_method",
     "method_names",
     "register_method",
     "validate_classes",
+    "validate_samples",
 ]
 
 
@@ -74,7 +76,13 @@ class Outcome:
 
 @dataclass
 class UnlearningContext:
-    """Everything a method may use: the federation, the request, its budget."""
+    """Everything a method may use: the federation, the request, its budget.
+
+    A request forgets whole ``classes``, or (``samples``, wire positions of
+    training samples) the labels of some samples -- a customer who withdrew
+    consent. The target of a sample request is retraining without those
+    samples: they should look like samples the model never saw, not be wrong.
+    """
 
     coordinator: Coordinator
     classes: list[int]
@@ -82,6 +90,11 @@ class UnlearningContext:
     train: TrainConfig
     seed: int
     progress: ProgressCallback = ignore_progress
+    samples: np.ndarray | None = None
+
+    @property
+    def scope(self) -> str:
+        return "classes" if self.samples is None else "samples"
 
     @property
     def labels(self) -> LabelShard:
@@ -90,10 +103,14 @@ class UnlearningContext:
     def rng(self, *salt: int) -> np.random.Generator:
         return np.random.default_rng([self.seed, *salt])
 
-    def retained_classes(self) -> list[int]:
+    def retained_classes(self) -> list[int]:  # every class, for a sample request
         return [c for c in range(self.labels.num_classes) if c not in self.classes]
 
     def retained_train_ids(self) -> np.ndarray:
+        """The training samples the request keeps: every other class, or every other sample."""
+        if self.samples is not None:
+            train = self.labels.train_ids
+            return train[~np.isin(train, self.samples)]
         return self.labels.train_ids_of(self.retained_classes())
 
     def forget_set(self) -> np.ndarray:
@@ -131,6 +148,8 @@ class UnlearningMethod(ABC):
     name: ClassVar[str]
     summary: ClassVar[str]
     options_model: ClassVar[type[BaseModel] | None] = None
+    scopes: ClassVar[frozenset[str]] = frozenset({"classes"})
+    """What it can forget: ``classes``, ``samples`` (sample-level label unlearning), both."""
 
     @abstractmethod
     def run(self, ctx: UnlearningContext) -> Outcome | None:
@@ -140,6 +159,34 @@ class UnlearningMethod(ABC):
         None to have the caller check the target on the few-shot forget set
         (:meth:`UnlearningContext.forget_set`).
         """
+
+
+def check_scope(method: UnlearningMethod, scope: str) -> None:
+    """A class-level method cannot serve a sample request, nor the other way round."""
+    if scope not in method.scopes:
+        fit = [n for n in method_names() if scope in get_method(n).scopes]
+        raise ConfigError(
+            f"method {method.name!r} forgets {' and '.join(sorted(method.scopes))}, not "
+            f"{scope}; for {scope} use one of: {', '.join(fit)}"
+        )
+
+
+def validate_samples(positions: np.ndarray, labels: LabelShard) -> np.ndarray:
+    """A sample request names training samples, each once, and leaves some to train on."""
+    positions = np.asarray(positions, dtype=np.int64)
+    if positions.size == 0:
+        raise ConfigError("name at least one sample to forget")
+    if np.unique(positions).size != positions.size:
+        raise ConfigError("a sample is named twice; name each sample once")
+    outside = ~np.isin(positions, labels.train_ids)
+    if outside.any():
+        raise ConfigError(
+            f"{int(outside.sum())} of {positions.size} samples are not training samples "
+            "(only what the model was trained on can be forgotten)"
+        )
+    if positions.size >= labels.train_ids.size:
+        raise ConfigError("cannot forget every training sample")
+    return np.sort(positions)
 
 
 def validate_classes(classes: list[int], num_classes: int) -> list[int]:

@@ -26,8 +26,11 @@ METHODS: Registry[type[UnlearningMethod]] = Registry(
         "gradient-ascent": "vfl.unlearning.fewshot:GradientAscent",
         "luv": "vfl.unlearning.fewshot:LUV",
         "luv-hidden": "vfl.unlearning.hiding:HiddenLUV",
+        "luv-samples": "vfl.unlearning.samples:SampleLUV",
         "mixup-ascent": "vfl.unlearning.fewshot:MixupAscent",
+        "neggrad-plus": "vfl.unlearning.samples:NegGradPlus",
         "random-label": "vfl.unlearning.fewshot:RandomLabel",
+        "random-label-samples": "vfl.unlearning.samples:SampleRandomLabel",
         "retrain": "vfl.unlearning.retraining:Retrain",
     },
 )

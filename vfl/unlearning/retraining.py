@@ -14,6 +14,7 @@ class Retrain(UnlearningMethod):
 
     name = "retrain"
     summary = "retrain every party from scratch on the retained data"
+    scopes = frozenset({"classes", "samples"})
 
     def run(self, ctx: UnlearningContext) -> None:
         co = ctx.coordinator
@@ -32,6 +33,7 @@ class FineTune(UnlearningMethod):
 
     name = "finetune"
     summary = "fine-tune on the retained data (a fifth of the training epochs)"
+    scopes = frozenset({"classes", "samples"})
 
     def run(self, ctx: UnlearningContext) -> None:
         cfg = TrainConfig(
