@@ -38,9 +38,20 @@ def test_luv_samples_lifts_the_forget_losses_to_the_non_member_level(trained) ->
     assert result["target_reached"] and after_ce.mean() > before_ce.mean()
     assert before.test_acc - result["test_acc"] <= 0.01  # the rest keeps its fit
     assert result["retain_acc"] >= before.retain_acc - 0.01
-    # passive parties saw sample IDs and gradients only; every ID is a training sample
-    sent = {int(i) for c in clients for call in c.calls for i in call.args.get("ids", [])}
-    assert sent and sent <= set(labels.train_ids.tolist())
+    # passive parties saw sample IDs and gradients only; every step is on training samples
+    stepped = trained_ids(clients)
+    assert stepped and stepped <= set(labels.train_ids.tolist())
+
+
+def trained_ids(clients) -> set[int]:
+    """The IDs of every training-mode embed the passive parties were asked for."""
+    return {
+        int(i)
+        for c in clients
+        for call in c.calls
+        if call.args.get("train")
+        for i in call.args.get("next_ids", call.args.get("ids", []))
+    }
 
 
 def test_retraining_without_the_samples_never_trains_on_them(trained) -> None:
@@ -50,13 +61,7 @@ def test_retraining_without_the_samples_never_trains_on_them(trained) -> None:
         co, "retrain", [], UnlearnConfig(), FAST_TRAIN.model_copy(update={"epochs": 1}), 0,
         samples=forget,
     )  # fmt: skip
-    trained_on = {
-        int(i)
-        for c in clients
-        for call in c.calls
-        if call.args.get("train")
-        for i in call.args.get("ids", call.args.get("next_ids", []))
-    }
+    trained_on = trained_ids(clients)
     assert trained_on and not trained_on & set(forget.tolist())
 
 
