@@ -38,21 +38,23 @@ from vfl.grpc.proto import coordinator_pb2_grpc as cpb_grpc
 from vfl.grpc.serde_operator import receipt_to_wire
 from vfl.grpc.server import NetworkConfig, RunningServer, run_until_signal, start_server
 from vfl.grpc.tls import PeerGuard, is_operator
-from vfl.metrics import accuracy, evaluate, per_class_accuracy
+from vfl.metrics import accuracy, evaluate, evaluate_samples, per_class_accuracy
 from vfl.party.store import CheckpointStore
 from vfl.progress import ProgressCallback
 from vfl.protocol.client import InProcessClient, PassivePartyClient
 from vfl.seeding import derive_seed
 from vfl.txn.journal import MemoryJournal, RequestJournal
-from vfl.txn.limits import check_page, check_train
+from vfl.txn.limits import check_page, check_sample_ids, check_train
 from vfl.txn.receipts import PUBLIC_KEY_FILE
 from vfl.txn.records import PartyStatus, RequestRecord, StatusReport
 from vfl.txn.recovery import recover
 from vfl.txn.runner import RequestRunner
 from vfl.txn.sqlite import SqliteJournal
-from vfl.txn.tombstones import forgotten_classes
-from vfl.unlearning import UnlearnConfig, get_method, validate_classes
+from vfl.txn.tombstones import forgotten_classes, forgotten_samples
+from vfl.unlearning import UnlearnConfig, create_method, validate_classes
+from vfl.unlearning.base import check_scope, validate_samples
 from vfl.unlearning.run import unlearn_and_evaluate
+from vfl.unlearning.samples import SAMPLE_METHOD
 
 __all__ = ["ActiveServer", "ActiveServerConfig", "CoordinatorServicer", "serve", "start"]
 
@@ -128,15 +130,23 @@ class ActiveServer:
         """The tombstones: classes committed unlearning removed (from the journal)."""
         return forgotten_classes(self.runner.journal.all())
 
+    def forgotten_positions(self) -> np.ndarray:
+        """Training positions of the samples sample-level requests forgot (tombstones)."""
+        index = self.co.active.sample_index
+        gone = forgotten_samples(self.runner.journal.all())
+        if index is None or not gone:
+            return np.empty(0, dtype=np.int64)
+        return index.positions(sorted(g for g in gone if g in set(index.train)))
+
     def train_work(self, record: RequestRecord, progress: ProgressCallback) -> dict[str, Any]:
-        """Train on every training sample except those of still-forgotten classes."""
+        """Train on every training sample except forgotten samples and those of
+        still-forgotten classes."""
         cfg = self.cfg.train
         train = TrainConfig(epochs=record.epochs, batch_size=cfg.batch_size, update=cfg.update)
         # seeded by the version it starts from: the same history gives the same model
         seed = derive_seed(self.cfg.federation.seed, "train-order", str(self.co.active.version))
         left_out = sorted(set(self.forgotten()) - set(record.classes))
-        ids = self.labels.train_ids
-        ids = ids[~np.isin(self.labels.labels_of(ids), left_out)]
+        ids = training_ids(self.labels, left_out, self.forgotten_positions())
         self.co.train(ids, train, seed, progress)
         return self._test_metrics(left_out)
 
@@ -189,11 +199,21 @@ class ActiveServer:
             )
 
     def unlearn_work(self, record: RequestRecord, progress: ProgressCallback) -> dict[str, Any]:
-        record.before = evaluate(self.co, self.labels, record.classes).as_dict()
+        samples = self._sample_positions(record.samples) if record.samples else None
+        if samples is None:
+            record.before = evaluate(self.co, self.labels, record.classes).as_dict()
+        else:
+            record.before = evaluate_samples(self.co, self.labels, samples).as_dict()
         return unlearn_and_evaluate(
             self.co, record.method, record.classes, self.cfg.unlearn, self.cfg.train,
-            self.cfg.federation.seed, progress,
+            self.cfg.federation.seed, progress, samples=samples,
         )  # fmt: skip
+
+    def _sample_positions(self, ids: list[str]) -> np.ndarray:
+        """Training positions of sample IDs: unknown ones NOT_FOUND, test ones refused."""
+        index = self.co.active.sample_index
+        assert index is not None  # require_aligned ran at submission
+        return validate_samples(index.positions(ids), self.labels)
 
     def status(self) -> StatusReport:
         active = self.co.active
@@ -216,6 +236,7 @@ class ActiveServer:
             train_samples=len(index.train) if index else 0,
             test_samples=len(index.test) if index else 0,
             score_samples=len(index.score) if index else 0,
+            forgotten_samples=int(self.forgotten_positions().size),
         )
 
     @property
@@ -230,6 +251,14 @@ class ActiveServer:
 
 OWN_FEATURES = "active-features"
 """The party id of the active party's own columns: a passive party inside its process."""
+
+
+def training_ids(labels: LabelShard, classes: list[int], samples: np.ndarray) -> np.ndarray:
+    """The training positions a train request uses: none of the forgotten ``classes``,
+    none of the forgotten ``samples`` (the tombstones)."""
+    ids = labels.train_ids
+    keep = ~np.isin(labels.labels_of(ids), classes) & ~np.isin(ids, samples)
+    return ids[keep]
 
 
 def _own_features(cfg: ActiveServerConfig) -> InProcessClient:
@@ -293,18 +322,43 @@ class CoordinatorServicer(cpb_grpc.CoordinatorServicer):
     def SubmitUnlearn(
         self, request: cpb.UnlearnRequest, context: grpc.ServicerContext
     ) -> cpb.Request:
-        method = request.method or "luv"
-        get_method(method)
         self._server.require_aligned()
+        record = (
+            self._sample_request(request) if request.sample_ids else self._class_request(request)
+        )
+        submitted = self._server.runner.submit(record, self._server.unlearn_work, context.is_active)
+        return serde_operator.request_to_proto(submitted)
+
+    def _class_request(self, request: cpb.UnlearnRequest) -> RequestRecord:
+        method = request.method or "luv"
+        check_scope(create_method(method), "classes")
         active = self._server.co.active
         named = resolve_classes(request.class_names, active.labels.class_names)
         classes = validate_classes([*request.classes, *named], active.num_classes)
-        record = RequestRecord(
+        return RequestRecord(
             id="", kind="unlearn", classes=classes, method=method,
             idempotency_key=request.idempotency_key,
         )  # fmt: skip
-        submitted = self._server.runner.submit(record, self._server.unlearn_work, context.is_active)
-        return serde_operator.request_to_proto(submitted)
+
+    def _sample_request(self, request: cpb.UnlearnRequest) -> RequestRecord:
+        """Sample-level: training sample IDs, checked now (nothing journaled if one is off)."""
+        if request.classes or request.class_names:
+            raise ConfigError("an unlearning request names classes or samples, not both")
+        method = request.method or "luv"
+        method = SAMPLE_METHOD if method == "luv" else method
+        check_scope(create_method(method), "samples")
+        ids = check_sample_ids(list(request.sample_ids))
+        self._server._sample_positions(ids)
+        already = forgotten_samples(self._server.runner.journal.all()) & set(ids)
+        if already:
+            raise ConfigError(
+                f"{len(already)} of {len(ids)} samples are already forgotten "
+                f"(first: {min(already)!r})"
+            )
+        return RequestRecord(
+            id="", kind="unlearn", samples=ids, method=method,
+            idempotency_key=request.idempotency_key,
+        )  # fmt: skip
 
     def _relearnable(self, classes: list[int]) -> list[int]:
         if not classes:
@@ -349,7 +403,7 @@ class CoordinatorServicer(cpb_grpc.CoordinatorServicer):
         records = self._server.runner.journal.page(offset, limit + 1)  # one more: is there a next?
         more = len(records) > limit
         return cpb.ListRequestsResponse(
-            requests=[serde_operator.request_to_proto(r) for r in records[:limit]],
+            requests=[serde_operator.request_to_proto(r, False) for r in records[:limit]],
             next_page_token=str(offset + limit) if more else "",
         )
 

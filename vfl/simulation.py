@@ -25,6 +25,7 @@ from vfl.transport.registry import TransportFactory
 from vfl.unlearning import UnlearnConfig, create_method, validate_classes
 from vfl.unlearning.base import check_scope, validate_samples
 from vfl.unlearning.run import phase_result, unlearn_and_evaluate
+from vfl.unlearning.samples import SAMPLE_METHOD
 
 __all__ = ["SimulationConfig", "default_epochs", "run_simulation"]
 
@@ -55,10 +56,6 @@ class SimulationConfig(BaseModel):
     @property
     def sample_level(self) -> bool:
         return bool(self.forget_ids) or self.forget_random > 0
-
-
-SAMPLE_METHOD = "luv-samples"
-"""What ``method="luv"`` means for a sample request: LUV's sample-level form."""
 
 
 def forget_positions(cfg: SimulationConfig, co: Coordinator) -> np.ndarray:

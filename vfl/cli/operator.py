@@ -28,10 +28,12 @@ from vfl.cli.options import (
     QuietOpt,
     RequestIdArg,
     WaitOpt,
+    read_ids,
     with_coordinator,
 )
 from vfl.cli.receipt import write_receipt
 from vfl.cli.render import console, parties_table, progress_bars, results_table, target_line
+from vfl.errors import ConfigError
 from vfl.grpc.operator import CoordinatorClient
 from vfl.txn.records import RequestRecord, StatusReport
 from vfl.unlearning import method_names
@@ -101,19 +103,34 @@ def train(
 def unlearn(
     client: CoordinatorClient,
     unlearn_class: Annotated[
-        list[str],
+        list[str] | None,
         typer.Option(
             "--class",
             help="Class to forget, by name as the label file writes it or by index; repeat.",
         ),
-    ],
-    method: Annotated[str, typer.Option(help=f"One of: {', '.join(method_names())}.")] = "luv",
+    ] = None,
+    ids: Annotated[
+        Path | None,
+        typer.Option(
+            help="Sample-level: forget the labels of these training samples (one ID per "
+            "line), e.g. a customer who withdrew consent. They never train again.",
+        ),
+    ] = None,
+    method: Annotated[
+        str,
+        typer.Option(help=f"One of: {', '.join(method_names())} (luv with --ids: luv-samples)."),
+    ] = "luv",
     idempotency_key: IdempotencyKeyOpt = "",
     wait: WaitOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
-    """Forget classes on every party: all commit, or all are restored."""
-    submitted = client.submit_unlearn(unlearn_class, method, idempotency_key)
+    """Forget classes (or samples, --ids) on every party: all commit, or all are restored."""
+    if bool(unlearn_class) == (ids is not None):
+        raise ConfigError(
+            "name the classes to forget (--class) or the samples (--ids), one of them"
+        )
+    samples = read_ids(ids) if ids is not None else []
+    submitted = client.submit_unlearn(unlearn_class or [], method, idempotency_key, samples)
     record = _finish(client, submitted, wait, quiet)
     if wait:
         console.print(results_table(_table_report(record, client.status())))
@@ -131,6 +148,8 @@ def _table_report(record: RequestRecord, status: StatusReport) -> dict[str, Any]
         "parties": len(record.digests_before) - 1,
         "classes_forgotten": list(record.classes),
         "class_names": list(names),
+        "scope": "samples" if record.samples else "classes",
+        "samples_forgotten": len(record.samples),
         "method": record.method,
         "original": {k: v for k, v in record.before.items() if k != "seconds"},
         "unlearned": record.after,
@@ -226,4 +245,5 @@ def _federation_line(report: StatusReport) -> str:
         else "not aligned: run `vfl align`"
     )
     forgotten = ", ".join(f"{c} ({names[c]})" for c in report.forgotten) or "none"
-    return f"{aligned} · classes: {', '.join(names)} · forgotten: {forgotten}"
+    samples = f" · forgotten samples: {report.forgotten_samples}" if report.forgotten_samples else ""
+    return f"{aligned} · classes: {', '.join(names)} · forgotten: {forgotten}{samples}"

@@ -97,12 +97,18 @@ class CoordinatorClient:
         return serde_operator.request_from_proto(self._call("SubmitTrain", request))
 
     def submit_unlearn(
-        self, classes: Sequence[int | str], method: str, idempotency_key: str = ""
+        self,
+        classes: Sequence[int | str],
+        method: str,
+        idempotency_key: str = "",
+        sample_ids: Sequence[str] = (),
     ) -> RequestRecord:
-        """``classes`` by index or by name as the label file writes them (names win)."""
+        """``classes`` by index or by name as the label file writes them (names win), or
+        ``sample_ids``: forget those training samples' labels instead."""
         request = cpb.UnlearnRequest(
-            class_names=[str(c) for c in classes], method=method, idempotency_key=idempotency_key
-        )
+            class_names=[str(c) for c in classes], method=method,
+            idempotency_key=idempotency_key, sample_ids=list(sample_ids),
+        )  # fmt: skip
         return serde_operator.request_from_proto(self._call("SubmitUnlearn", request))
 
     def get(self, request_id: str) -> RequestRecord:

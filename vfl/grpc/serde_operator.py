@@ -70,10 +70,13 @@ _REQUEST_SCALARS = (
 )  # fmt: skip
 
 
-def request_to_proto(record: RequestRecord) -> cpb.Request:
+def request_to_proto(record: RequestRecord, with_samples: bool = True) -> cpb.Request:
+    """``with_samples=False`` (ListRequests pages) sends the count, not the sample IDs."""
     return cpb.Request(
         **{k: getattr(record, k) for k in _REQUEST_SCALARS},
         classes=record.classes,
+        samples=record.samples if with_samples else [],
+        sample_count=len(record.samples),
         before=metrics_to_proto(record.before),
         after=metrics_to_proto(record.after),
         digests_before=record.digests_before,
@@ -85,6 +88,7 @@ def request_from_proto(msg: cpb.Request) -> RequestRecord:
     return RequestRecord(
         **{k: getattr(msg, k) for k in _REQUEST_SCALARS},
         classes=list(msg.classes),
+        samples=list(msg.samples),
         before=metrics_from_proto(msg.before) if msg.HasField("before") else {},
         after=metrics_from_proto(msg.after) if msg.HasField("after") else {},
         digests_before=dict(msg.digests_before),
@@ -94,7 +98,7 @@ def request_from_proto(msg: cpb.Request) -> RequestRecord:
 
 _STATUS_SCALARS = (
     "dataset", "num_classes", "running", "queued", "aligned", "train_samples", "test_samples",
-    "score_samples",
+    "score_samples", "forgotten_samples",
 )  # fmt: skip
 
 

@@ -19,13 +19,18 @@ __all__ = [
     "DEFAULT_PAGE_SIZE",
     "MAX_IDEMPOTENCY_KEY_CHARS",
     "MAX_PAGE_SIZE",
+    "MAX_SAMPLE_IDS",
     "check_idempotency_key",
     "check_page",
+    "check_sample_ids",
     "check_train",
 ]
 
 MAX_IDEMPOTENCY_KEY_CHARS = 128
 """Room for a UUID, a ticket number or a hash in hex; far below any message limit."""
+MAX_SAMPLE_IDS = 10_000
+"""Samples one sample-level request may forget: a record (and its receipt) stays small."""
+MAX_SAMPLE_ID_CHARS = 256
 DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 1000
 """Requests per ``ListRequests`` page: a page of full records stays well under 1 MiB."""
@@ -77,3 +82,16 @@ def check_page(token: str, size: int) -> tuple[int, int]:
     if token and not (token.isdigit() and len(token) <= 18):
         raise ConfigError(f"page_token {token[:40]!r} is not one this coordinator gave out")
     return int(token or 0), min(size or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
+
+
+def check_sample_ids(ids: list[str]) -> list[str]:
+    """Sorted, distinct, bounded sample IDs (before anything looks them up)."""
+    if len(ids) > MAX_SAMPLE_IDS:
+        raise ConfigError(
+            f"{len(ids)} samples in one request; at most {MAX_SAMPLE_IDS} (send several requests)"
+        )
+    if any(len(i) > MAX_SAMPLE_ID_CHARS or not i for i in ids):
+        raise ConfigError(f"a sample ID is empty or longer than {MAX_SAMPLE_ID_CHARS} characters")
+    if len(set(ids)) != len(ids):
+        raise ConfigError("a sample is named twice; name each sample once")
+    return sorted(ids)

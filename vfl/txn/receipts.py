@@ -173,8 +173,10 @@ def load_public_key(path: Path) -> Ed25519PublicKey:
 
 
 def receipt_payload(record: RequestRecord) -> dict[str, Any]:
-    """The request, its classes and method, per-party digests before/after, metrics, times."""
-    return {
+    """The request, its classes (or samples) and method, per-party digests before/after,
+    metrics, times. ``samples`` appears only in sample-level receipts, so a class
+    request's receipt reads as it always did."""
+    out = {
         "receipt_version": RECEIPT_VERSION,
         "request_id": record.id,
         "kind": record.kind,
@@ -191,6 +193,9 @@ def receipt_payload(record: RequestRecord) -> dict[str, Any]:
             "finished_at": record.finished_at,
         },
     }
+    if record.samples:
+        out["samples"] = record.samples
+    return out
 
 
 class ReceiptSigner:

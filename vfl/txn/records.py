@@ -39,6 +39,9 @@ class RequestRecord(BaseModel):
     classes: list[int] = Field(default_factory=list)
     """``unlearn``: the classes it forgets. ``train``: forgotten classes it learns again
     (``vfl train --relearn``); every other forgotten class stays out of training."""
+    samples: list[str] = Field(default_factory=list)
+    """Sample-level ``unlearn``: the sample IDs whose labels it forgets (sorted); they
+    never train again."""
     method: str = ""
     epochs: int = 0
     idempotency_key: str = ""
@@ -77,3 +80,4 @@ class StatusReport(BaseModel):
     train_samples: int = 0
     test_samples: int = 0
     score_samples: int = 0
+    forgotten_samples: int = 0

@@ -57,7 +57,7 @@ class RequestAborted(VFLError):
 
 def _same_request(existing: RequestRecord, submitted: RequestRecord) -> RequestRecord:
     """``existing`` if ``submitted`` (which carries its idempotency key) asks for the same thing."""
-    fields = ("kind", "classes", "method", "epochs")
+    fields = ("kind", "classes", "samples", "method", "epochs")
     theirs, ours = (tuple(getattr(r, f) for f in fields) for r in (existing, submitted))
     if theirs != ours:
         asked = ", ".join(f"{f} {getattr(existing, f)}" for f in fields if getattr(existing, f))

@@ -73,7 +73,9 @@ def _row(record: RequestRecord, receipt: dict[str, Any] | None) -> tuple[Any, ..
         record.kind,
         json.dumps(record.classes),
         record.method,
-        json.dumps({"epochs": record.epochs}),
+        json.dumps(
+            {"epochs": record.epochs, **({"samples": record.samples} if record.samples else {})}
+        ),
         record.status,
         record.created_at,
         record.started_at,
@@ -94,7 +96,8 @@ def _record(row: sqlite3.Row) -> RequestRecord:
         status=row["status"],
         classes=json.loads(row["classes"]),
         method=row["method"],
-        epochs=json.loads(row["params"]).get("epochs", 0),
+        epochs=(params := json.loads(row["params"])).get("epochs", 0),
+        samples=params.get("samples", []),
         idempotency_key=row["idempotency_key"] or "",
         error=row["error"],
         created_at=row["created_at"],

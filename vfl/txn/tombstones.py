@@ -13,7 +13,7 @@ from collections.abc import Iterable
 
 from vfl.txn.records import RequestRecord
 
-__all__ = ["forgotten_classes"]
+__all__ = ["forgotten_classes", "forgotten_samples"]
 
 
 def forgotten_classes(records: Iterable[RequestRecord]) -> list[int]:
@@ -31,3 +31,14 @@ def forgotten_classes(records: Iterable[RequestRecord]) -> list[int]:
         else:
             forgotten.difference_update(record.classes)
     return sorted(forgotten)
+
+
+def forgotten_samples(records: Iterable[RequestRecord]) -> set[str]:
+    """Sample IDs whose labels committed sample-level requests forgot. There is no
+    relearning a sample: a customer who withdrew consent stays withdrawn."""
+    return {
+        sample
+        for record in records
+        if record.status == "committed" and record.kind == "unlearn"
+        for sample in record.samples
+    }

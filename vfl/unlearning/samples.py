@@ -52,8 +52,17 @@ from vfl.unlearning.base import Outcome, UnlearningContext, UnlearningMethod
 from vfl.unlearning.fewshot import _configure
 from vfl.unlearning.mixup import MixPlan, mixed_logits
 
-__all__ = ["NegGradPlus", "SampleLUV", "SampleOptions", "SampleRandomLabel", "non_member_targets"]
+__all__ = [
+    "SAMPLE_METHOD",
+    "NegGradPlus",
+    "SampleLUV",
+    "SampleOptions",
+    "SampleRandomLabel",
+    "non_member_targets",
+]
 
+SAMPLE_METHOD = "luv-samples"
+"""What ``method="luv"`` means for a sample request: LUV's sample-level form."""
 REFERENCE_SAMPLES = 512
 """Held-out samples whose losses define the non-member level."""
 LEVEL_TOLERANCE = 0.01

@@ -30,21 +30,24 @@ class TrainRequest(_message.Message):
     ) -> None: ...
 
 class UnlearnRequest(_message.Message):
-    __slots__ = ("classes", "method", "idempotency_key", "class_names")
+    __slots__ = ("classes", "method", "idempotency_key", "class_names", "sample_ids")
     CLASSES_FIELD_NUMBER: _ClassVar[int]
     METHOD_FIELD_NUMBER: _ClassVar[int]
     IDEMPOTENCY_KEY_FIELD_NUMBER: _ClassVar[int]
     CLASS_NAMES_FIELD_NUMBER: _ClassVar[int]
+    SAMPLE_IDS_FIELD_NUMBER: _ClassVar[int]
     classes: _containers.RepeatedScalarFieldContainer[int]
     method: str
     idempotency_key: str
     class_names: _containers.RepeatedScalarFieldContainer[str]
+    sample_ids: _containers.RepeatedScalarFieldContainer[str]
     def __init__(
         self,
         classes: _Optional[_Iterable[int]] = ...,
         method: _Optional[str] = ...,
         idempotency_key: _Optional[str] = ...,
         class_names: _Optional[_Iterable[str]] = ...,
+        sample_ids: _Optional[_Iterable[str]] = ...,
     ) -> None: ...
 
 class Metrics(_message.Message):
@@ -104,6 +107,8 @@ class Request(_message.Message):
         "epochs",
         "idempotency_key",
         "receipt",
+        "samples",
+        "sample_count",
     )
     class DigestsBeforeEntry(_message.Message):
         __slots__ = ("key", "value")
@@ -137,6 +142,8 @@ class Request(_message.Message):
     EPOCHS_FIELD_NUMBER: _ClassVar[int]
     IDEMPOTENCY_KEY_FIELD_NUMBER: _ClassVar[int]
     RECEIPT_FIELD_NUMBER: _ClassVar[int]
+    SAMPLES_FIELD_NUMBER: _ClassVar[int]
+    SAMPLE_COUNT_FIELD_NUMBER: _ClassVar[int]
     id: str
     kind: str
     status: str
@@ -153,6 +160,8 @@ class Request(_message.Message):
     epochs: int
     idempotency_key: str
     receipt: bytes
+    samples: _containers.RepeatedScalarFieldContainer[str]
+    sample_count: int
     def __init__(
         self,
         id: _Optional[str] = ...,
@@ -171,6 +180,8 @@ class Request(_message.Message):
         epochs: _Optional[int] = ...,
         idempotency_key: _Optional[str] = ...,
         receipt: _Optional[bytes] = ...,
+        samples: _Optional[_Iterable[str]] = ...,
+        sample_count: _Optional[int] = ...,
     ) -> None: ...
 
 class RequestId(_message.Message):
@@ -277,6 +288,7 @@ class StatusResponse(_message.Message):
         "train_samples",
         "test_samples",
         "score_samples",
+        "forgotten_samples",
     )
     DATASET_FIELD_NUMBER: _ClassVar[int]
     NUM_CLASSES_FIELD_NUMBER: _ClassVar[int]
@@ -289,6 +301,7 @@ class StatusResponse(_message.Message):
     TRAIN_SAMPLES_FIELD_NUMBER: _ClassVar[int]
     TEST_SAMPLES_FIELD_NUMBER: _ClassVar[int]
     SCORE_SAMPLES_FIELD_NUMBER: _ClassVar[int]
+    FORGOTTEN_SAMPLES_FIELD_NUMBER: _ClassVar[int]
     dataset: str
     num_classes: int
     parties: _containers.RepeatedCompositeFieldContainer[PartyStatus]
@@ -300,6 +313,7 @@ class StatusResponse(_message.Message):
     train_samples: int
     test_samples: int
     score_samples: int
+    forgotten_samples: int
     def __init__(
         self,
         dataset: _Optional[str] = ...,
@@ -313,6 +327,7 @@ class StatusResponse(_message.Message):
         train_samples: _Optional[int] = ...,
         test_samples: _Optional[int] = ...,
         score_samples: _Optional[int] = ...,
+        forgotten_samples: _Optional[int] = ...,
     ) -> None: ...
 
 class RepairRequest(_message.Message):
