@@ -245,5 +245,6 @@ def _federation_line(report: StatusReport) -> str:
         else "not aligned: run `vfl align`"
     )
     forgotten = ", ".join(f"{c} ({names[c]})" for c in report.forgotten) or "none"
-    samples = f" · forgotten samples: {report.forgotten_samples}" if report.forgotten_samples else ""
+    n = report.forgotten_samples
+    samples = f" · forgotten samples: {n}" if n else ""
     return f"{aligned} · classes: {', '.join(names)} · forgotten: {forgotten}{samples}"
