@@ -234,6 +234,21 @@ def test_every_step_from_align_to_relearn(deployment: Deployment) -> None:
     assert d.record(relearn)["classes"] == [loan]
     assert json.loads(d.ok("status", "--json"))["forgotten"] == []
 
+    # a customer withdraws consent: forget five training samples' labels, for good
+    with (d.folder("active") / "labels.csv").open() as fh:
+        train = sorted(r["id"] for r in csv.DictReader(fh) if r["split"] == "train")
+    gone = [i for i in train if i in labelled][:5]
+    forget = d.root / "operator" / "withdrawn.txt"
+    forget.write_text("\n".join(gone) + "\n")
+    sample_id = d.ok("unlearn", "--ids", str(forget), "--wait", "--quiet").strip()
+    record = d.record(sample_id)
+    assert record["status"] == "committed" and record["samples"] == gone
+    assert record["method"] == "luv-samples" and record["classes"] == []
+    d.refused("5 of 5 samples are already forgotten", "unlearn", "--ids", str(forget))
+    d.refused("name the classes to forget (--class) or the samples (--ids)", "unlearn",
+              "--ids", str(forget), "--class", "loan")  # fmt: skip
+    assert json.loads(d.ok("status", "--json"))["forgotten_samples"] == 5
+
 
 def assert_equals_in_process(
     d: Deployment, ids: list[str], rows: list[dict], names: list[str]

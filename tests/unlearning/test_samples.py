@@ -96,3 +96,15 @@ def test_simulate_forgets_random_samples_and_reports_them(tmp_path) -> None:
     assert report["method"] == "luv-samples" and report["classes_forgotten"] == []
     bad = run_vfl("simulate", "--forget-random", "3", "--unlearn-class", "2", "--quiet")
     assert bad.exit_code == 2 and "drop --unlearn-class" in bad.stderr
+
+
+def test_training_after_requests_leaves_out_forgotten_classes_and_samples(trained) -> None:
+    from parties.active_server import training_ids
+
+    co, _ = trained
+    labels = co.active.labels
+    gone = labels.train_ids[:5]
+    ids = training_ids(labels, [3], gone)
+    assert not np.isin(ids, gone).any() and not (labels.labels_of(ids) == 3).any()
+    kept = ~np.isin(labels.train_ids, gone) & (labels.labels_of(labels.train_ids) != 3)
+    assert ids.tolist() == labels.train_ids[kept].tolist()
