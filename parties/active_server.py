@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +32,7 @@ from vfl.federation import (
     build_passive_party,
 )
 from vfl.grpc import serde_operator
-from vfl.grpc.client import GrpcPassiveClient
+from vfl.grpc.client import CallDeadlines, GrpcPassiveClient
 from vfl.grpc.errors import UnknownRequestError, rpc_boundary, status_of
 from vfl.grpc.proto import coordinator_pb2 as cpb
 from vfl.grpc.proto import coordinator_pb2_grpc as cpb_grpc
@@ -76,6 +77,7 @@ class ActiveServerConfig(BaseModel):
     train: TrainConfig = TrainConfig()
     unlearn: UnlearnConfig = UnlearnConfig()
     connect_timeout: float = Field(120.0, gt=0)
+    deadlines: CallDeadlines = CallDeadlines()  # per call to a passive party, by kind
 
     def checked(self) -> ActiveServerConfig:
         expected = self.federation.party_ids()
@@ -96,7 +98,8 @@ class ActiveServer:
         labels = cfg.data.read() if cfg.data is not None else None  # bad files fail before dialling
         own = [_own_features(cfg)] if cfg.own_features is not None else []
         remote = [
-            GrpcPassiveClient(pid, cfg.passive[pid], tls) for pid in cfg.federation.party_ids()
+            GrpcPassiveClient(pid, cfg.passive[pid], tls, deadlines=cfg.deadlines)
+            for pid in cfg.federation.party_ids()
         ]
         for client in remote:
             client.wait_ready(cfg.connect_timeout)
@@ -105,6 +108,9 @@ class ActiveServer:
         journal = journal or _default_journal(cfg.state_dir)
         active = build_active_party(cfg.federation, dims, labels=labels)
         self.co = Coordinator(active, clients, fence=_fence(cfg.state_dir))
+        # status probes every party at once, on threads of its own: a hung party costs
+        # one quick deadline, not one per party, and never waits behind a request's calls
+        self._probes = ThreadPoolExecutor(2 * len(clients), thread_name_prefix="vfl-status")
         self.store = CheckpointStore(cfg.state_dir, "active")
         self.store.load_into(self.co.active)
         self.align_command = "vfl align --coordinator HOST:PORT"
@@ -196,12 +202,18 @@ class ActiveServer:
 
     def status(self) -> StatusReport:
         active = self.co.active
-        parties = [_party_status(client) for client in self.co.clients]
+        probes = [self._probes.submit(_party_status, client) for client in self.co.clients]
+        parties = [probe.result() for probe in probes]
         parties.append(
             PartyStatus(
                 party_id="active", reachable=True, version=active.version, digest=active.digest()
             )
         )
+        if self.runner.in_doubt is not None and all(p.reachable for p in parties):
+            self.runner.settle()  # every party answers: retry the abort now (no hung wait)
+            if self.runner.in_doubt is None:
+                return self.status()
+        _mark_in_doubt(parties, self.runner)
         index = active.sample_index
         return StatusReport(
             dataset=self.dataset_name,
@@ -223,6 +235,7 @@ class ActiveServer:
 
     def close(self) -> None:
         self.runner.shutdown()
+        self._probes.shutdown(wait=False)
         self.co.close()
 
 
@@ -258,6 +271,20 @@ def _default_journal(state_dir: Path | None) -> RequestJournal:
         log.warning("no --state-dir: the request journal is in memory and lost on restart")
         return MemoryJournal()
     return SqliteJournal.in_state_dir(state_dir)
+
+
+def _mark_in_doubt(parties: list[PartyStatus], runner: RequestRunner) -> None:
+    """Flag the parties whose weights may not be their version's (a failed abort)."""
+    doubt = runner.in_doubt
+    if doubt is None:
+        return
+    off = doubt.parties({p.party_id: p.digest for p in parties if p.reachable})
+    for party in parties:
+        if party.party_id in off:
+            party.in_doubt = True
+            party.error = "; ".join(
+                filter(None, [party.error, f"in doubt: {doubt.refusal(runner.repair_command)}"])
+            )
 
 
 def _party_status(client: PassivePartyClient) -> PartyStatus:
