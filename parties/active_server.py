@@ -44,6 +44,7 @@ from vfl.party.store import CheckpointStore
 from vfl.progress import ProgressCallback
 from vfl.protocol.client import InProcessClient, PassivePartyClient
 from vfl.seeding import derive_seed
+from vfl.txn.history import check_history_files, check_journal_covers
 from vfl.txn.journal import MemoryJournal, RequestJournal
 from vfl.txn.limits import check_page, check_train
 from vfl.txn.receipts import PUBLIC_KEY_FILE
@@ -78,6 +79,7 @@ class ActiveServerConfig(BaseModel):
     unlearn: UnlearnConfig = UnlearnConfig()
     connect_timeout: float = Field(120.0, gt=0)
     deadlines: CallDeadlines = CallDeadlines()  # per call to a passive party, by kind
+    new_history: bool = False  # start a journal and key for parties that hold versions already
 
     def checked(self) -> ActiveServerConfig:
         expected = self.federation.party_ids()
@@ -96,16 +98,23 @@ class ActiveServer:
         self.cfg = cfg.checked()
         tls = cfg.network.tls.checked()
         labels = cfg.data.read() if cfg.data is not None else None  # bad files fail before dialling
-        own = [_own_features(cfg)] if cfg.own_features is not None else []
         remote = [
             GrpcPassiveClient(pid, cfg.passive[pid], tls, deadlines=cfg.deadlines)
             for pid in cfg.federation.party_ids()
         ]
         for client in remote:
             client.wait_ready(cfg.connect_timeout)
+        infos = {client.party_id: client.info() for client in remote}
+        versions = {party: info.version for party, info in infos.items()}
+        checked = None if journal is not None or cfg.new_history else cfg.state_dir
+        if checked is not None:  # before this process creates anything in its state dir
+            check_history_files(checked, versions)
+        own = [_own_features(cfg)] if cfg.own_features is not None else []
         clients: list[PassivePartyClient] = [*remote, *own]
-        dims = [client.info().embed_dim for client in clients]
+        dims = [infos[c.party_id].embed_dim for c in remote] + [c.info().embed_dim for c in own]
         journal = journal or _default_journal(cfg.state_dir)
+        if checked is not None and isinstance(journal, SqliteJournal):
+            check_journal_covers(journal, versions)
         active = build_active_party(cfg.federation, dims, labels=labels)
         self.co = Coordinator(active, clients, fence=_fence(cfg.state_dir))
         # status probes every party at once, on threads of its own: a hung party costs

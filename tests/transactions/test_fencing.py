@@ -28,7 +28,8 @@ from vfl.grpc.tls import TLSConfig
 def stray_coordinator(fed: Federation, state_dir: Path | None):  # type: ignore[no-untyped-def]
     command = serve_command(
         "active", "--listen", f"{LOOPBACK}:0",
-        *(["--state-dir", str(state_dir)] if state_dir else []),
+        # --new-history: the operator forces a fresh journal onto parties that hold versions
+        *(["--state-dir", str(state_dir), "--new-history"] if state_dir else []),
         *[arg for p, target in fed.targets.items() for arg in ("--passive", f"{p}={target}")],
         *federation_args(SPEC), *tls_args(TLSConfig(certs=fed.certs, identity="active")),
     )  # fmt: skip

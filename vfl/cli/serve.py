@@ -221,6 +221,13 @@ def active(
             "counts as hung; KIND is quick (5), step (60), disk (30) or align (600). Repeat."
         ),
     ] = None,
+    new_history: Annotated[
+        bool,
+        typer.Option(
+            help="Start a new journal and signing key although the parties hold committed "
+            "versions (moving a federation to a new coordinator on purpose)."
+        ),
+    ] = False,
     ready_file: ReadyFile = None,
     exit_with_parent: ExitWithParent = False,
 ) -> None:
@@ -250,6 +257,7 @@ def active(
         unlearn=UnlearnConfig(epochs=unlearn_epochs),
         connect_timeout=connect_timeout,
         deadlines=_parse_deadlines(party_deadline or []),
+        new_history=new_history,
     )
     serve(cfg, ready_file, exit_with_parent)
 
