@@ -15,12 +15,9 @@ import shutil
 import subprocess
 
 import pytest
-from txn_federation import SPEC, Federation, one_version
+from txn_federation import Federation, one_version
 
 from vfl.grpc.errors import RemoteProtocolError
-from vfl.grpc.local import LOOPBACK, federation_args, tls_args
-from vfl.grpc.processes import serve_command
-from vfl.grpc.tls import TLSConfig
 from vfl.txn.receipts import PRIVATE_KEY_FILE
 
 pytestmark = pytest.mark.slow
@@ -45,12 +42,9 @@ def test_a_state_dir_lost_under_the_coordinator_stops_commits_and_a_restart_on_i
         assert record.status == "aborted" and "deleted or replaced" in record.error, record.error
         with pytest.raises(RemoteProtocolError, match="deleted or replaced"):
             fed.client.submit_train(1)
-        command = serve_command(
-            "active", "--listen", f"{LOOPBACK}:0", "--state-dir", str(state),
-            *[arg for p, t in fed.targets.items() for arg in ("--passive", f"{p}={t}")],
-            *federation_args(SPEC), *tls_args(TLSConfig(certs=fed.certs, identity="active")),
-        )  # fmt: skip
-        started = subprocess.run(command, capture_output=True, text=True, timeout=180)
+        started = subprocess.run(
+            fed.second_active(state), capture_output=True, text=True, timeout=180
+        )
         errors = [line for line in started.stderr.splitlines() if line.startswith("vfl: error:")]
         assert started.returncode == 2 and "Traceback" not in started.stderr, started.stderr
         assert len(errors) == 1 and f"v{version}" in errors[0], errors

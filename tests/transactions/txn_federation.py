@@ -118,6 +118,16 @@ class Federation:
         )
         return self.client
 
+    def second_active(self, state_dir: Path | None, *extra: str) -> list[str]:
+        """``vfl serve active`` against this federation's parties, beside its coordinator
+        (tests of what a second, stray or restarted one does at start)."""
+        state = ["--state-dir", str(state_dir)] if state_dir else []
+        return serve_command(
+            "active", "--listen", f"{LOOPBACK}:0", *state, *extra,
+            *[arg for p, target in self.targets.items() for arg in ("--passive", f"{p}={target}")],
+            *federation_args(SPEC), *tls_args(TLSConfig(certs=self.certs, identity="active")),
+        )  # fmt: skip
+
     def kill(self, name: str) -> None:
         """SIGKILL: no chance to clean up."""
         proc = self.children[name].proc
