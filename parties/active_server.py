@@ -39,7 +39,7 @@ from vfl.grpc.proto import coordinator_pb2_grpc as cpb_grpc
 from vfl.grpc.serde_operator import receipt_to_wire
 from vfl.grpc.server import NetworkConfig, RunningServer, run_until_signal, start_server
 from vfl.grpc.tls import PeerGuard, is_operator
-from vfl.metrics import accuracy, evaluate, per_class_accuracy
+from vfl.metrics import CollapseGuard, accuracy, evaluate, per_class_accuracy
 from vfl.party.store import CheckpointStore
 from vfl.progress import ProgressCallback
 from vfl.protocol.client import InProcessClient, PassivePartyClient
@@ -152,8 +152,16 @@ class ActiveServer:
         left_out = sorted(set(self.forgotten()) - set(record.classes))
         ids = self.labels.train_ids
         ids = ids[~np.isin(self.labels.labels_of(ids), left_out)]
+        guard = self._collapse_guard(left_out)
         self.co.train(ids, train, seed, progress)
-        return self._test_metrics(left_out)
+        return self._test_metrics(left_out) | guard.check()
+
+    def _collapse_guard(self, gone: list[int]) -> CollapseGuard:
+        """The collapse rule over the training samples of every class not in ``gone``."""
+        ids = self.labels.train_ids
+        retained = ids[~np.isin(self.labels.labels_of(ids), gone)]
+        seed = derive_seed(self.cfg.federation.seed, "collapse-guard")
+        return CollapseGuard(self.co, self.labels, retained, seed)
 
     def _test_metrics(self, forgotten: list[int]) -> dict[str, Any]:
         """Test accuracy overall and per class; split by forgotten/retained when any is."""
@@ -204,10 +212,12 @@ class ActiveServer:
 
     def unlearn_work(self, record: RequestRecord, progress: ProgressCallback) -> dict[str, Any]:
         record.before = evaluate(self.co, self.labels, record.classes).as_dict()
-        return unlearn_and_evaluate(
+        guard = self._collapse_guard(sorted({*self.forgotten(), *record.classes}))
+        after = unlearn_and_evaluate(
             self.co, record.method, record.classes, self.cfg.unlearn, self.cfg.train,
             self.cfg.federation.seed, progress,
         )  # fmt: skip
+        return after | guard.check()
 
     def status(self) -> StatusReport:
         active = self.co.active
