@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -31,18 +32,19 @@ from vfl.federation import (
     build_passive_party,
 )
 from vfl.grpc import serde_operator
-from vfl.grpc.client import GrpcPassiveClient
+from vfl.grpc.client import CallDeadlines, GrpcPassiveClient
 from vfl.grpc.errors import UnknownRequestError, rpc_boundary, status_of
 from vfl.grpc.proto import coordinator_pb2 as cpb
 from vfl.grpc.proto import coordinator_pb2_grpc as cpb_grpc
 from vfl.grpc.serde_operator import receipt_to_wire
 from vfl.grpc.server import NetworkConfig, RunningServer, run_until_signal, start_server
 from vfl.grpc.tls import PeerGuard, is_operator
-from vfl.metrics import accuracy, evaluate, evaluate_samples, per_class_accuracy
+from vfl.metrics import CollapseGuard, accuracy, evaluate, evaluate_samples, per_class_accuracy
 from vfl.party.store import CheckpointStore
 from vfl.progress import ProgressCallback
 from vfl.protocol.client import InProcessClient, PassivePartyClient
 from vfl.seeding import derive_seed
+from vfl.txn.history import check_history_files, check_journal_covers
 from vfl.txn.journal import MemoryJournal, RequestJournal
 from vfl.txn.limits import check_page, check_sample_ids, check_train
 from vfl.txn.receipts import PUBLIC_KEY_FILE
@@ -78,6 +80,8 @@ class ActiveServerConfig(BaseModel):
     train: TrainConfig = TrainConfig()
     unlearn: UnlearnConfig = UnlearnConfig()
     connect_timeout: float = Field(120.0, gt=0)
+    deadlines: CallDeadlines = CallDeadlines()  # per call to a passive party, by kind
+    new_history: bool = False  # start a journal and key for parties that hold versions already
 
     def checked(self) -> ActiveServerConfig:
         expected = self.federation.party_ids()
@@ -96,17 +100,28 @@ class ActiveServer:
         self.cfg = cfg.checked()
         tls = cfg.network.tls.checked()
         labels = cfg.data.read() if cfg.data is not None else None  # bad files fail before dialling
-        own = [_own_features(cfg)] if cfg.own_features is not None else []
         remote = [
-            GrpcPassiveClient(pid, cfg.passive[pid], tls) for pid in cfg.federation.party_ids()
+            GrpcPassiveClient(pid, cfg.passive[pid], tls, deadlines=cfg.deadlines)
+            for pid in cfg.federation.party_ids()
         ]
         for client in remote:
             client.wait_ready(cfg.connect_timeout)
+        infos = {client.party_id: client.info() for client in remote}
+        versions = {party: info.version for party, info in infos.items()}
+        checked = None if journal is not None or cfg.new_history else cfg.state_dir
+        if checked is not None:  # before this process creates anything in its state dir
+            check_history_files(checked, versions)
+        own = [_own_features(cfg)] if cfg.own_features is not None else []
         clients: list[PassivePartyClient] = [*remote, *own]
-        dims = [client.info().embed_dim for client in clients]
+        dims = [infos[c.party_id].embed_dim for c in remote] + [c.info().embed_dim for c in own]
         journal = journal or _default_journal(cfg.state_dir)
+        if checked is not None and isinstance(journal, SqliteJournal):
+            check_journal_covers(journal, versions)
         active = build_active_party(cfg.federation, dims, labels=labels)
         self.co = Coordinator(active, clients, fence=_fence(cfg.state_dir))
+        # status probes every party at once, on threads of its own: a hung party costs
+        # one quick deadline, not one per party, and never waits behind a request's calls
+        self._probes = ThreadPoolExecutor(2 * len(clients), thread_name_prefix="vfl-status")
         self.store = CheckpointStore(cfg.state_dir, "active")
         self.store.load_into(self.co.active)
         self.align_command = "vfl align --coordinator HOST:PORT"
@@ -147,8 +162,16 @@ class ActiveServer:
         seed = derive_seed(self.cfg.federation.seed, "train-order", str(self.co.active.version))
         left_out = sorted(set(self.forgotten()) - set(record.classes))
         ids = training_ids(self.labels, left_out, self.forgotten_positions())
+        guard = self._collapse_guard(left_out)
         self.co.train(ids, train, seed, progress)
-        return self._test_metrics(left_out)
+        return self._test_metrics(left_out) | guard.check()
+
+    def _collapse_guard(self, gone: list[int]) -> CollapseGuard:
+        """The collapse rule over the training samples of every class not in ``gone``."""
+        ids = self.labels.train_ids
+        retained = ids[~np.isin(self.labels.labels_of(ids), gone)]
+        seed = derive_seed(self.cfg.federation.seed, "collapse-guard")
+        return CollapseGuard(self.co, self.labels, retained, seed)
 
     def _test_metrics(self, forgotten: list[int]) -> dict[str, Any]:
         """Test accuracy overall and per class; split by forgotten/retained when any is."""
@@ -204,10 +227,12 @@ class ActiveServer:
             record.before = evaluate(self.co, self.labels, record.classes).as_dict()
         else:
             record.before = evaluate_samples(self.co, self.labels, samples).as_dict()
-        return unlearn_and_evaluate(
+        guard = self._collapse_guard(sorted({*self.forgotten(), *record.classes}))
+        after = unlearn_and_evaluate(
             self.co, record.method, record.classes, self.cfg.unlearn, self.cfg.train,
             self.cfg.federation.seed, progress, samples=samples,
         )  # fmt: skip
+        return after | guard.check()
 
     def _sample_positions(self, ids: list[str]) -> np.ndarray:
         """Training positions of sample IDs: unknown ones NOT_FOUND, test ones refused."""
@@ -217,12 +242,18 @@ class ActiveServer:
 
     def status(self) -> StatusReport:
         active = self.co.active
-        parties = [_party_status(client) for client in self.co.clients]
+        probes = [self._probes.submit(_party_status, client) for client in self.co.clients]
+        parties = [probe.result() for probe in probes]
         parties.append(
             PartyStatus(
                 party_id="active", reachable=True, version=active.version, digest=active.digest()
             )
         )
+        if self.runner.in_doubt is not None and all(p.reachable for p in parties):
+            self.runner.settle()  # every party answers: retry the abort now (no hung wait)
+            if self.runner.in_doubt is None:
+                return self.status()
+        _mark_in_doubt(parties, self.runner)
         index = active.sample_index
         return StatusReport(
             dataset=self.dataset_name,
@@ -246,6 +277,7 @@ class ActiveServer:
 
     def close(self) -> None:
         self.runner.shutdown()
+        self._probes.shutdown(wait=False)
         self.co.close()
 
 
@@ -289,6 +321,20 @@ def _default_journal(state_dir: Path | None) -> RequestJournal:
         log.warning("no --state-dir: the request journal is in memory and lost on restart")
         return MemoryJournal()
     return SqliteJournal.in_state_dir(state_dir)
+
+
+def _mark_in_doubt(parties: list[PartyStatus], runner: RequestRunner) -> None:
+    """Flag the parties whose weights may not be their version's (a failed abort)."""
+    doubt = runner.in_doubt
+    if doubt is None:
+        return
+    off = doubt.parties({p.party_id: p.digest for p in parties if p.reachable})
+    for party in parties:
+        if party.party_id in off:
+            party.in_doubt = True
+            party.error = "; ".join(
+                filter(None, [party.error, f"in doubt: {doubt.refusal(runner.repair_command)}"])
+            )
 
 
 def _party_status(client: PassivePartyClient) -> PartyStatus:

@@ -29,7 +29,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, wait
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -305,6 +305,15 @@ class Coordinator:
         self._unsent = None
         self._on_every_party(lambda c: c.abort(token), lambda: self.active.abort(token))
 
+    def abort_if_open(self, token: str) -> None:
+        """Abort ``token`` again wherever it is still open: the retry after an abort
+        that did not reach a party. A party's refusal means nothing of ``token`` is
+        open there (the first abort reached it, or it restarted), so it is not an
+        error; a party that cannot be reached raises."""
+        self._unsent = None
+        self.each(lambda c: _unless_refused(lambda: c.abort(token)))
+        _unless_refused(lambda: self.active.abort(token))
+
     def _on_every_party(
         self, passive: Callable[[PassivePartyClient], object], active: Callable[[], object]
     ) -> None:
@@ -321,8 +330,9 @@ class Coordinator:
         return out
 
     def rollback(self, version: int) -> None:
-        """Every party back to a committed ``version`` it holds (repairs a version split)."""
-        self.flush()  # a rollback to the current version keeps the weights
+        """Every party back to a committed ``version`` it holds: repairs a version
+        split, and a party whose weights are not its version's (each reloads it)."""
+        self.flush()
         self.each(lambda c: c.rollback(version, self.fence))
         self.active.rollback(version)
 
@@ -468,6 +478,12 @@ def _backward_and_embed(
     except (ProtocolError, UnknownSampleError):
         client.backward(ids, grad)
         raise
+
+
+def _unless_refused(call: Callable[[], object]) -> None:
+    """``call()``; a party's refusal (:class:`ProtocolError`) is swallowed, nothing else."""
+    with suppress(ProtocolError):
+        call()
 
 
 def _gathered(futures: list[Future[T]]) -> list[T]:

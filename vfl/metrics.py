@@ -14,9 +14,14 @@ from sklearn.linear_model import LogisticRegression
 
 from vfl.coordinator import Coordinator
 from vfl.data.base import LabelShard
+from vfl.errors import VFLError
 
 __all__ = [
+    "COLLAPSE_MARGIN",
+    "COLLAPSE_MAX_DROP",
+    "CollapseGuard",
     "Evaluation",
+    "ModelCollapsedError",
     "accuracy",
     "entropy",
     "evaluate",
@@ -115,3 +120,58 @@ def evaluate_samples(co: Coordinator, labels: LabelShard, forgotten: np.ndarray)
         mia=mia_score(train_entropy[~gone], entropy(test_logits), train_entropy[gone]),
         per_class=per_class_accuracy(pred_test, y_test, labels.num_classes),
     )
+
+
+COLLAPSE_MAX_DROP = 0.20
+"""A request whose retained classes lose more train-set accuracy than this is refused."""
+COLLAPSE_MARGIN = 0.05
+"""...as is one that brings them down to within this of chance (from above it)."""
+GUARD_SAMPLES = 2048
+"""Training samples the collapse guard scores: one embed round trip per party."""
+
+
+class ModelCollapsedError(VFLError):
+    """A request's work left a model that fails the collapse rule: it must not commit."""
+
+
+class CollapseGuard:
+    """Refuses to let a request commit a model that collapsed on the classes it keeps.
+
+    It scores a seeded sample of the *training* samples of the retained classes
+    before the work and after it (never the test set, which only reports), and
+    :meth:`check` raises :class:`ModelCollapsedError` when accuracy dropped by
+    more than :data:`COLLAPSE_MAX_DROP`, or fell from above chance +
+    :data:`COLLAPSE_MARGIN` to at most that (chance: one over the number of
+    retained classes). A model that was never better than chance (a fresh
+    one) only has the first rule to pass.
+    """
+
+    def __init__(self, co: Coordinator, labels: LabelShard, retained_ids: np.ndarray, seed: int):
+        self._co, self._labels = co, labels
+        rng = np.random.default_rng(seed)
+        size = min(len(retained_ids), GUARD_SAMPLES)
+        self._ids = np.sort(rng.choice(retained_ids, size=size, replace=False))
+        self.before = self._accuracy()
+
+    def _accuracy(self) -> float:
+        if not len(self._ids):
+            return float("nan")
+        return accuracy(self._co.predict(self._ids), self._labels.labels_of(self._ids))
+
+    def check(self) -> dict[str, float]:
+        """The accuracies before and after; raises if the rule says the model collapsed."""
+        after = self._accuracy()
+        scores = {"retained_train_acc_before": self.before, "retained_train_acc": after}
+        if not len(self._ids):
+            return scores
+        chance = 1.0 / len(np.unique(self._labels.labels_of(self._ids)))
+        floor = chance + COLLAPSE_MARGIN
+        if after < self.before - COLLAPSE_MAX_DROP or self.before > floor >= after:
+            raise ModelCollapsedError(
+                f"the model collapsed: train-set accuracy on the retained classes fell from "
+                f"{self.before:.1%} to {after:.1%} (refused: a drop of more than "
+                f"{100 * COLLAPSE_MAX_DROP:.0f} points, or to within "
+                f"{100 * COLLAPSE_MARGIN:.0f} points of chance, {chance:.0%}); nothing is "
+                "committed. A passive party sending garbage embeddings?"
+            )
+        return scores

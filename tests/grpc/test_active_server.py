@@ -28,9 +28,11 @@ def start_active(
 
     The session's passive parties keep no checkpoints and are at whatever version
     earlier tests left; a ``durable`` (``--state-dir``) active party starts at v0
-    and so refuses requests until the versions agree (tests/transactions).
+    and so refuses requests until the versions agree (tests/transactions). It
+    starts a new history on purpose: parties above v0 without the journal that
+    made them stop a coordinator at start otherwise (tests/transactions/test_lost_history.py).
     """
-    state = ["--state-dir", str(workdir / "state")] if durable else []
+    state = ["--state-dir", str(workdir / "state"), "--new-history"] if durable else []
     command = serve_command(
         "active", "--listen", f"{LOOPBACK}:0", *state,
         *[arg for p, target in passives.items() for arg in ("--passive", f"{p}={target}")],

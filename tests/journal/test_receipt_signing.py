@@ -127,3 +127,18 @@ def test_a_duplicated_key_is_refused_by_the_real_cli(signed, tmp_path: Path) -> 
     assert proc.returncode == 2
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and "duplicate key 'status'" in lines[0], proc.stderr
+
+
+def test_an_existing_public_key_is_never_replaced(signed, tmp_path: Path) -> None:
+    """Issue 14 #6: the public key verifies issued receipts; a new key must not replace it."""
+    _, pub = signed
+    kept = pub.read_bytes()
+    (pub.parent / PRIVATE_KEY_FILE).rename(tmp_path / "key.backup")  # the private key is lost
+    with pytest.raises(ReceiptError, match="is missing but its public key"):
+        load_or_create_key(pub.parent)
+    assert not (pub.parent / PRIVATE_KEY_FILE).exists() and pub.read_bytes() == kept
+    other = load_or_create_key(tmp_path / "other")  # a key that is not the pair of pub
+    (tmp_path / "other" / PRIVATE_KEY_FILE).rename(pub.parent / PRIVATE_KEY_FILE)
+    with pytest.raises(ReceiptError, match="never replaced"):
+        load_or_create_key(pub.parent)
+    assert pub.read_bytes() == kept and load_public_key(pub) != other.public_key()

@@ -15,23 +15,19 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from txn_federation import SPEC, Federation, digests, one_version
+from txn_federation import Federation, digests, one_version
 
 from vfl.grpc.client import GrpcPassiveClient
 from vfl.grpc.errors import RemoteProtocolError
-from vfl.grpc.local import LOOPBACK, federation_args, tls_args
+from vfl.grpc.local import LOOPBACK
 from vfl.grpc.operator import CoordinatorClient
-from vfl.grpc.processes import serve_command, spawned
+from vfl.grpc.processes import spawned
 from vfl.grpc.tls import TLSConfig
 
 
 def stray_coordinator(fed: Federation, state_dir: Path | None):  # type: ignore[no-untyped-def]
-    command = serve_command(
-        "active", "--listen", f"{LOOPBACK}:0",
-        *(["--state-dir", str(state_dir)] if state_dir else []),
-        *[arg for p, target in fed.targets.items() for arg in ("--passive", f"{p}={target}")],
-        *federation_args(SPEC), *tls_args(TLSConfig(certs=fed.certs, identity="active")),
-    )  # fmt: skip
+    # --new-history: the operator forces a fresh journal onto parties that hold versions
+    command = fed.second_active(state_dir, *(["--new-history"] if state_dir else []))
     return spawned(command, fed.workdir, f"stray-{'durable' if state_dir else 'memory'}")
 
 

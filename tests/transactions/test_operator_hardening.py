@@ -26,13 +26,11 @@ from pathlib import Path
 
 import grpc
 import pytest
-from txn_federation import SPEC, Federation, one_version
+from txn_federation import Federation, one_version
 
 from vfl.grpc.client import GrpcPassiveClient
 from vfl.grpc.errors import RemoteProtocolError
-from vfl.grpc.local import LOOPBACK, federation_args, tls_args
 from vfl.grpc.operator import ACTIVE_IDENTITY
-from vfl.grpc.processes import serve_command
 from vfl.grpc.proto import coordinator_pb2 as cpb
 from vfl.grpc.proto.coordinator_pb2_grpc import CoordinatorStub
 from vfl.grpc.server import grpc_options
@@ -310,11 +308,7 @@ def test_a_corrupt_signing_key_stops_the_coordinator_at_start(
     state = tmp_path / "state"
     state.mkdir()
     (state / PRIVATE_KEY_FILE).write_bytes(b"-----BEGIN PRIVATE KEY-----\ngarbage\n")
-    command = serve_command(
-        "active", "--listen", f"{LOOPBACK}:0", "--state-dir", str(state),
-        *[arg for p, t in federation.targets.items() for arg in ("--passive", f"{p}={t}")],
-        *federation_args(SPEC), *tls_args(TLSConfig(certs=federation.certs, identity="active")),
-    )  # fmt: skip
+    command = federation.second_active(state)
     done = subprocess.run(command, capture_output=True, text=True, timeout=180)
     errors = [line for line in done.stderr.splitlines() if line.startswith("vfl: error:")]
     assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr

@@ -25,6 +25,7 @@ from vfl.txn.pause import PAUSE_ENV
 from vfl.txn.records import RequestRecord
 
 SPEC = FederationSpec(dataset="digits", parties=2, seed=0)
+HOSTILE = Path(__file__).resolve().parent.parent / "fixtures" / "hostile_serve.py"
 FSIZE_WRAPPER = (
     "import resource, runpy, signal, sys; signal.signal(signal.SIGXFSZ, signal.SIG_IGN); "
     "limit = int(sys.argv.pop(1)); resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit)); "
@@ -70,9 +71,17 @@ class Federation:
         return {p: f"{LOOPBACK}:{port}" for p, port in self.ports.items()}
 
     def start_passive(
-        self, party_id: str, wait: bool = True, kill_at_train_embed: int = 0, fsize: int = 0
+        self,
+        party_id: str,
+        wait: bool = True,
+        kill_at_train_embed: int = 0,
+        fsize: int = 0,
+        lying: Path | None = None,
     ) -> ChildServer:
-        """(Re)start a passive party on its first port, persisting to ``workdir/<party_id>``."""
+        """(Re)start a passive party on its first port, persisting to ``workdir/<party_id>``.
+
+        ``lying``: its embeddings lie as that file says (``tests/fixtures/hostile_serve.py``).
+        """
         port = self.ports.get(party_id, 0)
         command = serve_command(
             "passive", "--party-id", party_id, "--parties", str(SPEC.parties),
@@ -83,6 +92,9 @@ class Federation:
         if fsize:  # a fresh log name: the size limit applies to the log file too
             command = [sys.executable, "-c", FSIZE_WRAPPER, str(fsize), *command[3:]]
             name = f"{party_id}-fsize"
+        if lying is not None:
+            command = [sys.executable, str(HOSTILE), str(lying), *command[3:]]
+            name = f"{party_id}-lying"
         with env(**({KILL_ENV: str(kill_at_train_embed)} if kill_at_train_embed else {})):
             child = self.stack.enter_context(spawned(command, self.workdir, name))
         self.children[party_id] = child
@@ -117,6 +129,16 @@ class Federation:
             self.coordinator, TLSConfig(certs=self.certs, identity="admin")
         )
         return self.client
+
+    def second_active(self, state_dir: Path | None, *extra: str) -> list[str]:
+        """``vfl serve active`` against this federation's parties, beside its coordinator
+        (tests of what a second, stray or restarted one does at start)."""
+        state = ["--state-dir", str(state_dir)] if state_dir else []
+        return serve_command(
+            "active", "--listen", f"{LOOPBACK}:0", *state, *extra,
+            *[arg for p, target in self.targets.items() for arg in ("--passive", f"{p}={target}")],
+            *federation_args(SPEC), *tls_args(TLSConfig(certs=self.certs, identity="active")),
+        )  # fmt: skip
 
     def kill(self, name: str) -> None:
         """SIGKILL: no chance to clean up."""

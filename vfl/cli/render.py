@@ -85,9 +85,8 @@ def parties_table(parties: Sequence[PartyStatus], title: str) -> Table:
     for col in ("party", "reachable", "version", "digest", "error"):
         table.add_column(col)
     for p in parties:
-        table.add_row(
-            p.party_id, "yes" if p.reachable else "NO", str(p.version), p.digest[:16], p.error
-        )
+        version = f"v{p.version} IN DOUBT" if p.in_doubt else str(p.version)
+        table.add_row(p.party_id, "yes" if p.reachable else "NO", version, p.digest[:16], p.error)
     return table
 
 

@@ -22,6 +22,7 @@ from vfl.unlearning import UnlearnConfig
 
 if TYPE_CHECKING:
     from vfl.federation import FederationSpec
+    from vfl.grpc.client import CallDeadlines
 
 __all__ = ["serve_app"]
 
@@ -144,6 +145,30 @@ def _needs_data(score_data: Path | None, data: Path | None, flag: str) -> None:
         raise ConfigError(f"--score-data adds rows to a party's own file: give {flag} too")
 
 
+def _parse_deadlines(values: list[str]) -> CallDeadlines:
+    """``--party-deadline KIND=SECONDS`` values over the defaults (a bad one is one line)."""
+    from pydantic import ValidationError
+
+    from vfl.grpc.client import CallDeadlines
+
+    given: dict[str, float] = {}
+    kinds = ", ".join(CallDeadlines.model_fields)
+    for value in values:
+        kind, sep, seconds = value.partition("=")
+        if not sep or kind not in CallDeadlines.model_fields:
+            raise ConfigError(
+                f"--party-deadline {value!r}: expected KIND=SECONDS, KIND one of {kinds}"
+            )
+        try:
+            given[kind] = float(seconds)
+        except ValueError:
+            raise ConfigError(f"--party-deadline {value!r}: {seconds!r} is not a number") from None
+    try:
+        return CallDeadlines(**given)
+    except ValidationError as exc:
+        raise ConfigError(f"--party-deadline: {exc.errors()[0]['msg']}") from None
+
+
 def _parse_passive(values: list[str]) -> dict[str, str]:
     out: dict[str, str] = {}
     for value in values:
@@ -211,6 +236,20 @@ def active(
     insecure: Insecure = False,
     max_message_mb: MaxMessageMb = DEFAULT_MAX_MESSAGE_BYTES // 2**20,
     connect_timeout: Annotated[float, typer.Option(help="Seconds to wait for parties.")] = 120.0,
+    party_deadline: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="KIND=SECONDS: how long one call to a passive party may take before it "
+            "counts as hung; KIND is quick (5), step (60), disk (30) or align (600). Repeat."
+        ),
+    ] = None,
+    new_history: Annotated[
+        bool,
+        typer.Option(
+            help="Start a new journal and signing key although the parties hold committed "
+            "versions (moving a federation to a new coordinator on purpose)."
+        ),
+    ] = False,
     ready_file: ReadyFile = None,
     exit_with_parent: ExitWithParent = False,
 ) -> None:
@@ -241,6 +280,8 @@ def active(
         train=TrainConfig(batch_size=batch_size, update=UpdateConfig(lr=lr)),
         unlearn=UnlearnConfig(epochs=unlearn_epochs),
         connect_timeout=connect_timeout,
+        deadlines=_parse_deadlines(party_deadline or []),
+        new_history=new_history,
     )
     serve(cfg, ready_file, exit_with_parent)
 

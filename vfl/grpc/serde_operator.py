@@ -119,6 +119,7 @@ def status_from_proto(msg: cpb.StatusResponse) -> StatusReport:
             version=p.version,
             digest=p.digest,
             error=p.error,
+            in_doubt=p.in_doubt,
         )
         for p in msg.parties
     ]

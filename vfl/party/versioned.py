@@ -254,12 +254,18 @@ class VersionedModel(ABC):
         self._request, self._before_request, self._prepared = None, {}, False
 
     def rollback(self, version: int, fence: str = "") -> int:
-        """Make a held committed ``version`` current again (``vfl repair``)."""
+        """Make a held committed ``version`` current again (``vfl repair``).
+
+        With durable versions the checkpoint is loaded even when ``version`` is
+        already current: a repair then also puts back weights that drifted from
+        their version's (an abort that never arrived), so the version a party
+        reports names its weights again.
+        """
         self.check_fence(fence)
         with self._lock:
             if self._request is not None or self._trials:
                 raise ProtocolError("cannot roll back while a request or a trial is open")
-            if version == self.version:
+            if version == self.version and self.durable is None:
                 return version
             if self.durable is None:
                 raise ProtocolError(

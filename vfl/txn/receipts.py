@@ -38,6 +38,7 @@ __all__ = [
     "load_or_create_key",
     "load_public_key",
     "parse_receipt",
+    "read_private_key",
     "read_receipt",
     "receipt_payload",
     "sign_receipt",
@@ -130,35 +131,61 @@ def _no_constant(name: str) -> Any:
 def load_or_create_key(state_dir: Path) -> Ed25519PrivateKey:
     """The coordinator's signing key in ``state_dir``; made (mode 0600) on first use.
 
-    The public half is written next to it as PEM for verifiers.
+    The public half is written next to it as PEM for verifiers, once: an
+    existing ``coordinator.pub.pem`` is never replaced. It is what verifies the
+    receipts already handed out, so a missing private key beside it, or one it
+    does not match, stops the coordinator instead of signing with a new key.
     """
     state_dir = Path(state_dir)
-    private_path = state_dir / PRIVATE_KEY_FILE
+    private_path, public_path = state_dir / PRIVATE_KEY_FILE, state_dir / PUBLIC_KEY_FILE
     if private_path.exists():
-        try:
-            key = serialization.load_pem_private_key(private_path.read_bytes(), password=None)
-        except (OSError, ValueError, TypeError) as exc:
-            raise ReceiptError(
-                f"cannot read the signing key {private_path}: {exc}; restore it from a backup "
-                "(a new key would not verify the receipts already issued)"
-            ) from None
-        if not isinstance(key, Ed25519PrivateKey):
-            raise ReceiptError(f"{private_path} is not an Ed25519 private key")
-    else:
-        state_dir.mkdir(parents=True, exist_ok=True)
-        key = Ed25519PrivateKey.generate()
-        pem = key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
+        key = read_private_key(private_path)
+    elif public_path.exists():
+        raise ReceiptError(
+            f"the signing key {private_path} is missing but its public key {public_path} is "
+            "there: restore the key from a backup (a new key would not verify the receipts "
+            "already issued)"
         )
-        fd = os.open(private_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(pem)
+    else:
+        key = _create_private_key(private_path)
     public_pem = key.public_key().public_bytes(
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
     )
-    (state_dir / PUBLIC_KEY_FILE).write_bytes(public_pem)
+    if not public_path.exists():
+        public_path.write_bytes(public_pem)
+    elif public_path.read_bytes() != public_pem:
+        raise ReceiptError(
+            f"{public_path} is not the public key of {private_path}: restore the matching "
+            "pair from a backup (the public key file is never replaced)"
+        )
+    return key
+
+
+def read_private_key(path: Path) -> Ed25519PrivateKey:
+    """The signing key at ``path``; a bad file is one :class:`ReceiptError` line."""
+    try:
+        key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+    except (OSError, ValueError, TypeError) as exc:
+        raise ReceiptError(
+            f"cannot read the signing key {path}: {exc}; restore it from a backup "
+            "(a new key would not verify the receipts already issued)"
+        ) from None
+    if not isinstance(key, Ed25519PrivateKey):
+        raise ReceiptError(f"{path} is not an Ed25519 private key")
+    return key
+
+
+def _create_private_key(path: Path) -> Ed25519PrivateKey:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = Ed25519PrivateKey.generate()
+    pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(pem)
     return key
 
 
@@ -203,6 +230,7 @@ class ReceiptSigner:
 
     def __init__(self, state_dir: Path) -> None:
         self._key = load_or_create_key(state_dir)
+        self.key_path = Path(state_dir) / PRIVATE_KEY_FILE
 
     def sign(self, record: RequestRecord) -> dict[str, Any]:
         return sign_receipt(receipt_payload(record), self._key)

@@ -65,6 +65,8 @@ class PartyStatus(BaseModel):
     version: int = 0
     digest: str = ""
     error: str = ""
+    in_doubt: bool = False
+    """An abort did not reach it: its weights may not be ``version``'s (``error`` says why)."""
 
 
 class StatusReport(BaseModel):

@@ -129,17 +129,19 @@ def recover(journal: RequestJournal, co: Coordinator) -> list[RequestRecord]:
     )
 
 
-def repair(parties: VersionedParties) -> int:
+def repair(parties: VersionedParties, reload: bool = False) -> int:
     """Roll every party back to the newest version all of them hold; return it.
 
     Parties keep their last few versions, so the lowest current version is
     held by every party unless one fell back further than that (then the
-    rollback names the party and what it holds). The caller holds off
-    requests meanwhile (:meth:`~vfl.txn.runner.RequestRunner.repair`).
+    rollback names the party and what it holds). With ``reload`` every party
+    loads that version from disk even when it is already at it (its weights
+    were in doubt). The caller holds off requests meanwhile
+    (:meth:`~vfl.txn.runner.RequestRunner.repair`).
     """
     versions = parties.versions()
     target = min(versions.values())
-    if len(set(versions.values())) > 1:
+    if len(set(versions.values())) > 1 or reload:
         log.warning("repair: rolling every party back to v%d (were %s)", target, versions)
         parties.rollback(target)
     return target

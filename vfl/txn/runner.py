@@ -28,6 +28,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from vfl.errors import IdempotencyConflictError, VFLError
@@ -38,14 +39,32 @@ from vfl.txn.journal import RequestJournal
 from vfl.txn.limits import check_idempotency_key
 from vfl.txn.pause import pause_point
 from vfl.txn.records import Decision, RequestRecord
-from vfl.txn.versions import REPAIR_HINT, VersionedParties, at_decision, check_versions
+from vfl.txn.versions import (
+    REPAIR_HINT,
+    PartyInDoubtError,
+    VersionedParties,
+    at_decision,
+    check_versions,
+)
 
-__all__ = ["JOURNAL_RETRY_SECONDS", "RequestAborted", "RequestRunner", "Work"]
+__all__ = [
+    "ABORT_FAILED",
+    "JOURNAL_RETRY_SECONDS",
+    "InDoubt",
+    "RequestAborted",
+    "RequestRunner",
+    "Work",
+]
 
 log = logging.getLogger(__name__)
 
 JOURNAL_RETRY_SECONDS = 2.0
 """How often the worker retries writing an outcome the journal refused (a full disk)."""
+
+EXCLUSIVE_WAIT_SECONDS = 30.0
+"""How long ``repair``, ``align`` and ``predict`` wait for the worker between requests."""
+ABORT_FAILED = "aborting failed too"
+"""Marks an aborted row whose abort did not reach every party (a restart finds it again)."""
 
 Work = Callable[[RequestRecord, Callable[[ProgressEvent], None]], dict[str, Any]]
 """``work(record, progress) -> metrics after``; may fill ``record.before``."""
@@ -53,6 +72,30 @@ Work = Callable[[RequestRecord, Callable[[ProgressEvent], None]], dict[str, Any]
 
 class RequestAborted(VFLError):
     """The request was stopped before it finished; every party was aborted back."""
+
+
+@dataclass
+class InDoubt:
+    """An abort that did not reach every party: their weights may not be their version's.
+
+    ``expected`` is every party's digest before request ``token`` began (its
+    version's weights). Until every party shows it again, nothing new runs.
+    """
+
+    token: str
+    expected: dict[str, str]
+    reason: str
+
+    def parties(self, digests: dict[str, str]) -> list[str]:
+        """The parties whose digest (missing: unreachable) is not the expected one."""
+        return sorted(p for p, d in self.expected.items() if digests.get(p) != d)
+
+    def refusal(self, repair: str) -> PartyInDoubtError:
+        return PartyInDoubtError(
+            f"request {self.token}'s abort did not reach every party ({self.reason}), so a "
+            "party's weights may not be its version's; it is retried while nothing runs, "
+            f"or run `{repair}` once every party answers"
+        )
 
 
 def _same_request(existing: RequestRecord, submitted: RequestRecord) -> RequestRecord:
@@ -103,6 +146,7 @@ class RequestRunner:
         self._stopping = threading.Event()
         self._busy = threading.Lock()  # held while a request runs; a repair needs it too
         self._unjournaled: dict[str, RequestRecord] = {}  # final records the journal refused
+        self.in_doubt: InDoubt | None = _left_in_doubt(journal)
         self.repair_command = REPAIR_HINT
         self.running = ""
         self._worker = threading.Thread(target=self._loop, name="vfl-requests", daemon=True)
@@ -141,7 +185,8 @@ class RequestRunner:
         return record
 
     def _refuse_split_versions(self) -> None:
-        """Refuse a request up front when the parties disagree on their version.
+        """Refuse a request up front while a party is in doubt, or when the parties
+        disagree on their version.
 
         A party that cannot be reached is left to the worker, which aborts the
         request with that party's error. While a request runs, its commit moves
@@ -149,6 +194,8 @@ class RequestRunner:
         nothing: the submission is queued and the worker checks again when the
         request starts.
         """
+        if (doubt := self.settle()) is not None:  # retried unless the worker is at it
+            raise doubt.refusal(self.repair_command)
         if not self._enforce_versions or not self._busy.acquire(blocking=False):
             return
         try:
@@ -160,9 +207,49 @@ class RequestRunner:
         check_versions(versions, self.repair_command)
 
     def repair(self) -> int:
-        """:func:`~vfl.txn.recovery.repair`, while no request runs; return the version."""
+        """:func:`~vfl.txn.recovery.repair`, while no request runs; return the version.
+
+        A party in doubt is first aborted again; if its weights still differ from
+        its version's, every party reloads its version from disk.
+        """
         with self.exclusive():
-            return recovery.repair(self._parties)
+            doubt = self._settle()
+            version = recovery.repair(self._parties, reload=doubt is not None)
+            if doubt is not None:
+                log.warning("repair: every party reloaded v%d (request %s)", version, doubt.token)
+                self.in_doubt = None
+            return version
+
+    # -- a party in doubt ---------------------------------------------------
+    def settle(self) -> InDoubt | None:
+        """Retry a failed abort now if no request runs; what is still in doubt."""
+        if self.in_doubt is None or not self._busy.acquire(blocking=False):
+            return self.in_doubt
+        try:
+            return self._settle()
+        finally:
+            self._busy.release()
+
+    def _settle(self) -> InDoubt | None:
+        """Abort the request again wherever it is open; settled once every party shows
+        its pre-request digest. The caller holds ``_busy``."""
+        doubt = self.in_doubt
+        if doubt is None:
+            return None
+        try:
+            self._parties.abort_if_open(doubt.token)
+            off = doubt.parties(self._parties.digests())
+        except Exception as exc:  # still out of reach
+            doubt.reason = f"{ABORT_FAILED}: {_message(exc)}"
+            return doubt
+        if off:
+            doubt.reason = f"{', '.join(off)} not at the pre-request digest after the abort"
+            return doubt
+        log.warning(
+            "request %s: the abort reached every party now; nothing is in doubt", doubt.token
+        )
+        self.in_doubt = None
+        return None
 
     def queued(self) -> int:
         return self._queue.qsize()
@@ -213,10 +300,12 @@ class RequestRunner:
     def _next(self) -> tuple[str, Work] | None:
         """The next queued request; meanwhile, retry journal writes that failed."""
         while True:
+            retry = self._unjournaled or self.in_doubt is not None
             try:
-                item = self._queue.get(timeout=JOURNAL_RETRY_SECONDS if self._unjournaled else None)
+                item = self._queue.get(timeout=JOURNAL_RETRY_SECONDS if retry else None)
             except queue.Empty:
                 self._retry_journal()
+                self.settle()  # a party in doubt that is back is settled without a request
                 continue
             self._retry_journal()
             return item
@@ -255,6 +344,8 @@ class RequestRunner:
         """
         record.status, record.started_at = "running", time.time()
         try:
+            if (doubt := self._settle()) is not None:
+                raise doubt.refusal(self.repair_command)
             if self._enforce_versions:
                 check_versions(self._parties.versions(), self.repair_command)
         except Exception as exc:  # refused: nothing was touched, so nothing to abort
@@ -309,8 +400,9 @@ class RequestRunner:
     @contextmanager
     def exclusive(self, what: str = "repair") -> Iterator[None]:
         """Hold off requests (for ``vfl repair``, ``align``, ``predict``); refuse if one
-        is running now, so nothing reads or replaces a model mid-request."""
-        if not self._busy.acquire(blocking=False):
+        is running now, so nothing reads or replaces a model mid-request (a retried
+        abort between requests is waited for: it takes at most a few quick deadlines)."""
+        if not self._busy.acquire(timeout=0 if self.running else EXCLUSIVE_WAIT_SECONDS):
             raise VFLError(f"request {self.running or '?'} is running; {what} once it ends")
         try:
             yield
@@ -323,7 +415,11 @@ class RequestRunner:
             self._parties.abort(record.id)
             record.digests_after = self._parties.digests()
         except Exception as abort_exc:  # a party is gone: say so, keep the first cause
-            message += f"; aborting failed too: {abort_exc}"
+            message += f"; {ABORT_FAILED}: {_message(abort_exc)}"
+            # its weights are unknown until the abort reaches it: retried before anything runs
+            self.in_doubt = InDoubt(
+                record.id, dict(record.digests_before), f"{ABORT_FAILED}: {_message(abort_exc)}"
+            )
         self._finish(record, "aborted", message)
 
     def _finish(self, record: RequestRecord, status: str, error: str = "") -> None:
@@ -335,3 +431,12 @@ class RequestRunner:
         self._stopping.set()
         self._queue.put(None)
         self._worker.join(timeout)
+
+
+def _left_in_doubt(journal: RequestJournal) -> InDoubt | None:
+    """A previous coordinator's failed abort, if its newest finished request had one."""
+    finished = [r for r in journal.all() if r.done]
+    last = max(finished, key=lambda r: r.finished_at, default=None)
+    if last is None or last.status != "aborted" or ABORT_FAILED not in last.error:
+        return None
+    return InDoubt(last.id, dict(last.digests_before), "left by the previous coordinator")

@@ -15,6 +15,7 @@ status stays ``running`` until every party has committed).
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import threading
 from pathlib import Path
@@ -64,6 +65,12 @@ _SELECT = f"SELECT {', '.join(_COLUMNS)} FROM requests"
 
 class JournalError(VFLError):
     """The journal file cannot be opened or written."""
+
+
+def _file_identity(path: Path) -> tuple[int, int]:
+    """Which file ``path`` is: (device, inode)."""
+    st = os.stat(path)
+    return st.st_dev, st.st_ino
 
 
 def _row(record: RequestRecord, receipt: dict[str, Any] | None) -> tuple[Any, ...]:
@@ -131,8 +138,32 @@ class SqliteJournal:
             columns = {row["name"] for row in self._db.execute("PRAGMA table_info(requests)")}
             if "decision" not in columns:  # a journal written before two-phase commit
                 self._db.execute("ALTER TABLE requests ADD COLUMN decision TEXT")
+            self._identity = _file_identity(self.path)
         except (OSError, sqlite3.Error) as exc:
             raise JournalError(f"cannot open the request journal {self.path}: {exc}") from exc
+
+    def check_present(self) -> None:
+        """Refuse to journal into a file that is no longer the one at ``path``.
+
+        SQLite keeps writing to a file that was deleted (or whose folder was)
+        while it is open: every later row would be lost on restart. So a new
+        request or a commit decision first checks that the journal file (and
+        the signing key beside it) are still where they were.
+        """
+        try:
+            same = _file_identity(self.path) == self._identity
+        except OSError:
+            same = False
+        if not same:
+            raise JournalError(
+                f"the request journal {self.path} was deleted or replaced while the "
+                "coordinator ran: nothing more is journaled; restore the state dir and restart"
+            )
+        if self._signer is not None and not self._signer.key_path.exists():
+            raise JournalError(
+                f"the signing key {self._signer.key_path} was deleted while the coordinator "
+                "ran: nothing more is signed; restore it and restart"
+            )
 
     @classmethod
     def in_state_dir(cls, state_dir: Path, sign: bool = True) -> SqliteJournal:
@@ -157,6 +188,7 @@ class SqliteJournal:
 
     def add(self, record: RequestRecord) -> RequestRecord:
         """Insert a new request; if its idempotency key is taken, return that request instead."""
+        self.check_present()
         try:
             self._execute(_INSERT, _row(record, None))
         except sqlite3.IntegrityError:
@@ -188,6 +220,9 @@ class SqliteJournal:
         return json.loads(rows[0]["receipt"]) if rows and rows[0]["receipt"] else None
 
     def decide(self, request_id: str, decision: Decision) -> None:
+        """Journal the commit decision, unless the journal file vanished (then the request
+        aborts: a decision only in a deleted file would be lost on restart)."""
+        self.check_present()
         self._execute(
             "UPDATE requests SET decision = ? WHERE id = ?", (json.dumps(decision), request_id)
         )
@@ -197,6 +232,19 @@ class SqliteJournal:
         if not rows or not rows[0]["decision"]:
             return None
         return {p: (int(v), str(d)) for p, (v, d) in json.loads(rows[0]["decision"]).items()}
+
+    def highest_version(self) -> int:
+        """The highest model version this journal accounts for (0: none).
+
+        Versions only grow by committed requests (a repair only goes back), so
+        no party can be above the newest decision, nor above the number of
+        committed rows (journals older than decisions have only those). A party
+        above it means rows were lost.
+        """
+        rows = self._execute("SELECT decision FROM requests WHERE decision IS NOT NULL")
+        decided = (int(v) for row in rows for v, _ in json.loads(row["decision"]).values())
+        count = self._execute("SELECT COUNT(*) AS n FROM requests WHERE status = 'committed'")
+        return max(max(decided, default=0), int(count[0]["n"]))
 
     def close(self) -> None:
         with self._lock:

@@ -16,6 +16,7 @@ from vfl.txn.records import Decision
 
 __all__ = [
     "REPAIR_HINT",
+    "PartyInDoubtError",
     "VersionMismatchError",
     "VersionedParties",
     "at_decision",
@@ -29,6 +30,11 @@ class VersionMismatchError(VFLError):
     """The parties are not all at one model version: requests are refused until a repair."""
 
 
+class PartyInDoubtError(VersionMismatchError):
+    """A party's weights may not be its version's (an abort did not reach it): requests
+    are refused until a retried abort or ``vfl repair`` settles it."""
+
+
 class VersionedParties(Protocol):
     """Every party's all-or-nothing operations, fanned out (the coordinator)."""
 
@@ -36,6 +42,7 @@ class VersionedParties(Protocol):
     def prepare(self, token: str) -> Decision: ...
     def commit(self, token: str) -> list[int]: ...
     def abort(self, token: str) -> None: ...
+    def abort_if_open(self, token: str) -> None: ...
     def digests(self) -> dict[str, str]: ...
     def versions(self) -> dict[str, int]: ...
     def rollback(self, version: int) -> None: ...

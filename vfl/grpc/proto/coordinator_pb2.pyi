@@ -255,17 +255,19 @@ class StatusRequest(_message.Message):
     def __init__(self) -> None: ...
 
 class PartyStatus(_message.Message):
-    __slots__ = ("party_id", "reachable", "version", "digest", "error")
+    __slots__ = ("party_id", "reachable", "version", "digest", "error", "in_doubt")
     PARTY_ID_FIELD_NUMBER: _ClassVar[int]
     REACHABLE_FIELD_NUMBER: _ClassVar[int]
     VERSION_FIELD_NUMBER: _ClassVar[int]
     DIGEST_FIELD_NUMBER: _ClassVar[int]
     ERROR_FIELD_NUMBER: _ClassVar[int]
+    IN_DOUBT_FIELD_NUMBER: _ClassVar[int]
     party_id: str
     reachable: bool
     version: int
     digest: str
     error: str
+    in_doubt: bool
     def __init__(
         self,
         party_id: _Optional[str] = ...,
@@ -273,6 +275,7 @@ class PartyStatus(_message.Message):
         version: _Optional[int] = ...,
         digest: _Optional[str] = ...,
         error: _Optional[str] = ...,
+        in_doubt: _Optional[bool] = ...,
     ) -> None: ...
 
 class StatusResponse(_message.Message):
