@@ -12,8 +12,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from vfl.coordinator import TrainConfig
+from vfl.coordinator import Coordinator, TrainConfig
 from vfl.data.base import Dataset
+from vfl.evaluation import EvalConfig, FullEvaluation
 from vfl.federation import FederationSpec
 from vfl.metrics import evaluate
 from vfl.progress import ProgressCallback, ignore_progress
@@ -43,6 +44,8 @@ class SimulationConfig(BaseModel):
     transport: str = "inprocess"
     train: TrainConfig | None = None  # None: chosen from the dataset size
     unlearn: UnlearnConfig = UnlearnConfig()
+    evaluation: EvalConfig = EvalConfig()
+    """``level="full"``: ToW, relearn time, forgetting depth and U-LiRA (vfl.evaluation)."""
 
 
 def default_epochs(n_train: int) -> int:
@@ -86,6 +89,8 @@ def run_simulation(
         report["train_seconds"] = time.perf_counter() - start
         on_phase("evaluate")
         report["original"] = phase_result(evaluate(co, co.active.labels, classes))
+        suite = _full_evaluation(cfg, dataset, classes, train)
+        _observe(suite, "original", co, report)
         with co.trial(ORIGINAL) as original:
             on_phase("unlearn")
             report["unlearned"] = unlearn_and_evaluate(
@@ -98,15 +103,40 @@ def run_simulation(
                 progress,
                 options=cfg.method_options,
             )
+            _observe(suite, "unlearned", co, report)
             if not cfg.compare_retrain:
                 original.keep()
-                return report
+                return _finished(suite, report)
             on_phase("retrain")
             original.undo()  # retraining starts from the trained federation, as unlearning did
             report["retrained"] = unlearn_and_evaluate(
                 co, "retrain", classes, cfg.unlearn, train, spec.seed, progress
             )
+            _observe(suite, "retrained", co, report)
         report["speedup"] = report["retrained"]["seconds"] / max(
             report["unlearned"]["seconds"], 1e-9
         )
+    return _finished(suite, report)
+
+
+def _full_evaluation(
+    cfg: SimulationConfig, dataset: Dataset, classes: list[int], train: TrainConfig
+) -> FullEvaluation | None:
+    if cfg.evaluation.level != "full":
+        return None
+    method = (cfg.method, dict(cfg.method_options))
+    return FullEvaluation(
+        cfg.evaluation, cfg.federation, dataset, classes, train, cfg.unlearn, method
+    )
+
+
+def _observe(suite: FullEvaluation | None, phase: str, co: Coordinator, report: dict) -> None:
+    if suite is not None:
+        suite.observe(phase, co, report[phase]["mia"])
+
+
+def _finished(suite: FullEvaluation | None, report: dict[str, Any]) -> dict[str, Any]:
+    """The report, with the full evaluation (shadows, U-LiRA, ToW) when it was asked for."""
+    if suite is not None:
+        report["evaluation"] = suite.finish()
     return report

@@ -27,7 +27,13 @@ from vfl.cli.options import (
     UnlearnClassOpt,
     parse_method_options,
 )
-from vfl.cli.render import console, progress_bars, results_table, target_line
+from vfl.cli.render import (
+    console,
+    evaluation_table,
+    progress_bars,
+    results_table,
+    target_line,
+)
 from vfl.report import plot_per_class, write_json
 from vfl.unlearning import UnlearnConfig
 
@@ -80,6 +86,21 @@ def simulate(
         Path | None, typer.Option(help="Write a per-class accuracy chart (PNG) here.")
     ] = None,
     quiet: QuietOpt = False,
+    eval_level: Annotated[
+        str,
+        typer.Option(
+            "--eval",
+            help="full: also ToW, relearn time, forgetting depth per layer and U-LiRA with "
+            "shadow federations (docs/evaluation.md); default: the table above only.",
+        ),
+    ] = "default",
+    shadows: Annotated[
+        int, typer.Option(help="--eval full: shadow federations for U-LiRA (even, >= 2).")
+    ] = 16,
+    cache_dir: Annotated[
+        Path | None,
+        typer.Option(help="--eval full: where shadows are cached (default: ~/.cache/vfl)."),
+    ] = None,
 ) -> None:
     """Train a VFL model, unlearn classes, evaluate, and compare with retraining.
 
@@ -89,6 +110,7 @@ def simulate(
     printed.
     """
     from vfl.coordinator import TrainConfig
+    from vfl.evaluation import EvalConfig
     from vfl.federation import FederationSpec
     from vfl.models.bottom import BottomModelConfig
     from vfl.party.optim import UpdateConfig
@@ -132,10 +154,13 @@ def simulate(
             epochs=unlearn_epochs,
             lr=unlearn_lr,
         ),
+        evaluation=EvalConfig(level=eval_level, shadows=shadows, cache_dir=cache_dir),
     )
     with progress_bars(enabled=not quiet) as progress:
         report = run_simulation(cfg, data, progress)
     console.print(results_table(report))
+    if "evaluation" in report:
+        console.print(evaluation_table(report))
     if (line := target_line(report["unlearned"])) is not None:
         console.print(line)
     if json_out is not None:
