@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from vfl.coordinator import Coordinator, TrainConfig
 from vfl.data.base import Dataset
 from vfl.errors import ConfigError
+from vfl.evaluation import EvalConfig, FullEvaluation
 from vfl.federation import FederationSpec
 from vfl.metrics import evaluate, evaluate_samples
 from vfl.progress import ProgressCallback, ignore_progress
@@ -52,6 +53,8 @@ class SimulationConfig(BaseModel):
         default_factory=list, description="sample-level: these samples' labels (IDs)"
     )
     forget_random: int = Field(0, ge=0, description="sample-level: this many random samples")
+    evaluation: EvalConfig = EvalConfig()
+    """``level="full"``: ToW, relearn time, forgetting depth and U-LiRA (vfl.evaluation)."""
 
     @property
     def sample_level(self) -> bool:
@@ -126,6 +129,8 @@ def run_simulation(
         else:
             report["samples_forgotten"] = int(samples.size)
             report["original"] = phase_result(evaluate_samples(co, co.active.labels, samples))
+        suite = _full_evaluation(cfg, dataset, classes, train)
+        _observe(suite, "original", co, report)
         with co.trial(ORIGINAL) as original:
             on_phase("unlearn")
             report["unlearned"] = unlearn_and_evaluate(
@@ -139,15 +144,42 @@ def run_simulation(
                 options=cfg.method_options,
                 samples=samples,
             )
+            _observe(suite, "unlearned", co, report)
             if not cfg.compare_retrain:
                 original.keep()
-                return report
+                return _finished(suite, report)
             on_phase("retrain")
             original.undo()  # retraining starts from the trained federation, as unlearning did
             report["retrained"] = unlearn_and_evaluate(
                 co, "retrain", classes, cfg.unlearn, train, spec.seed, progress, samples=samples
             )
+            _observe(suite, "retrained", co, report)
         report["speedup"] = report["retrained"]["seconds"] / max(
             report["unlearned"]["seconds"], 1e-9
         )
+    return _finished(suite, report)
+
+
+def _full_evaluation(
+    cfg: SimulationConfig, dataset: Dataset, classes: list[int], train: TrainConfig
+) -> FullEvaluation | None:
+    if cfg.evaluation.level != "full":
+        return None
+    if cfg.sample_level:
+        raise ConfigError("--eval full measures class requests; sample requests: bench/samples.py")
+    method = (cfg.method, dict(cfg.method_options))
+    return FullEvaluation(
+        cfg.evaluation, cfg.federation, dataset, classes, train, cfg.unlearn, method
+    )
+
+
+def _observe(suite: FullEvaluation | None, phase: str, co: Coordinator, report: dict) -> None:
+    if suite is not None:
+        suite.observe(phase, co, report[phase]["mia"])
+
+
+def _finished(suite: FullEvaluation | None, report: dict[str, Any]) -> dict[str, Any]:
+    """The report, with the full evaluation (shadows, U-LiRA, ToW) when it was asked for."""
+    if suite is not None:
+        report["evaluation"] = suite.finish()
     return report

@@ -6,7 +6,8 @@
   touched the top model, the party can still recognise the forgotten class.
 * ``probe``: an auditor's linear probe (logistic regression) on frozen
   features -- the passive parties' concatenated embeddings and the top model's
-  penultimate layer -- trained to recognise the forgotten class. Compared
+  penultimate layer -- trained to recognise the forgotten class (the probe of
+  :mod:`vfl.metrics.depth`, which ``vfl simulate --eval full`` runs per layer). Compared
   after unlearning and after retraining: forgetting that only hides the class
   at the output layer leaves it linearly recoverable.
 """
@@ -14,26 +15,14 @@
 from __future__ import annotations
 
 import numpy as np
-from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
 
 from vfl.audit.base import Attack, AuditView, Finding, Stage
 from vfl.audit.scores import auc
+from vfl.metrics.depth import linear_head, probe_ids
 
 __all__ = ["ModelCompletionAttack", "ProbeAttack", "linear_head"]
 
 STAGE_LABEL = {"trained": "original", "unlearned": "unlearned", "retrained": "retrained"}
-PROBE_TRAIN_CAP = 4000
-"""At most this many training samples fit a probe (keeps MNIST audits quick)."""
-
-
-def linear_head(x: np.ndarray, y: np.ndarray, balanced: bool = False):
-    """Standardise, then multinomial logistic regression (the 'small head')."""
-    return make_pipeline(
-        StandardScaler(),
-        LogisticRegression(max_iter=2000, class_weight="balanced" if balanced else None),
-    ).fit(x, y)
 
 
 class ModelCompletionAttack(Attack):
@@ -60,13 +49,6 @@ class ModelCompletionAttack(Attack):
         ]
 
 
-def _probe_train_ids(view: AuditView) -> np.ndarray:
-    ids = view.labels.train_ids
-    if ids.size <= PROBE_TRAIN_CAP:
-        return ids
-    return np.sort(np.random.default_rng(0).choice(ids, PROBE_TRAIN_CAP, replace=False))
-
-
 class ProbeAttack(Attack):
     name = "probe"
     summary = "linear probe for the forgotten class on frozen embeddings / penultimate layer"
@@ -74,7 +56,7 @@ class ProbeAttack(Attack):
     layers = ("embeddings", "penultimate")
 
     def run(self, view: AuditView, stage: Stage) -> list[Finding]:
-        train, test = _probe_train_ids(view), view.labels.test_ids
+        train, test = probe_ids(view.labels.train_ids), view.labels.test_ids
         y_train = np.isin(view.labels.labels_of(train), view.classes)
         y_test = np.isin(view.labels.labels_of(test), view.classes)
         out = []

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -13,7 +13,15 @@ from rich.table import Table
 from vfl.progress import ProgressCallback, ProgressEvent
 from vfl.txn.records import PartyStatus
 
-__all__ = ["console", "parties_table", "progress_bars", "results_table", "stdout", "target_line"]
+__all__ = [
+    "console",
+    "evaluation_table",
+    "parties_table",
+    "progress_bars",
+    "results_table",
+    "stdout",
+    "target_line",
+]
 
 console = Console(stderr=True)
 """Progress, warnings and (for the older commands) tables: stderr."""
@@ -60,6 +68,45 @@ def results_table(report: dict[str, Any]) -> Table:
         )
     if "speedup" in report:
         table.caption = f"speed-up vs retraining: {report['speedup']:.1f}x"
+    return table
+
+
+def _num(value: float | None, digits: int = 3) -> str:
+    return "-" if value is None or value != value else f"{value:.{digits}f}"
+
+
+def evaluation_table(report: dict[str, Any]) -> Table:
+    """``--eval full``: one row per metric, one column per model (it fits 80 columns)."""
+    ev = report["evaluation"]
+    phases = [p for p in ("original", "unlearned", "retrained") if p in ev]
+    table = Table(
+        title=f"full evaluation · U-LiRA: {ev['shadows']} shadows, "
+        f"{ev['candidates']['members']} forget-train vs {ev['candidates']['non_members']} "
+        "held-out samples"
+    )
+    table.add_column("metric")
+    for phase in phases:
+        table.add_column(phase, justify="right")
+
+    def row(label: str, cell: Callable[[dict[str, Any]], str]) -> None:
+        table.add_row(label, *(cell(ev[phase]) for phase in phases))
+
+    row("ToW (1 = retrained)", lambda r: _num(r.get("tow")))
+    row("ToW-MIA", lambda r: _num(r.get("tow_mia")))
+    row("U-LiRA AUC (0.5 = guess)", lambda r: _num(r["ulira"]["auc"]))
+    row("U-LiRA TPR @ 1 % FPR, %", lambda r: _pct(r["ulira"]["tpr_at_1fpr"]))
+    row("U-LiRA TPR @ 5 % FPR, %", lambda r: _pct(r["ulira"]["tpr_at_5fpr"]))
+    row(
+        f"relearn steps to {100 * ev['relearn_alpha']:.0f} %",
+        lambda r: f"{r['relearn']['steps']}{'' if r['relearn']['reached'] else '+'}",
+    )
+    for layer in ev[phases[0]]["depth"]:
+        row(f"probe AUC: {layer}", lambda r, layer=layer: _num(r["depth"][layer]))
+    table.caption = (
+        f"relearn: fine-tuning steps on the forget set until its accuracy is back to "
+        f"{100 * ev['relearn_alpha']:.0f} % of the original's (cap {ev['relearn_max_steps']}, "
+        "'+' = not reached); probe: linear probe for the forgotten classes (0.5 = unreadable)"
+    )
     return table
 
 

@@ -28,7 +28,13 @@ from vfl.cli.options import (
     parse_method_options,
     read_ids,
 )
-from vfl.cli.render import console, progress_bars, results_table, target_line
+from vfl.cli.render import (
+    console,
+    evaluation_table,
+    progress_bars,
+    results_table,
+    target_line,
+)
 from vfl.errors import ConfigError
 from vfl.report import plot_per_class, write_json
 from vfl.unlearning import UnlearnConfig
@@ -96,6 +102,21 @@ def simulate(
         Path | None, typer.Option(help="Write a per-class accuracy chart (PNG) here.")
     ] = None,
     quiet: QuietOpt = False,
+    eval_level: Annotated[
+        str,
+        typer.Option(
+            "--eval",
+            help="full: also ToW, relearn time, forgetting depth per layer and U-LiRA with "
+            "shadow federations (docs/evaluation.md); default: the table above only.",
+        ),
+    ] = "default",
+    shadows: Annotated[
+        int, typer.Option(help="--eval full: shadow federations for U-LiRA (even, >= 2).")
+    ] = 16,
+    cache_dir: Annotated[
+        Path | None,
+        typer.Option(help="--eval full: where shadows are cached (default: ~/.cache/vfl)."),
+    ] = None,
 ) -> None:
     """Train a VFL model, unlearn classes, evaluate, and compare with retraining.
 
@@ -105,6 +126,7 @@ def simulate(
     printed.
     """
     from vfl.coordinator import TrainConfig
+    from vfl.evaluation import EvalConfig
     from vfl.federation import FederationSpec
     from vfl.models.bottom import BottomModelConfig
     from vfl.party.optim import UpdateConfig
@@ -157,10 +179,13 @@ def simulate(
         ),
         forget_ids=ids,
         forget_random=forget_random,
+        evaluation=EvalConfig(level=eval_level, shadows=shadows, cache_dir=cache_dir),
     )
     with progress_bars(enabled=not quiet) as progress:
         report = run_simulation(cfg, data, progress)
     console.print(results_table(report))
+    if "evaluation" in report:
+        console.print(evaluation_table(report))
     if (line := target_line(report["unlearned"])) is not None:
         console.print(line)
     if json_out is not None:

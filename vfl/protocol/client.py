@@ -205,6 +205,11 @@ class InProcessClient(PassivePartyClient):
         super().__init__(party.party_id, InProcessLink(party))
         self._party = party
 
+    @property
+    def party(self) -> PassiveParty:
+        """The party object itself: simulations save and load its state (shadow models)."""
+        return self._party
+
 
 @dataclass(frozen=True)
 class RecordedCall:

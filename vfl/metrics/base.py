@@ -1,4 +1,4 @@
-"""Unlearning metrics: accuracy split by retained/forgotten classes, and the paper's MIA.
+"""Accuracy split by retained/forgotten classes, and the paper's entropy MIA.
 
 Pure functions over logits and labels, plus :func:`evaluate`, which gathers
 logits through a coordinator (so it works on every transport).

@@ -1,0 +1,150 @@
+"""The full unlearning evaluation, one table per dataset (issue 17, item 1).
+
+For each seed and method it runs ``vfl simulate --eval full``'s pipeline
+(:func:`vfl.simulation.run_simulation` with ``EvalConfig(level="full")``):
+train, unlearn, retrain, then ToW / ToW-MIA against retraining, relearn time,
+per-layer probe AUCs and U-LiRA with ``--shadows`` shadow federations (cached
+under ``--cache-dir``, so a second method or a re-run pays only for what is
+new). Prints a Markdown table (mean ± std over seeds), checks the issue's
+targets, and writes every run's report to ``--out`` (JSON).
+
+    python bench/eval.py --dataset digits --seeds 0 1 2 --shadows 16
+    python bench/eval.py --dataset mnist --data-dir ../shared/data/mnist --batch-size 128 \\
+        --seeds 0 --shadows 8
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+from pathlib import Path
+from typing import Any
+
+from vfl.coordinator import TrainConfig
+from vfl.evaluation import PHASES, EvalConfig
+from vfl.federation import FederationSpec
+from vfl.simulation import SimulationConfig, default_epochs, run_simulation
+
+AUC_GAP_TARGET = 0.05
+TOW_TARGET = 0.97
+TABLE_MINUTES_TARGET = 30.0
+
+
+def run_one(args: argparse.Namespace, seed: int, method: str) -> dict[str, Any]:
+    spec = FederationSpec(
+        dataset=args.dataset, data_dir=args.data_dir, parties=args.parties, seed=seed
+    )
+    data = spec.load()
+    cfg = SimulationConfig(
+        federation=spec,
+        classes=args.classes,
+        method=method,
+        train=TrainConfig(
+            epochs=args.epochs or default_epochs(data.n_train), batch_size=args.batch_size
+        ),
+        evaluation=EvalConfig(
+            level="full", shadows=args.shadows, workers=args.workers, cache_dir=args.cache_dir
+        ),
+    )
+    start = time.perf_counter()
+    report = run_simulation(cfg, data)
+    report["wall_seconds"] = time.perf_counter() - start
+    return report
+
+
+def _metrics(report: dict[str, Any], phase: str) -> dict[str, float]:
+    row = report["evaluation"][phase]
+    out = {
+        "ToW": row["tow"],
+        "ToW-MIA": row["tow_mia"],
+        "U-LiRA AUC": row["ulira"]["auc"],
+        "TPR@1%FPR": row["ulira"]["tpr_at_1fpr"],
+        "TPR@5%FPR": row["ulira"]["tpr_at_5fpr"],
+        "relearn steps": float(row["relearn"]["steps"]),
+    }
+    out |= {f"probe {layer}": auc for layer, auc in row["depth"].items()}
+    return out
+
+
+def _pm(values: list[float]) -> str:
+    mean = statistics.fmean(values)
+    sd = statistics.stdev(values) if len(values) > 1 else 0.0
+    return f"{mean:.3f} ± {sd:.3f}"
+
+
+def markdown(reports: list[dict[str, Any]]) -> str:
+    """One row per (method, model), mean ± std over seeds."""
+    rows: dict[str, list[dict[str, float]]] = {}
+    for report in reports:
+        for phase in PHASES:
+            label = f"{report['method']}" if phase == "unlearned" else phase
+            rows.setdefault(label, []).append(_metrics(report, phase))
+    cols = list(next(iter(rows.values()))[0])
+    lines = ["| model | " + " | ".join(cols) + " |", "|---" * (len(cols) + 1) + "|"]
+    for label, runs in rows.items():
+        cells = [_pm([r[c] for r in runs]) for c in cols]
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def targets(reports: list[dict[str, Any]], minutes: float) -> str:
+    """The issue's targets, met or missed, per method (means over seeds)."""
+    out = []
+    by_method: dict[str, list[dict[str, Any]]] = {}
+    for report in reports:
+        by_method.setdefault(report["method"], []).append(report)
+    for method, runs in by_method.items():
+        ev = [r["evaluation"] for r in runs]
+        gaps = [abs(e["unlearned"]["ulira"]["auc"] - e["retrained"]["ulira"]["auc"]) for e in ev]
+        tows = [e["unlearned"]["tow"] for e in ev]
+        gap, tow = statistics.fmean(gaps), statistics.fmean(tows)
+        out.append(
+            f"- {method}: |U-LiRA AUC - retrained's| = {gap:.3f} "
+            f"({'met' if gap <= AUC_GAP_TARGET else 'MISSED'}, target <= {AUC_GAP_TARGET}); "
+            f"ToW = {tow:.3f} ({'met' if tow >= TOW_TARGET else 'MISSED'}, target >= {TOW_TARGET})"
+        )
+    ok = minutes <= TABLE_MINUTES_TARGET
+    out.append(
+        f"- table wall time {minutes:.1f} min "
+        f"({'met' if ok else 'MISSED'}, target <= {TABLE_MINUTES_TARGET:.0f} min)"
+    )
+    return "\n".join(out)
+
+
+def parser(doc: str | None) -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        description=doc, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    p.add_argument("--dataset", default="digits")
+    p.add_argument("--data-dir", type=Path)
+    p.add_argument("--parties", type=int, default=2)
+    p.add_argument("--classes", type=int, nargs="+", default=[3])
+    p.add_argument("--methods", nargs="+", default=["luv"])
+    p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    p.add_argument("--epochs", type=int)
+    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--shadows", type=int, default=16)
+    p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--cache-dir", type=Path)
+    p.add_argument("--out", type=Path)
+    return p
+
+
+def main() -> None:
+    args = parser(__doc__).parse_args()
+    start = time.perf_counter()
+    reports = [run_one(args, seed, m) for seed in args.seeds for m in args.methods]
+    minutes = (time.perf_counter() - start) / 60
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(reports, indent=1, default=str))
+    print(f"### {args.dataset}: {args.shadows} shadows, seeds {args.seeds}\n")
+    print(markdown(reports))
+    print()
+    print(targets(reports, minutes))
+
+
+if __name__ == "__main__":
+    main()
