@@ -11,7 +11,6 @@ short it stopped, and the operator can send a stronger request).
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -31,8 +30,9 @@ from vfl.cli.options import (
     with_coordinator,
 )
 from vfl.cli.receipt import write_receipt
-from vfl.cli.render import console, parties_table, progress_bars, results_table, target_line
+from vfl.cli.render import parties_table, progress_bars, results_table, stdout, target_line
 from vfl.grpc.operator import CoordinatorClient
+from vfl.report import dumps, stamped
 from vfl.txn.records import RequestRecord, StatusReport
 from vfl.unlearning import method_names
 
@@ -40,9 +40,15 @@ __all__ = ["requests_app", "status", "train", "unlearn"]
 
 
 def _print_json(data: BaseModel | list[RequestRecord]) -> None:
-    """``--json``: records as the coordinator sent them, one JSON document on stdout."""
-    dumped = [r.model_dump() for r in data] if isinstance(data, list) else data.model_dump()
-    typer.echo(json.dumps(dumped, indent=2))
+    """``--json``: records as the coordinator sent them, one JSON document on stdout.
+
+    A single record or report carries the report header; a list stays a list of
+    records (scripts index it), each record as ``requests show --json`` prints it.
+    """
+    if isinstance(data, list):
+        typer.echo(dumps([r.model_dump() for r in data]), nl=False)
+    else:
+        typer.echo(dumps(stamped(data.model_dump())), nl=False)
 
 
 def _follow(client: CoordinatorClient, record: RequestRecord, quiet: bool) -> RequestRecord:
@@ -93,7 +99,7 @@ def train(
     submitted = client.submit_train(epochs, idempotency_key, relearn or [])
     record = _finish(client, submitted, wait, quiet)
     if wait:
-        console.print(f"test accuracy {100 * record.after.get('test_acc', float('nan')):.2f}%")
+        stdout.print(f"test accuracy {100 * record.after.get('test_acc', float('nan')):.2f}%")
 
 
 @friendly_errors
@@ -116,9 +122,9 @@ def unlearn(
     submitted = client.submit_unlearn(unlearn_class, method, idempotency_key)
     record = _finish(client, submitted, wait, quiet)
     if wait:
-        console.print(results_table(_table_report(record, client.status())))
+        stdout.print(results_table(_table_report(record, client.status())))
         if (line := target_line(record.after)) is not None:
-            console.print(line)
+            stdout.print(line)
         if record.after.get("target_reached") is False:
             raise typer.Exit(1)
 
@@ -167,7 +173,7 @@ def list_requests(
     if as_json:
         _print_json(records)
     else:
-        console.print(_requests_table(records))
+        stdout.print(_requests_table(records))
 
 
 @requests_app.command("show")
@@ -191,11 +197,11 @@ def show_request(
     if as_json:
         _print_json(record)
         return
-    console.print(_requests_table([record]))
+    stdout.print(_requests_table([record]))
     if record.kind == "unlearn" and record.after:
-        console.print(results_table(_table_report(record, client.status())))
+        stdout.print(results_table(_table_report(record, client.status())))
     for party, digest in record.digests_after.items():
-        console.print(f"{party}: {record.digests_before.get(party, '-')[:12]} -> {digest[:12]}")
+        stdout.print(f"{party}: {record.digests_before.get(party, '-')[:12]} -> {digest[:12]}")
 
 
 @friendly_errors
@@ -210,8 +216,8 @@ def status(
         _print_json(report)
         return
     title = f"{report.dataset} · running: {report.running or '-'} · queued: {report.queued}"
-    console.print(parties_table(report.parties, title))
-    console.print(_federation_line(report))
+    stdout.print(parties_table(report.parties, title))
+    stdout.print(_federation_line(report))
 
 
 def _federation_line(report: StatusReport) -> str:

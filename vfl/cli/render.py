@@ -1,4 +1,10 @@
-"""Rich rendering shared by commands: result tables and progress bars."""
+"""Rich rendering shared by commands: result tables and progress bars.
+
+Results (tables, ids, JSON) go to stdout, so ``vfl status > out.txt`` captures
+them; progress, warnings and logs go to stderr. When a command writes its JSON
+report to stdout (``--json -``), its table moves to stderr
+(:func:`results_console`), so stdout holds the JSON alone.
+"""
 
 from __future__ import annotations
 
@@ -13,12 +19,25 @@ from rich.table import Table
 from vfl.progress import ProgressCallback, ProgressEvent
 from vfl.txn.records import PartyStatus
 
-__all__ = ["console", "parties_table", "progress_bars", "results_table", "stdout", "target_line"]
+__all__ = [
+    "console",
+    "parties_table",
+    "progress_bars",
+    "results_console",
+    "results_table",
+    "stdout",
+    "target_line",
+]
 
 console = Console(stderr=True)
-"""Progress, warnings and (for the older commands) tables: stderr."""
+"""Progress, warnings and notes: stderr."""
 stdout = Console()
-"""Results (tables a script may capture): stdout. ``align`` uses it."""
+"""Results (tables a script may capture): stdout."""
+
+
+def results_console(json_to_stdout: bool) -> Console:
+    """Where a command's result table goes: stdout, unless its JSON report goes there."""
+    return console if json_to_stdout else stdout
 
 
 def _pct(value: float | None) -> str:

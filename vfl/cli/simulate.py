@@ -10,7 +10,6 @@ from typing import Annotated, Any
 
 import typer
 
-from vfl.atomic import check_writable
 from vfl.cli.errors import friendly_errors
 from vfl.cli.options import (
     DataDirOpt,
@@ -27,8 +26,8 @@ from vfl.cli.options import (
     UnlearnClassOpt,
     parse_method_options,
 )
-from vfl.cli.render import console, progress_bars, results_table, target_line
-from vfl.report import plot_per_class, write_json
+from vfl.cli.render import console, progress_bars, results_console, results_table, target_line
+from vfl.report import check_output, is_stdout, plot_per_class, write_json
 from vfl.unlearning import UnlearnConfig
 
 __all__ = ["simulate"]
@@ -95,8 +94,7 @@ def simulate(
     from vfl.simulation import SimulationConfig, default_epochs, run_simulation
 
     for out in (json_out, plot):
-        if out is not None:
-            check_writable(out)
+        check_output(out)
     spec = FederationSpec(
         dataset=dataset,
         data_dir=data_dir,
@@ -135,9 +133,10 @@ def simulate(
     )
     with progress_bars(enabled=not quiet) as progress:
         report = run_simulation(cfg, data, progress)
-    console.print(results_table(report))
+    shown = results_console(is_stdout(json_out))
+    shown.print(results_table(report))
     if (line := target_line(report["unlearned"])) is not None:
-        console.print(line)
+        shown.print(line)
     if json_out is not None:
         write_json(json_out, report)
     if plot is not None:
