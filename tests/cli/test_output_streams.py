@@ -8,54 +8,14 @@ only the CLI decides.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from tests.fixtures.cli import run_vfl
-from vfl.progress import ProgressEvent
-from vfl.txn.records import PartyStatus, RequestRecord, StatusReport
+from tests.fixtures.operator_client import ScriptedClient
 
-NAN = float("nan")
 HEADER = ["schema_version", "vfl_version", "created_at"]
-TRAIN = RequestRecord(
-    id="abc123",
-    kind="train",
-    status="committed",
-    epochs=1,
-    after={"test_acc": 0.9, "retain_acc": 0.9, "forget_acc": NAN, "mia": NAN, "per_class": []},
-)
-
-
-class ScriptedClient:
-    """Answers like a coordinator with one committed train request."""
-
-    def __init__(self, *_args: Any) -> None:
-        pass
-
-    def __enter__(self) -> ScriptedClient:
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        pass
-
-    def status(self) -> StatusReport:
-        party = PartyStatus(party_id="passive-0", reachable=True, version=1, digest="d" * 64)
-        return StatusReport(dataset="digits", num_classes=10, parties=[party], aligned=True)
-
-    def list(self) -> list[RequestRecord]:
-        return [TRAIN]
-
-    def get_with_receipt(self, _request_id: str) -> tuple[RequestRecord, None]:
-        return TRAIN, None
-
-    def submit_train(self, *_args: Any) -> RequestRecord:
-        return TRAIN.model_copy(update={"status": "queued", "after": {}})
-
-    def watch(self, _request_id: str) -> Iterator[ProgressEvent | RequestRecord]:
-        yield ProgressEvent("train", 1, 1, {"loss": 0.5})
-        yield TRAIN
 
 
 @pytest.fixture

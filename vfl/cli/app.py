@@ -8,13 +8,14 @@ import typer
 
 from vfl.cli import audit, certs, operator, serve, simulate
 from vfl.cli.align import align
-from vfl.cli.errors import one_line_warnings
+from vfl.cli.errors import OneLineErrors, one_line_warnings
 from vfl.cli.predict import predict
 from vfl.cli.receipt import receipt_app
 from vfl.cli.repair import repair
 
 app = typer.Typer(
     name="vfl",
+    cls=OneLineErrors,
     help="Vertical federated learning with privacy-preserving label unlearning.",
     no_args_is_help=True,
     add_completion=False,
@@ -56,4 +57,4 @@ def _root(
 
 def main() -> None:
     one_line_warnings()
-    app()
+    app(prog_name="vfl")

@@ -3,7 +3,7 @@
 Each command gets an open :class:`~vfl.grpc.operator.CoordinatorClient` from
 :func:`~vfl.cli.options.with_coordinator` (which adds the connection options);
 ``--wait`` follows a request live (progress bars) and ends with its result,
-exit code 2 if it was aborted; ``unlearn --wait`` exits 1 when the request
+exit code 1 if it was aborted; ``unlearn --wait`` also exits 1 when the request
 committed short of its own forget target (it still commits: the models forgot
 part of the class, and restoring them would undo that; the record says how far
 short it stopped, and the operator can send a stronger request).
@@ -20,7 +20,7 @@ from pydantic import BaseModel
 from rich.table import Table
 
 from vfl.atomic import check_writable
-from vfl.cli.errors import fail, friendly_errors
+from vfl.cli.errors import EXIT_FAILED, fail, friendly_errors
 from vfl.cli.options import (
     IdempotencyKeyOpt,
     PrintJsonOpt,
@@ -62,7 +62,8 @@ def _follow(client: CoordinatorClient, record: RequestRecord, quiet: bool) -> Re
     if not record.done:  # the stream ended early: the coordinator is shutting down
         raise fail(
             f"request {record.id} is {record.status}: the coordinator ended the watch; "
-            f"see `vfl requests show {record.id}`"
+            f"see `vfl requests show {record.id}`",
+            EXIT_FAILED,
         )
     return record
 
@@ -75,7 +76,7 @@ def _finish(
         return record
     record = _follow(client, record, quiet)
     if record.status != "committed":
-        raise fail(f"request {record.id} {record.status}: {record.error}")
+        raise fail(f"request {record.id} {record.status}: {record.error}", EXIT_FAILED)
     return record
 
 
@@ -126,7 +127,7 @@ def unlearn(
         if (line := target_line(record.after)) is not None:
             stdout.print(line)
         if record.after.get("target_reached") is False:
-            raise typer.Exit(1)
+            raise typer.Exit(EXIT_FAILED)
 
 
 def _table_report(record: RequestRecord, status: StatusReport) -> dict[str, Any]:
