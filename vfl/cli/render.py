@@ -8,6 +8,7 @@ report to stdout (``--json -``), its table moves to stderr
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -16,7 +17,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from vfl.progress import ProgressCallback, ProgressEvent
+from vfl.progress import PlainProgress, ProgressCallback, ProgressEvent
 from vfl.txn.records import PartyStatus
 
 __all__ = [
@@ -98,9 +99,23 @@ def parties_table(parties: Sequence[PartyStatus], title: str) -> Table:
     return table
 
 
+def _stderr_line(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)  # the stderr of the moment (tests swap it)
+
+
 @contextmanager
 def progress_bars(enabled: bool = True) -> Iterator[ProgressCallback]:
-    """A :data:`ProgressCallback` that draws one bar per phase on stderr."""
+    """A :data:`ProgressCallback` that draws one bar per phase on stderr.
+
+    When stderr is not a terminal, plain lines instead (:class:`PlainProgress`).
+    """
+    if enabled and not console.is_terminal:
+        plain = PlainProgress(_stderr_line)
+        try:
+            yield plain
+        finally:
+            plain.close()
+        return
     bars = Progress(
         TextColumn("{task.description:>10}"),
         BarColumn(),
