@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from vfl._version import __version__
 from vfl.atomic import check_writable, write_atomic
 
 __all__ = [
@@ -67,8 +68,6 @@ def jsonable(value: Any) -> Any:
 
 def stamped(body: Mapping[str, Any]) -> dict[str, Any]:
     """``body`` after the report header; a key of ``body`` never replaces a header key."""
-    from vfl import __version__
-
     header = {
         "schema_version": SCHEMA_VERSION,
         "vfl_version": __version__,

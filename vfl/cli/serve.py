@@ -7,13 +7,13 @@ that need torch are imported when a command runs, so ``--help`` stays fast.
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from vfl.cli.errors import friendly_errors
+from vfl.cli.logs import server_logging
 from vfl.cli.options import ModelOpt
 from vfl.errors import ConfigError
 from vfl.grpc.server import DEFAULT_MAX_MESSAGE_BYTES, NetworkConfig
@@ -49,10 +49,6 @@ Hidden = Annotated[int, typer.Option(help="Hidden width of the bottom MLP.")]
 TopHidden = Annotated[int, typer.Option(help="Hidden width of the top model.")]
 Seed = Annotated[int, typer.Option(help="Federation seed (data split and initial models).")]
 IdColumn = Annotated[str, typer.Option(help="Name of the ID column in the party's file.")]
-
-
-def _setup_logging() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
 
 
 def _spec(dataset: str, data_dir: Path | None, parties: int, model: str, embed_dim: int,
@@ -116,7 +112,7 @@ def passive(
     from parties.passive_server import PassiveServerConfig, serve
     from vfl.federation import PassiveData
 
-    _setup_logging()
+    server_logging()
     own = None if data is None else PassiveData(
         path=data, id_column=id_column, categorical=tuple(categorical or ())
     )  # fmt: skip
@@ -198,7 +194,7 @@ def active(
     from vfl.federation import ActiveData, PassiveData
     from vfl.party.optim import UpdateConfig
 
-    _setup_logging()
+    server_logging()
     targets = _parse_passive(passive)
     spec = _spec(dataset, data_dir, len(targets), model, embed_dim, hidden, top_hidden, seed)
     own = None if labels is None else ActiveData(
