@@ -133,3 +133,21 @@ def test_a_passive_server_logs_the_commit_verbs_with_their_request_id(
         "request r1: prepare done (version 4)",
         "request r1: commit done (version 4)",
     ]
+
+
+def test_a_server_started_without_the_root_options_reads_the_environment(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from vfl.cli import logs
+
+    logging.getLogger().removeHandler(logs._handler)  # as in a fresh `python -m vfl.cli.serve`
+    monkeypatch.setenv("VFL_LOG_FORMAT", "json")
+    logs.server_logging()
+    logging.getLogger("parties.test").info("ready")
+    assert json.loads(capsys.readouterr().err)["message"] == "ready"  # INFO: a server's default
+
+    logging.getLogger().removeHandler(logs._handler)
+    monkeypatch.setenv("VFL_LOG_LEVEL", "error")
+    logs.server_logging()
+    logging.getLogger("parties.test").warning("hidden")
+    assert capsys.readouterr().err == ""

@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import TextIO
+from typing import Any, TextIO
+
+from vfl.errors import ConfigError
 
 __all__ = ["LogFormat", "LogLevel", "configure_logging", "server_logging"]
 
@@ -80,7 +83,24 @@ def configure_logging(
     root.setLevel((level or LogLevel.warning).upper())
 
 
+def _from_env(name: str, kind: type[LogLevel] | type[LogFormat]) -> Any:
+    value = os.environ.get(name, "").strip().lower()
+    try:
+        return kind(value) if value else None
+    except ValueError:
+        raise ConfigError(
+            f"{name}={value!r}: choose one of {', '.join(m.value for m in kind)}"
+        ) from None
+
+
 def server_logging() -> None:
-    """A server logs at INFO unless a level was asked for."""
+    """A server logs at INFO unless a level was asked for.
+
+    Started as ``python -m vfl.cli.serve`` (how tests and parents spawn
+    servers) the root options never ran: ``VFL_LOG_LEVEL``/``VFL_LOG_FORMAT`` apply.
+    """
+    if _handler not in logging.getLogger().handlers:
+        fmt = _from_env("VFL_LOG_FORMAT", LogFormat) or LogFormat.text
+        configure_logging(_from_env("VFL_LOG_LEVEL", LogLevel), False, False, fmt)
     if not _explicit:
         logging.getLogger().setLevel(logging.INFO)
