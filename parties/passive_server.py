@@ -34,7 +34,7 @@ from vfl.grpc.tls import PeerGuard, is_active_party
 from vfl.party.passive import PassiveParty
 from vfl.party.store import CheckpointStore
 from vfl.protocol.dispatch import dispatch
-from vfl.protocol.messages import Embed, Request
+from vfl.protocol.messages import Abort, Begin, Commit, Embed, Prepare, Request
 
 __all__ = ["PassiveServerConfig", "PassiveServicer", "serve", "start"]
 
@@ -55,6 +55,16 @@ class PassiveServerConfig(BaseModel):
     state_dir: Path | None = None
 
 
+LIFECYCLE = (Begin, Prepare, Commit, Abort)
+"""The two-phase-commit verbs: logged at INFO with their request id (the token)."""
+
+
+def _log_lifecycle(requests: list[Request], version: int) -> None:
+    for r in requests:
+        if isinstance(r, LIFECYCLE):
+            log.info("request %s: %s done (version %d)", r.token, r.op, version)
+
+
 class PassiveServicer(pb_grpc.PassivePartyServicer):
     """Decodes a batch, hands it to :func:`~vfl.protocol.dispatch.dispatch`, encodes the answer.
 
@@ -72,7 +82,9 @@ class PassiveServicer(pb_grpc.PassivePartyServicer):
         requests = serde.decode_call(request)
         for r in requests:
             self._count_embed(r)
-        return serde.encode_results(dispatch(self._party, requests))
+        results = serde.encode_results(dispatch(self._party, requests))
+        _log_lifecycle(requests, self._party.version)
+        return results
 
     def _count_embed(self, request: Request) -> None:
         if not (self._kill_at and isinstance(request, Embed) and request.train):

@@ -7,16 +7,12 @@ and the operator commands depend on that. :class:`Federation`
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
 from typing import Any
+
+from vfl._version import __version__
 
 __all__ = ["Federation", "__version__"]
 _API = ("Federation",)
-
-try:
-    __version__ = version("vfl")
-except PackageNotFoundError:  # a source tree that was never installed
-    __version__ = "0+unknown"
 
 
 def __getattr__(name: str) -> Any:

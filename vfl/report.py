@@ -1,22 +1,95 @@
 """Writing results: JSON reports and per-class accuracy plots, both atomic.
 
-Each file goes through :func:`vfl.atomic.write_atomic`, so an interrupted run
-never leaves half a report behind.
+Every JSON document vfl hands a user (a ``--json`` report file or a command's
+``--json`` output) is made here, so all of them agree: a header
+(``schema_version``, ``vfl_version``, ``created_at`` in UTC) first, then the
+body in the order the code built it, and ``null`` where a value does not apply
+(a metric that is NaN because there is nothing to measure, such as the MIA of a
+train request). Files go through :func:`vfl.atomic.write_atomic`, so an
+interrupted run never leaves half a report behind; the path ``-`` is stdout.
 """
 
 from __future__ import annotations
 
 import json
+import math
+import sys
+from collections.abc import Mapping
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from vfl.atomic import write_atomic
+from vfl._version import __version__
+from vfl.atomic import check_writable, write_atomic
 
-__all__ = ["class_labels", "plot_curves", "plot_per_class", "write_json"]
+__all__ = [
+    "SCHEMA_VERSION",
+    "STDOUT",
+    "check_output",
+    "class_labels",
+    "dumps",
+    "is_stdout",
+    "jsonable",
+    "plot_curves",
+    "plot_per_class",
+    "stamped",
+    "write_json",
+]
+
+SCHEMA_VERSION = 1
+"""Bumped when a key of a report is renamed or removed (adding keys keeps it)."""
+STDOUT = Path("-")
+"""``--json -``: the report goes to stdout."""
 
 
-def write_json(path: Path, report: dict[str, Any]) -> None:
-    write_atomic(path, lambda fh: fh.write(json.dumps(report, indent=2).encode() + b"\n"))
+def is_stdout(path: Path | None) -> bool:
+    return path is not None and str(path) == str(STDOUT)
+
+
+def check_output(path: Path | None) -> None:
+    """Fail before any work if ``path`` cannot be written (stdout always can)."""
+    if path is not None and not is_stdout(path):
+        check_writable(path)
+
+
+def jsonable(value: Any) -> Any:
+    """``value`` with NaN and infinities as ``None`` and tuples as lists.
+
+    Strict JSON has no NaN; a metric that is NaN means "does not apply here"
+    (nothing forgotten, nothing to measure), which JSON says with ``null``.
+    """
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, Mapping):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    return value
+
+
+def stamped(body: Mapping[str, Any]) -> dict[str, Any]:
+    """``body`` after the report header; a key of ``body`` never replaces a header key."""
+    header = {
+        "schema_version": SCHEMA_VERSION,
+        "vfl_version": __version__,
+        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+    return header | {k: v for k, v in body.items() if k not in header}
+
+
+def dumps(document: Any) -> str:
+    """Indented strict JSON (``null`` for NaN), newline-terminated."""
+    return json.dumps(jsonable(document), indent=2, allow_nan=False) + "\n"
+
+
+def write_json(path: Path, report: Mapping[str, Any], header: bool = True) -> None:
+    """Write ``report`` (stamped with the header unless ``header`` is off) to ``path`` or stdout."""
+    text = dumps(stamped(report) if header else report)
+    if is_stdout(path):
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return
+    write_atomic(path, lambda fh: fh.write(text.encode()))
 
 
 def _pyplot() -> Any:

@@ -139,8 +139,8 @@ def test_compose_services_align_train_predict_and_unlearn_through_the_cli(
         first = (tmp_path / "deploy-data/operator/pred.csv").read_text().splitlines()
         assert first[0] == "id,predicted,p_card,p_loan,p_mortgage,p_savings" and len(first) == 201
         unlearn = operator("unlearn", "--class", "1", "--wait", "--quiet")
-        unlearn_id = _ok(unlearn).strip()
-        assert "unlearned (luv)" in unlearn.stderr  # the final metrics table
+        unlearn_id = _ok(unlearn).split()[0]  # the id, then the final metrics table
+        assert "unlearned (luv)" in unlearn.stdout
         _ok(operator(*predict))
         second = (tmp_path / "deploy-data/operator/pred.csv").read_text().splitlines()
         assert [r.split(",")[0] for r in second] == [r.split(",")[0] for r in first]

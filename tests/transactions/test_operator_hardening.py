@@ -78,9 +78,10 @@ def vfl(fed: Federation, *args: str, timeout: float = 180.0) -> subprocess.Compl
     )
 
 
-def one_error_line(done: subprocess.CompletedProcess, *needles: str) -> str:
-    """Exit 2 and exactly one ``vfl: error:`` line (warnings aside) containing every needle."""
-    assert done.returncode == 2, (done.stdout, done.stderr)
+def one_error_line(done: subprocess.CompletedProcess, *needles: str, code: int = 2) -> str:
+    """Exit ``code`` (2: bad input; 1: an aborted request) and exactly one ``vfl: error:``
+    line (warnings aside) containing every needle."""
+    assert done.returncode == code, (done.stdout, done.stderr)
     lines = [line for line in done.stderr.splitlines() if not line.startswith("vfl: warning:")]
     assert len(lines) == 1 and lines[0].startswith("vfl: error: "), done.stderr
     assert "Traceback" not in done.stderr
@@ -405,7 +406,9 @@ def test_a_full_disk_under_the_journal_ends_wait_and_the_row_catches_up_once_fre
         assert waiting.returncode != -signal.SIGKILL, "--wait hung on the full disk"
         request_id = stdout.strip()
         done = subprocess.CompletedProcess(waiting.args, waiting.returncode, stdout, stderr)
-        one_error_line(done, f"request {request_id} aborted", "could not record this outcome")
+        one_error_line(
+            done, f"request {request_id} aborted", "could not record this outcome", code=1
+        )
         assert fed.client is not None
         assert fed.client.status().running == ""
     finally:

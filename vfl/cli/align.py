@@ -9,8 +9,6 @@ nothing else. This prints each party's set size and what they share.
 
 from __future__ import annotations
 
-import json
-
 import typer
 from rich.table import Table
 
@@ -18,6 +16,7 @@ from vfl.cli.errors import friendly_errors
 from vfl.cli.options import PrintJsonOpt, with_coordinator
 from vfl.cli.render import stdout
 from vfl.grpc.operator import CoordinatorClient
+from vfl.report import dumps, stamped
 
 __all__ = ["align"]
 
@@ -37,7 +36,7 @@ def align(client: CoordinatorClient, as_json: PrintJsonOpt = False) -> None:
         "score": reply.score_samples,
     }
     if as_json:
-        typer.echo(json.dumps(report, indent=2))
+        typer.echo(dumps(stamped(report)), nl=False)
         return
     table = Table(title=f"aligned: {report['aligned']} samples held by every party")
     for col in ("party", "own IDs", "shared with active"):

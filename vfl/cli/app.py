@@ -8,13 +8,15 @@ import typer
 
 from vfl.cli import audit, certs, operator, serve, simulate
 from vfl.cli.align import align
-from vfl.cli.errors import one_line_warnings
+from vfl.cli.errors import OneLineErrors, one_line_warnings
+from vfl.cli.logs import LogFormat, LogLevel, configure_logging
 from vfl.cli.predict import predict
 from vfl.cli.receipt import receipt_app
 from vfl.cli.repair import repair
 
 app = typer.Typer(
     name="vfl",
+    cls=OneLineErrors,
     help="Vertical federated learning with privacy-preserving label unlearning.",
     no_args_is_help=True,
     add_completion=False,
@@ -50,10 +52,29 @@ def _root(
             "--version", is_eager=True, callback=_print_version, help="Print the version."
         ),
     ] = False,
+    log_level: Annotated[
+        LogLevel | None,
+        typer.Option(
+            envvar="VFL_LOG_LEVEL",
+            case_sensitive=False,
+            help="Log level on stderr (default: warning; info for `vfl serve`).",
+        ),
+    ] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Debug logs.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Errors only in the logs.")] = False,
+    log_format: Annotated[
+        LogFormat,
+        typer.Option(envvar="VFL_LOG_FORMAT", help="text, or json: one object a line."),
+    ] = LogFormat.text,
 ) -> None:
-    """Vertical federated learning with privacy-preserving label unlearning."""
+    """Vertical federated learning with privacy-preserving label unlearning.
+
+    Results go to stdout; progress, warnings and logs to stderr. Exit codes: 0 ok,
+    1 a request that ran and failed, 2 bad usage or input, 130 interrupted.
+    """
+    configure_logging(log_level, verbose, quiet, log_format)
 
 
 def main() -> None:
     one_line_warnings()
-    app()
+    app(prog_name="vfl")

@@ -11,7 +11,6 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from vfl.atomic import check_writable
 from vfl.audit.config import DefenseConfig
 from vfl.audit.registry import ATTACKS, DEFENSES
 from vfl.cli.errors import friendly_errors
@@ -29,8 +28,8 @@ from vfl.cli.options import (
     UnlearnClassOpt,
     parse_method_options,
 )
-from vfl.cli.render import console, progress_bars
-from vfl.report import write_json
+from vfl.cli.render import progress_bars, results_console
+from vfl.report import check_output, is_stdout, write_json
 from vfl.unlearning import UnlearnConfig, method_names
 
 __all__ = ["audit", "audit_table"]
@@ -119,8 +118,7 @@ def audit(
     from vfl.federation import FederationSpec
     from vfl.simulation import default_epochs
 
-    if json_out is not None:
-        check_writable(json_out)
+    check_output(json_out)
     spec = FederationSpec(dataset=dataset, data_dir=data_dir, parties=parties, seed=seed)
     data = spec.load()
     cfg = AuditConfig(
@@ -140,6 +138,6 @@ def audit(
     )
     with progress_bars(enabled=not quiet) as progress:
         report = run_audit(cfg, data, progress)
-    console.print(audit_table(report))
+    results_console(is_stdout(json_out)).print(audit_table(report))
     if json_out is not None:
         write_json(json_out, report)

@@ -3,7 +3,7 @@
 Each command gets an open :class:`~vfl.grpc.operator.CoordinatorClient` from
 :func:`~vfl.cli.options.with_coordinator` (which adds the connection options);
 ``--wait`` follows a request live (progress bars) and ends with its result,
-exit code 2 if it was aborted; ``unlearn --wait`` exits 1 when the request
+exit code 1 if it was aborted; ``unlearn --wait`` also exits 1 when the request
 committed short of its own forget target (it still commits: the models forgot
 part of the class, and restoring them would undo that; the record says how far
 short it stopped, and the operator can send a stronger request).
@@ -11,7 +11,6 @@ short it stopped, and the operator can send a stronger request).
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -21,7 +20,7 @@ from pydantic import BaseModel
 from rich.table import Table
 
 from vfl.atomic import check_writable
-from vfl.cli.errors import fail, friendly_errors
+from vfl.cli.errors import EXIT_FAILED, fail, friendly_errors
 from vfl.cli.options import (
     IdempotencyKeyOpt,
     PrintJsonOpt,
@@ -32,9 +31,10 @@ from vfl.cli.options import (
     with_coordinator,
 )
 from vfl.cli.receipt import write_receipt
-from vfl.cli.render import console, parties_table, progress_bars, results_table, target_line
+from vfl.cli.render import parties_table, progress_bars, results_table, stdout, target_line
 from vfl.errors import ConfigError
 from vfl.grpc.operator import CoordinatorClient
+from vfl.report import dumps, stamped
 from vfl.txn.records import RequestRecord, StatusReport
 from vfl.unlearning import method_names
 
@@ -42,9 +42,15 @@ __all__ = ["requests_app", "status", "train", "unlearn"]
 
 
 def _print_json(data: BaseModel | list[RequestRecord]) -> None:
-    """``--json``: records as the coordinator sent them, one JSON document on stdout."""
-    dumped = [r.model_dump() for r in data] if isinstance(data, list) else data.model_dump()
-    typer.echo(json.dumps(dumped, indent=2))
+    """``--json``: records as the coordinator sent them, one JSON document on stdout.
+
+    A single record or report carries the report header; a list stays a list of
+    records (scripts index it), each record as ``requests show --json`` prints it.
+    """
+    if isinstance(data, list):
+        typer.echo(dumps([r.model_dump() for r in data]), nl=False)
+    else:
+        typer.echo(dumps(stamped(data.model_dump())), nl=False)
 
 
 def _follow(client: CoordinatorClient, record: RequestRecord, quiet: bool) -> RequestRecord:
@@ -58,7 +64,8 @@ def _follow(client: CoordinatorClient, record: RequestRecord, quiet: bool) -> Re
     if not record.done:  # the stream ended early: the coordinator is shutting down
         raise fail(
             f"request {record.id} is {record.status}: the coordinator ended the watch; "
-            f"see `vfl requests show {record.id}`"
+            f"see `vfl requests show {record.id}`",
+            EXIT_FAILED,
         )
     return record
 
@@ -71,7 +78,7 @@ def _finish(
         return record
     record = _follow(client, record, quiet)
     if record.status != "committed":
-        raise fail(f"request {record.id} {record.status}: {record.error}")
+        raise fail(f"request {record.id} {record.status}: {record.error}", EXIT_FAILED)
     return record
 
 
@@ -95,7 +102,7 @@ def train(
     submitted = client.submit_train(epochs, idempotency_key, relearn or [])
     record = _finish(client, submitted, wait, quiet)
     if wait:
-        console.print(f"test accuracy {100 * record.after.get('test_acc', float('nan')):.2f}%")
+        stdout.print(f"test accuracy {100 * record.after.get('test_acc', float('nan')):.2f}%")
 
 
 @friendly_errors
@@ -133,11 +140,11 @@ def unlearn(
     submitted = client.submit_unlearn(unlearn_class or [], method, idempotency_key, samples)
     record = _finish(client, submitted, wait, quiet)
     if wait:
-        console.print(results_table(_table_report(record, client.status())))
+        stdout.print(results_table(_table_report(record, client.status())))
         if (line := target_line(record.after)) is not None:
-            console.print(line)
+            stdout.print(line)
         if record.after.get("target_reached") is False:
-            raise typer.Exit(1)
+            raise typer.Exit(EXIT_FAILED)
 
 
 def _table_report(record: RequestRecord, status: StatusReport) -> dict[str, Any]:
@@ -187,7 +194,7 @@ def list_requests(
     if as_json:
         _print_json(records)
     else:
-        console.print(_requests_table(records))
+        stdout.print(_requests_table(records))
 
 
 @requests_app.command("show")
@@ -211,11 +218,11 @@ def show_request(
     if as_json:
         _print_json(record)
         return
-    console.print(_requests_table([record]))
+    stdout.print(_requests_table([record]))
     if record.kind == "unlearn" and record.after:
-        console.print(results_table(_table_report(record, client.status())))
+        stdout.print(results_table(_table_report(record, client.status())))
     for party, digest in record.digests_after.items():
-        console.print(f"{party}: {record.digests_before.get(party, '-')[:12]} -> {digest[:12]}")
+        stdout.print(f"{party}: {record.digests_before.get(party, '-')[:12]} -> {digest[:12]}")
 
 
 @friendly_errors
@@ -230,8 +237,8 @@ def status(
         _print_json(report)
         return
     title = f"{report.dataset} · running: {report.running or '-'} · queued: {report.queued}"
-    console.print(parties_table(report.parties, title))
-    console.print(_federation_line(report))
+    stdout.print(parties_table(report.parties, title))
+    stdout.print(_federation_line(report))
 
 
 def _federation_line(report: StatusReport) -> str:

@@ -78,7 +78,12 @@ SeedOpt = Annotated[int, typer.Option(help="Seed for data split, models and samp
 EpochsOpt = Annotated[
     int | None, typer.Option(help="Training epochs (default: from dataset size).")
 ]
-JsonOpt = Annotated[Path | None, typer.Option("--json", help="Write the report as JSON here.")]
+JsonOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--json", help="Write the report as JSON here (-: stdout, and the table goes to stderr)."
+    ),
+]
 CompareRetrainOpt = Annotated[
     bool, typer.Option(help="Also retrain from scratch: the baseline to compare with.")
 ]

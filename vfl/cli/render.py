@@ -1,7 +1,14 @@
-"""Rich rendering shared by commands: result tables and progress bars."""
+"""Rich rendering shared by commands: result tables and progress bars.
+
+Results (tables, ids, JSON) go to stdout, so ``vfl status > out.txt`` captures
+them; progress, warnings and logs go to stderr. When a command writes its JSON
+report to stdout (``--json -``), its table moves to stderr
+(:func:`results_console`), so stdout holds the JSON alone.
+"""
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -10,7 +17,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from vfl.progress import ProgressCallback, ProgressEvent
+from vfl.progress import PlainProgress, ProgressCallback, ProgressEvent
 from vfl.txn.records import PartyStatus
 
 __all__ = [
@@ -18,15 +25,21 @@ __all__ = [
     "evaluation_table",
     "parties_table",
     "progress_bars",
+    "results_console",
     "results_table",
     "stdout",
     "target_line",
 ]
 
 console = Console(stderr=True)
-"""Progress, warnings and (for the older commands) tables: stderr."""
+"""Progress, warnings and notes: stderr."""
 stdout = Console()
-"""Results (tables a script may capture): stdout. ``align`` uses it."""
+"""Results (tables a script may capture): stdout."""
+
+
+def results_console(json_to_stdout: bool) -> Console:
+    """Where a command's result table goes: stdout, unless its JSON report goes there."""
+    return console if json_to_stdout else stdout
 
 
 def _pct(value: float | None) -> str:
@@ -137,9 +150,23 @@ def parties_table(parties: Sequence[PartyStatus], title: str) -> Table:
     return table
 
 
+def _stderr_line(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)  # the stderr of the moment (tests swap it)
+
+
 @contextmanager
 def progress_bars(enabled: bool = True) -> Iterator[ProgressCallback]:
-    """A :data:`ProgressCallback` that draws one bar per phase on stderr."""
+    """A :data:`ProgressCallback` that draws one bar per phase on stderr.
+
+    When stderr is not a terminal, plain lines instead (:class:`PlainProgress`).
+    """
+    if enabled and not console.is_terminal:
+        plain = PlainProgress(_stderr_line)
+        try:
+            yield plain
+        finally:
+            plain.close()
+        return
     bars = Progress(
         TextColumn("{task.description:>10}"),
         BarColumn(),

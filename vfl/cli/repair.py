@@ -8,14 +8,13 @@ them hold, then prints where each party is.
 
 from __future__ import annotations
 
-import json
-
 import typer
 
 from vfl.cli.errors import friendly_errors
 from vfl.cli.options import PrintJsonOpt, with_coordinator
-from vfl.cli.render import console, parties_table
+from vfl.cli.render import parties_table, stdout
 from vfl.grpc.operator import CoordinatorClient
+from vfl.report import dumps, stamped
 
 __all__ = ["repair"]
 
@@ -27,6 +26,7 @@ def repair(client: CoordinatorClient, as_json: PrintJsonOpt = False) -> None:
     version, status = client.repair()
     parties = status.parties
     if as_json:
-        typer.echo(json.dumps({"version": version, "parties": [p.model_dump() for p in parties]}))
+        body = {"version": version, "parties": [p.model_dump() for p in parties]}
+        typer.echo(dumps(stamped(body)), nl=False)
         return
-    console.print(parties_table(parties, f"every party at v{version}"))
+    stdout.print(parties_table(parties, f"every party at v{version}"))

@@ -7,13 +7,13 @@ that need torch are imported when a command runs, so ``--help`` stays fast.
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from vfl.cli.errors import friendly_errors
+from vfl.cli.logs import server_logging
 from vfl.cli.options import ModelOpt
 from vfl.errors import ConfigError
 from vfl.grpc.server import DEFAULT_MAX_MESSAGE_BYTES, NetworkConfig
@@ -57,10 +57,6 @@ ScoreData = Annotated[
         "`vfl align` aligns them too; `vfl predict` scores them; they are never trained on."
     ),
 ]
-
-
-def _setup_logging() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
 
 
 def _spec(dataset: str, data_dir: Path | None, parties: int, model: str, embed_dim: int,
@@ -125,7 +121,7 @@ def passive(
     from parties.passive_server import PassiveServerConfig, serve
     from vfl.federation import PassiveData
 
-    _setup_logging()
+    server_logging()
     _needs_data(score_data, data, "--data")
     own = None if data is None else PassiveData(
         path=data, id_column=id_column, categorical=tuple(categorical or ()), score=score_data
@@ -259,7 +255,7 @@ def active(
     from vfl.federation import ActiveData, PassiveData
     from vfl.party.optim import UpdateConfig
 
-    _setup_logging()
+    server_logging()
     targets = _parse_passive(passive)
     spec = _spec(dataset, data_dir, len(targets), model, embed_dim, hidden, top_hidden, seed)
     _needs_data(score_data, labels, "--labels")

@@ -10,7 +10,6 @@ from typing import Annotated, Any
 
 import typer
 
-from vfl.atomic import check_writable
 from vfl.cli.errors import friendly_errors
 from vfl.cli.options import (
     DataDirOpt,
@@ -32,11 +31,12 @@ from vfl.cli.render import (
     console,
     evaluation_table,
     progress_bars,
+    results_console,
     results_table,
     target_line,
 )
 from vfl.errors import ConfigError
-from vfl.report import plot_per_class, write_json
+from vfl.report import check_output, is_stdout, plot_per_class, write_json
 from vfl.unlearning import UnlearnConfig
 
 __all__ = ["simulate"]
@@ -133,8 +133,7 @@ def simulate(
     from vfl.simulation import SimulationConfig, default_epochs, run_simulation
 
     for out in (json_out, plot):
-        if out is not None:
-            check_writable(out)
+        check_output(out)
     ids = read_ids(forget_ids, "--forget-ids") if forget_ids is not None else []
     sample_level = bool(ids) or forget_random > 0
     if sample_level and (unlearn_class or plot is not None):
@@ -183,11 +182,12 @@ def simulate(
     )
     with progress_bars(enabled=not quiet) as progress:
         report = run_simulation(cfg, data, progress)
-    console.print(results_table(report))
+    shown = results_console(is_stdout(json_out))
+    shown.print(results_table(report))
     if "evaluation" in report:
-        console.print(evaluation_table(report))
+        shown.print(evaluation_table(report))
     if (line := target_line(report["unlearned"])) is not None:
-        console.print(line)
+        shown.print(line)
     if json_out is not None:
         write_json(json_out, report)
     if plot is not None:

@@ -111,6 +111,14 @@ def _same_request(existing: RequestRecord, submitted: RequestRecord) -> RequestR
     return existing
 
 
+def _describe(record: RequestRecord) -> str:
+    """``train, 5 epochs`` or ``unlearn [3] with luv``: what an operator asked for."""
+    if record.kind == "unlearn":
+        return f"unlearn {record.classes} with {record.method}"
+    relearn = f", relearning {record.classes}" if record.classes else ""
+    return f"train, {record.epochs} epochs{relearn}"
+
+
 def _message(exc: Exception) -> str:
     return str(exc) if isinstance(exc, VFLError) else f"{type(exc).__name__}: {exc}"
 
@@ -181,6 +189,7 @@ class RequestRunner:
         if stored.id != record.id:
             return _same_request(stored, record)
         self._events.publish(record.id, record)  # journaled above: no second write to fail
+        log.info("request %s accepted: %s", record.id, _describe(record))  # before it can run
         self._queue.put((record.id, work))
         return record
 
@@ -328,9 +337,14 @@ class RequestRunner:
                     self.running = ""
 
     def _progress(self, request_id: str) -> Callable[[ProgressEvent], None]:
+        phases: set[str] = set()
+
         def on_event(event: ProgressEvent) -> None:
             if self._stopping.is_set():
                 raise RequestAborted("the coordinator is shutting down")
+            if event.phase not in phases:
+                phases.add(event.phase)
+                log.info("request %s: phase %s", request_id, event.phase)
             self._publish(event, request_id)
             pause_point("work")
 
@@ -354,8 +368,10 @@ class RequestRunner:
         try:
             record.digests_before = self._parties.digests()
             self._publish(record)  # journaled with the digests a restart must return to
+            log.info("request %s: begin on every party", record.id)
             self._parties.begin(record.id)
             record.after = work(record, self._progress(record.id))
+            log.info("request %s: prepare", record.id)
             decision = self._parties.prepare(record.id)
             pause_point("prepared")
             # Decide only while every party still answers: one lost between its
@@ -363,8 +379,8 @@ class RequestRunner:
             # the federation until it returns.
             self._parties.versions()
             self.journal.decide(record.id, decision)
+            log.info("request %s: decided, committing", record.id)
         except Exception as exc:  # every failure aborts the request, whatever its type
-            log.warning("request %s aborted: %s", record.id, exc)
             self._abort(record, exc)
             return
         pause_point("decided")
@@ -424,6 +440,10 @@ class RequestRunner:
 
     def _finish(self, record: RequestRecord, status: str, error: str = "") -> None:
         record.status, record.error, record.finished_at = status, error, time.time()  # type: ignore[assignment]
+        if error:
+            log.warning("request %s %s: %s", record.id, status, error)
+        else:
+            log.info("request %s %s", record.id, status)
         self._publish(record)  # final: the watchers' history is compacted to it
 
     def shutdown(self, timeout: float = 60.0) -> None:
