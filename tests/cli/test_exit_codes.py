@@ -37,7 +37,7 @@ def test_a_usage_error_is_one_line_and_exit_2_from_the_entry_point() -> None:
 @pytest.mark.parametrize(
     ("args", "needle"),
     [
-        (["unlearn", "--insecure"], "Missing option '--class'"),
+        (["train", "--epochs", "many"], "'many' is not a valid integer"),
         (["simulate", "--parties", "two"], "'two' is not a valid integer"),
         (["requests", "nope"], "No such command 'nope'"),
     ],

@@ -65,11 +65,14 @@ def test_passive_parties_see_no_labels_during_training_and_unlearning(
 ) -> None:
     co, clients = trained
     co.train(digits.train_ids[:256], FAST_TRAIN.model_copy(update={"epochs": 1}), seed=0)
+    unlearner = create_method(method)
+    samples = co.active.labels.train_ids[::60] if "classes" not in unlearner.scopes else None
     ctx = UnlearningContext(
-        co, [3], UnlearnConfig(epochs=3), FAST_TRAIN.model_copy(update={"epochs": 1}), 0
-    )
+        co, [] if samples is not None else [3], UnlearnConfig(epochs=3),
+        FAST_TRAIN.model_copy(update={"epochs": 1}), 0, samples=samples,
+    )  # fmt: skip
     co.begin("req-1")  # as a request runs it
-    create_method(method).run(ctx)
+    unlearner.run(ctx)
     co.abort("req-1")
     for client in clients:
         assert client.calls, "the recorder saw no traffic"

@@ -96,7 +96,7 @@ def test_simulate_prints_a_missed_target_and_the_report_carries_it(tmp_path) -> 
         "--unlearn-epochs", "1", "--unlearn-lr", "1e-8", "--json", str(report),
     )  # fmt: skip
     assert result.exit_code == 0, result.stderr
-    assert "target missed" in result.stderr
+    assert "target missed" in result.stdout
     unlearned = json.loads(report.read_text())["unlearned"]
     assert unlearned["target_reached"] is False and unlearned["shortfall"] > 0.5
 
