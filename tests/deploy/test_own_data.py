@@ -213,7 +213,7 @@ def test_every_step_from_align_to_relearn(deployment: Deployment) -> None:
         "--class",
         "lion",
     )
-    unlearn_id = d.ok("unlearn", "--class", "loan", "--wait", "--quiet").strip()  # by name
+    unlearn_id = d.ok("unlearn", "--class", "loan", "--wait", "--quiet").split()[0]  # by name
     assert d.record(unlearn_id)["classes"] == [loan]
     assert d.record(unlearn_id)["after"]["forget_acc"] == 0.0
     again = d.ok("train", "--epochs", "3", "--wait", "--quiet").split()[0]
@@ -240,7 +240,7 @@ def test_every_step_from_align_to_relearn(deployment: Deployment) -> None:
     gone = [i for i in train if i in labelled][:5]
     forget = d.root / "operator" / "withdrawn.txt"
     forget.write_text("\n".join(gone) + "\n")
-    sample_id = d.ok("unlearn", "--ids", str(forget), "--wait", "--quiet").strip()
+    sample_id = d.ok("unlearn", "--ids", str(forget), "--wait", "--quiet").split()[0]
     record = d.record(sample_id)
     assert record["status"] == "committed" and record["samples"] == gone
     assert record["method"] == "luv-samples" and record["classes"] == []
