@@ -23,11 +23,12 @@ def _passive(listen: str, certs: Path) -> list[str]:
 
 
 def _active(listen: str, certs: Path, passives: dict[str, str], state: Path) -> list[str]:
-    """An active server; it connects to the live passive parties first, then binds."""
+    """An active server; it connects to the live passive parties first, then binds. Its
+    state dir is new while the session's parties may hold versions: ``--new-history``."""
     wired = [arg for pid, target in passives.items() for arg in ("--passive", f"{pid}={target}")]
     return serve_command(
         "active", "--listen", listen, *wired, "--certs", str(certs), "--identity", "active",
-        "--state-dir", str(state), *federation_args(SPEC),
+        "--state-dir", str(state), "--new-history", *federation_args(SPEC),
     )  # fmt: skip
 
 
