@@ -68,7 +68,7 @@ def run(
                 trial.undo()
             rows.append({"dataset": dataset, "seed": seed, "method": method, "samples": n,
                          "train_seconds": train_seconds, **result})  # fmt: skip
-    retrain = rows[1]
+    retrain = next(r for r in rows if r["method"] == "retrain")
     for row in rows:
         row["gap_test"] = 100 * (row["test_acc"] - retrain["test_acc"])
         row["gap_retain"] = 100 * (row["retain_acc"] - retrain["retain_acc"])

@@ -151,7 +151,7 @@ class ActiveServer:
         gone = forgotten_samples(self.runner.journal.all())
         if index is None or not gone:
             return np.empty(0, dtype=np.int64)
-        return index.positions(sorted(g for g in gone if g in set(index.train)))
+        return index.positions(sorted(gone.intersection(index.train)))
 
     def train_work(self, record: RequestRecord, progress: ProgressCallback) -> dict[str, Any]:
         """Train on every training sample except forgotten samples and those of
@@ -222,7 +222,7 @@ class ActiveServer:
             )
 
     def unlearn_work(self, record: RequestRecord, progress: ProgressCallback) -> dict[str, Any]:
-        samples = self._sample_positions(record.samples) if record.samples else None
+        samples = self.sample_positions(record.samples) if record.samples else None
         if samples is None:
             record.before = evaluate(self.co, self.labels, record.classes).as_dict()
         else:
@@ -234,7 +234,7 @@ class ActiveServer:
         )  # fmt: skip
         return after | guard.check()
 
-    def _sample_positions(self, ids: list[str]) -> np.ndarray:
+    def sample_positions(self, ids: list[str]) -> np.ndarray:
         """Training positions of sample IDs: unknown ones NOT_FOUND, test ones refused."""
         index = self.co.active.sample_index
         assert index is not None  # require_aligned ran at submission
@@ -394,7 +394,7 @@ class CoordinatorServicer(cpb_grpc.CoordinatorServicer):
         method = SAMPLE_METHOD if method == "luv" else method
         check_scope(create_method(method), "samples")
         ids = check_sample_ids(list(request.sample_ids))
-        self._server._sample_positions(ids)
+        self._server.sample_positions(ids)
         already = forgotten_samples(self._server.runner.journal.all()) & set(ids)
         if already:
             raise ConfigError(

@@ -356,16 +356,15 @@ class Coordinator:
         self._unsent = None  # gradients for a sample order about to be replaced
         session = session or secrets.token_hex(16)
         results = self.each(lambda c: _pairwise_psi(c, table.psi_ids, session))
-        common = set(table.ids).intersection(*(set(shared) for _, shared in results))
-        if not common:
+        shared_by_all = set(table.psi_ids).intersection(*(set(shared) for _, shared in results))
+        if shared_by_all.isdisjoint(table.ids):  # nothing labelled to train on
             sizes = [len(shared) for _, shared in results]
             pairs = ", ".join(f"{c.party_id} {n}" for c, n in zip(self.clients, sizes, strict=True))
             raise DataError(
                 f"alignment: no ID is held by every party (empty intersection; shared with "
                 f"the active party: {pairs})"
             )
-        score = set(table.score_ids).intersection(*(set(shared) for _, shared in results))
-        index = table.split(common | score, seed)
+        index = table.split(shared_by_all, seed)
         self.each(lambda c: c.set_index(session, index, self.fence))
         self.active.set_index(index)
         ids = [c.party_id for c in self.clients]

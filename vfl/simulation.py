@@ -99,6 +99,8 @@ def run_simulation(
     if cfg.sample_level and cfg.method == "luv":
         cfg = cfg.model_copy(update={"method": SAMPLE_METHOD})
     scope = "samples" if cfg.sample_level else "classes"
+    if cfg.sample_level and cfg.evaluation.level == "full":  # before any training
+        raise ConfigError("--eval full measures class requests; sample requests: bench/samples.py")
     check_scope(create_method(cfg.method, cfg.method_options), scope)  # fail fast
     open_federation = open_with or TRANSPORTS.get(cfg.transport)
     dataset = dataset or spec.load()
@@ -165,8 +167,6 @@ def _full_evaluation(
 ) -> FullEvaluation | None:
     if cfg.evaluation.level != "full":
         return None
-    if cfg.sample_level:
-        raise ConfigError("--eval full measures class requests; sample requests: bench/samples.py")
     method = (cfg.method, dict(cfg.method_options))
     return FullEvaluation(
         cfg.evaluation, cfg.federation, dataset, classes, train, cfg.unlearn, method

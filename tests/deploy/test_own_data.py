@@ -10,7 +10,6 @@ restarts a passive party (it resumes aligned), and relearns the class.
 from __future__ import annotations
 
 import csv
-import importlib.util
 import json
 import shutil
 import sys
@@ -23,6 +22,7 @@ import numpy as np
 import pytest
 from typer.testing import Result
 
+from tests.fixtures.bank import make_bank_split
 from tests.fixtures.cli import run_vfl
 from vfl.coordinator import Coordinator
 from vfl.federation import (
@@ -44,16 +44,6 @@ AUDITED = ROOT / "tests" / "fixtures" / "audited_serve.py"
 PASSIVE = ("passive-0", "passive-1")
 NEW_FILES = {"active": "new-customers.csv", "passive-0": "party-0-new.csv",
              "passive-1": "party-1-new.csv"}  # fmt: skip
-
-
-def load_example() -> object:
-    spec = importlib.util.spec_from_file_location(
-        "make_bank_split", ROOT / "examples" / "make_bank_split.py"
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def own_certs(pki: Path, folder: Path, name: str) -> Path:
@@ -132,7 +122,7 @@ class Deployment:
 @pytest.fixture(scope="module")
 def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
     root = tmp_path_factory.mktemp("federation")
-    load_example().make_split(root, customers=600, seed=0)  # type: ignore[attr-defined]
+    make_bank_split(root, customers=600, seed=0)
     pki = tmp_path_factory.mktemp("pki")
     init_certs(pki, [*PASSIVE, "active"], ["admin"])
     for name in (*PASSIVE, "active"):

@@ -7,13 +7,13 @@ messages, trains, and scores like the same federation in-process.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from tests.fixtures.bank import make_bank_split
 from vfl.coordinator import Coordinator, TrainConfig
 from vfl.federation import (
     ActiveData,
@@ -29,17 +29,8 @@ from vfl.protocol.messages import REQUESTS
 
 pytestmark = pytest.mark.slow
 
-ROOT = Path(__file__).resolve().parents[2]
 SPEC = FederationSpec(parties=2, seed=0)
 TRAIN = TrainConfig(epochs=4, batch_size=256, update=UpdateConfig(lr=0.01))
-
-
-def bank_split(out: Path) -> None:
-    spec = importlib.util.spec_from_file_location("bank", ROOT / "examples" / "make_bank_split.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    module.make_split(out, customers=400, seed=0)
 
 
 def tables(root: Path) -> dict[str, PassiveData]:
@@ -60,7 +51,7 @@ def run(co: Coordinator) -> tuple[dict, np.ndarray]:
 def test_flower_workers_align_and_train_on_their_own_files(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    bank_split(tmp_path)
+    make_bank_split(tmp_path, customers=400, seed=0)
     labels = ActiveData(labels=tmp_path / "active" / "labels.csv", label_column="product").read()
     record = tmp_path / "received"
     record.mkdir()

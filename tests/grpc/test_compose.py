@@ -9,7 +9,6 @@ through the coordinator, exactly as documented.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import re
 from contextlib import ExitStack
@@ -18,6 +17,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner, Result
 
+from tests.fixtures.bank import make_bank_split
 from vfl.cli.app import app
 from vfl.grpc.processes import ChildServer, serve_command, spawned
 from vfl.party.state import load_checkpoint, state_digest
@@ -111,11 +111,7 @@ def test_compose_services_align_train_predict_and_unlearn_through_the_cli(
     tmp_path: Path,
 ) -> None:
     compose = load_compose(tmp_path)
-    example = importlib.util.spec_from_file_location("split", ROOT / "examples/make_bank_split.py")
-    assert example is not None and example.loader is not None
-    module = importlib.util.module_from_spec(example)
-    example.loader.exec_module(module)
-    module.make_split(tmp_path / "deploy-data", customers=600, seed=0)
+    make_bank_split(tmp_path / "deploy-data", customers=600, seed=0)
     certs_job = compose.services["certs"]["command"]
     _ok(compose.run("certs", certs_job))
     assert "keeping it" in _ok(compose.run("certs", certs_job))  # a re-run job is harmless

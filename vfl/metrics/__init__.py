@@ -11,30 +11,5 @@
 The names of the former ``vfl/metrics.py`` module are re-exported here.
 """
 
-from vfl.metrics.base import (
-    COLLAPSE_MARGIN,
-    COLLAPSE_MAX_DROP,
-    CollapseGuard,
-    Evaluation,
-    ModelCollapsedError,
-    accuracy,
-    entropy,
-    evaluate,
-    evaluate_samples,
-    mia_score,
-    per_class_accuracy,
-)
-
-__all__ = [
-    "COLLAPSE_MARGIN",
-    "COLLAPSE_MAX_DROP",
-    "CollapseGuard",
-    "Evaluation",
-    "ModelCollapsedError",
-    "accuracy",
-    "entropy",
-    "evaluate",
-    "evaluate_samples",
-    "mia_score",
-    "per_class_accuracy",
-]
+from vfl.metrics.base import *  # noqa: F403  (the names are base's __all__, listed once)
+from vfl.metrics.base import __all__  # noqa: F401

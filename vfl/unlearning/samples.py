@@ -160,17 +160,19 @@ class SampleMethod(UnlearningMethod):
         n_recovery = min(pool.size, max(32, 2 * forget.size))
         recovery = np.sort(rng.choice(pool, n_recovery, replace=False))
         ids = np.concatenate([forget, np.asarray(partners, dtype=np.int64), recovery])
-        rows = _plan(forget.size, len(partners), recovery.size, y, rng)
-        forget_y = torch.from_numpy(self.forget_labels(ctx, y)[rows.sample])
-        row_target = torch.from_numpy(targets[rows.sample])
-        recovery_y = torch.from_numpy(labels.labels_of(recovery))
+        left, right, lam = _forget_rows(forget.size, len(partners), y, rng)
+        first = forget.size + len(partners)  # recovery rows: each sample alone
+        alone = np.arange(first, first + recovery.size)
         plan = MixPlan(
-            left=torch.cat([rows.plan.left, rows.recovery]),
-            right=torch.cat([rows.plan.right, rows.recovery]),
-            lam=torch.cat([rows.plan.lam, torch.ones(recovery.size)]),
-            labels=torch.cat([forget_y, recovery_y]),
+            left=torch.from_numpy(np.concatenate([left, alone])),
+            right=torch.from_numpy(np.concatenate([right, alone])),
+            lam=torch.from_numpy(np.concatenate([lam, np.ones(alone.size)]).astype(np.float32)),
+            labels=torch.from_numpy(
+                np.concatenate([self.forget_labels(ctx, y)[left], labels.labels_of(recovery)])
+            ),
         )
-        m = len(rows.plan)
+        row_target = torch.from_numpy(targets[left])  # a forget row's sample is its left end
+        m = left.size
 
         def objective(top: nn.Module, embeddings: list[torch.Tensor]) -> torch.Tensor:
             ce = F.cross_entropy(mixed_logits(top, embeddings, plan), plan.labels, reduction="none")
@@ -179,39 +181,25 @@ class SampleMethod(UnlearningMethod):
         return ids, objective
 
 
-class _Rows:
-    """Which batch rows mix what: ``plan`` (forget rows) and ``sample`` (each row's sample)."""
-
-    def __init__(self, plan: MixPlan, sample: np.ndarray, recovery: torch.Tensor) -> None:
-        self.plan, self.sample, self.recovery = plan, sample, recovery
-
-
-def _plan(
-    n: int, n_partners: int, n_recovery: int, y: np.ndarray, rng: np.random.Generator
-) -> _Rows:
-    """Forget rows: each sample alone; with its partner (if any); with a same-class
-    forget sample (if its class has another). Batch layout: forget, partners, recovery."""
+def _forget_rows(
+    n: int, n_partners: int, y: np.ndarray, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(left, right, lambda)`` of the forget rows: each sample alone; with its partner
+    (if any); with a same-class forget sample (if its class has another). Batch layout:
+    forget samples, then partners, then recovery samples."""
     idx = np.arange(n)
     mate = idx.copy()
     for c in np.unique(y):
         pos = np.flatnonzero(y == c)
         mate[pos] = np.roll(rng.permutation(pos), 1) if pos.size > 1 else pos
     mixed = mate != idx
-    parts = [(idx, idx, 1.0), (idx[mixed], mate[mixed], 0.5)]  # (left, right, lambda)
+    parts = [(idx, idx, 1.0), (idx[mixed], mate[mixed], 0.5)]
     if n_partners:
         parts.insert(1, (idx, n + idx, PARTNER_LAMBDA))
-    left = [a for a, _, _ in parts]
-    right = [b for _, b, _ in parts]
-    lam = [np.full(a.size, w) for a, _, w in parts]
-    sample = np.concatenate(left)
-    plan = MixPlan(
-        left=torch.from_numpy(np.concatenate(left)),
-        right=torch.from_numpy(np.concatenate(right)),
-        lam=torch.from_numpy(np.concatenate(lam).astype(np.float32)),
-        labels=torch.zeros(sample.size, dtype=torch.int64),  # set by the caller
-    )
-    start = n + n_partners
-    return _Rows(plan, sample, torch.arange(start, start + n_recovery))
+    left = np.concatenate([a for a, _, _ in parts])
+    right = np.concatenate([b for _, b, _ in parts])
+    lam = np.concatenate([np.full(a.size, w) for a, _, w in parts])
+    return left, right, lam
 
 
 def _partners(
