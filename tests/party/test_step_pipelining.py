@@ -12,6 +12,7 @@ from vfl.coordinator import Coordinator, TrainConfig, cross_entropy_objective
 from vfl.data import Dataset
 from vfl.errors import ProtocolError, UnknownSampleError
 from vfl.federation import FederationSpec, build_active_party, build_passive_party
+from vfl.party.optim import UpdateConfig
 from vfl.party.passive import PassiveParty
 from vfl.protocol.client import InProcessClient
 from vfl.unlearning import UnlearnConfig, UnlearningContext, create_method
@@ -45,10 +46,17 @@ class CountingClient(InProcessClient):
 class SendAtOnce(Coordinator):
     """The coordinator without pipelining: each step's gradients go out at once."""
 
-    def step(self, ids, objective) -> float:  # type: ignore[no-untyped-def]
-        loss = super().step(ids, objective)
+    def step(self, ids, objective, ahead=None) -> float:  # type: ignore[no-untyped-def]
+        loss = super().step(ids, objective, ahead)
         self.flush()
         return loss
+
+
+class EmbedAgain(Coordinator):
+    """The coordinator without look-ahead: every step embeds its IDs itself."""
+
+    def step(self, ids, objective, ahead=None) -> float:  # type: ignore[no-untyped-def]
+        return super().step(ids, objective)
 
 
 def federation(
@@ -189,6 +197,41 @@ def test_luv_pipelined_equals_sending_each_gradient_at_once(small) -> None:
         digests.append(co.digests())
         co.close()
     assert digests[0] == digests[1]
+
+
+def test_luv_reusing_its_measurements_equals_embedding_each_step_again(small) -> None:
+    """LUV's forget step reuses the last measurement's embeddings: same weights, fewer calls."""
+    spec, data = small
+    digests, calls = [], []
+    for cls in (Coordinator, EmbedAgain):
+        co, clients = federation(spec, data, cls)
+        co.train(data.train_ids, TrainConfig(epochs=2, batch_size=BATCH), seed=0)
+        before = sum(clients[0].calls.values())
+        create_method("luv").run(UnlearningContext(co, [3], UnlearnConfig(epochs=4), TRAIN, 0))
+        co.flush()
+        digests.append(co.digests())
+        calls.append(sum(clients[0].calls.values()) - before)
+        co.close()
+    assert digests[0] == digests[1]
+    assert calls[0] < calls[1]
+
+
+def test_a_stale_look_ahead_is_refused(small) -> None:
+    spec, data = small
+    co, _ = federation(spec, data)
+    ids = data.train_ids[:BATCH]
+    objective = cross_entropy_objective(co.active.labels_of(ids[:8]))
+    _, ahead = co.logits_ahead(ids)
+    assert ahead is not None
+    co.step(ids[:8], objective, ahead)  # the parties hold its graph: fine once
+    with pytest.raises(ProtocolError, match="stale"):
+        co.step(ids[:8], objective, ahead)  # its gradients are unsent: the graph is spoken for
+    co.flush()
+    _, ahead = co.logits_ahead(ids)
+    co.configure(UpdateConfig())  # replaces every optimizer, and with it the graph
+    with pytest.raises(ProtocolError, match="stale"):
+        co.step(ids[:8], objective, ahead)
+    co.close()
 
 
 def test_rollback_to_the_current_version_keeps_the_last_step(small) -> None:

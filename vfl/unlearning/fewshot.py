@@ -31,7 +31,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from vfl.coordinator import Coordinator
+from vfl.coordinator import Coordinator, Lookahead
 from vfl.data.base import LabelShard
 from vfl.party.active import Objective
 from vfl.party.optim import UpdateConfig
@@ -79,20 +79,21 @@ class FewShotMethod(UnlearningMethod):
         forget_objective = self.forget_objective(ctx, sets, rng)
         lr = cfg.lr
         _configure(co, cfg, lr)
-        kept_acc, baseline = sets.measure(co)  # kept_acc: the gauge of the state we keep
+        kept_acc, baseline, ahead = sets.measure(co)  # kept_acc: the gauge of the state we keep
         # Each forgotten class may cost the retained ones up to ``max_check_rise``:
         # the more classes leave, the more the boundaries of the rest must move.
         tolerance = cfg.max_check_rise * len(ctx.classes)
         met = 0
         for epoch in range(1, cfg.epochs + 1):
             with co.trial(EPOCH_TOKEN) as guard:
-                forget_acc, check_ce, repairs = self._epoch(
-                    ctx, sets, forget_objective, rng, baseline + tolerance
+                forget_acc, check_ce, repairs, ahead = self._epoch(
+                    ctx, sets, forget_objective, rng, baseline + tolerance, ahead
                 )
                 damaged = check_ce > baseline + tolerance
                 if damaged:
                     # Still past tolerance after the repairs: undo the epoch, halve the step.
                     guard.undo()
+                    ahead = None  # embeddings of the weights the undo replaced
                     lr /= 2
                     _configure(co, cfg, lr)
                 else:
@@ -116,21 +117,25 @@ class FewShotMethod(UnlearningMethod):
         forget_objective: Objective,
         rng: np.random.Generator,
         limit: float,
-    ) -> tuple[float, float, int]:
+        ahead: Lookahead | None,
+    ) -> tuple[float, float, int, Lookahead | None]:
         """One forget step, then (LUV) recovery steps while the check CE is above ``limit``.
 
-        Returns the gauges after the last step and how many recovery steps ran.
+        Returns the gauges after the last step, how many recovery steps ran, and the
+        last measurement's embeddings, which the next forget step reuses (the forget
+        set is part of what a measurement embeds): on Flower that saves a message
+        per epoch.
         """
         co = ctx.coordinator
-        co.step(sets.forget_ids, forget_objective)
-        forget_acc, check_ce = sets.measure(co)
+        co.step(sets.forget_ids, forget_objective, ahead)
+        forget_acc, check_ce, ahead = sets.measure(co)
         repairs = 0
         while check_ce > limit and repairs < ctx.config.repair_steps and sets.recovery_ids.size:
             plan = partner_plan(sets.recovery_labels, ctx.config.alpha, rng)
             co.step(sets.recovery_ids, mixup_objective(plan, ascent=False))
-            forget_acc, check_ce = sets.measure(co)
+            forget_acc, check_ce, ahead = sets.measure(co)
             repairs += 1
-        return forget_acc, check_ce, repairs
+        return forget_acc, check_ce, repairs, ahead
 
 
 def _ascent(ctx: UnlearningContext, plan: MixPlan) -> Objective:
@@ -195,20 +200,23 @@ class FewShotSets:
             labels=labels,
         )
 
-    def measure(self, co: Coordinator) -> tuple[float, float]:
-        """(accuracy on all forget-class samples in view, mean cross-entropy on the check set).
+    def measure(self, co: Coordinator) -> tuple[float, float, Lookahead | None]:
+        """(accuracy on all forget-class samples in view, mean cross-entropy on the check
+        set, the embeddings for the next forget step).
 
-        One evaluation round for both gauges. Cross-entropy, not accuracy, gauges the
-        check set: it moves before any prediction flips, and it is not quantised to
-        one-over-the-set-size steps.
+        One round for both gauges. Cross-entropy, not accuracy, gauges the check set:
+        it moves before any prediction flips, and it is not quantised to
+        one-over-the-set-size steps. The round is a training embed whose graph the
+        next forget step reuses: every step of this loop freezes norm statistics
+        (:func:`_configure`), so it equals an evaluation embed.
         """
         forget = np.concatenate([self.forget_ids, self.forget_check_ids])
         ids = np.concatenate([forget, self.check_ids])
-        logits = co.logits(ids)
+        logits, ahead = co.logits_ahead(ids)
         labels = torch.from_numpy(self.labels.labels_of(ids))
         forget_acc = (logits[: forget.size].argmax(1) == labels[: forget.size]).float().mean()
         check_ce = F.cross_entropy(logits[forget.size :], labels[forget.size :])
-        return float(forget_acc), float(check_ce)
+        return float(forget_acc), float(check_ce), ahead
 
 
 def _split_per_class(ids: np.ndarray, n_classes: int, first: int) -> tuple[np.ndarray, np.ndarray]:
