@@ -69,6 +69,10 @@ class CoordinatorClient:
             *grpc_options(),
             ("grpc.keepalive_time_ms", every),
             ("grpc.keepalive_timeout_ms", wait),
+            # gRPC core waits for a ping's ack up to its own ping timeout (60 s by
+            # default), whichever keepalive timeout is set: without this a silent
+            # coordinator ended a --wait after 70 s, not 15
+            ("grpc.http2.ping_timeout_ms", wait),
             ("grpc.http2.max_pings_without_data", 0),  # keep pinging while a watch is idle
         ]
         self._channel = tls.checked().open_channel(target, ACTIVE_IDENTITY, options)
