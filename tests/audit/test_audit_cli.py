@@ -38,6 +38,10 @@ def test_audit_writes_the_documented_json(tmp_path: Path) -> None:
     assert ("norm", "AUC (mean per batch)") in names
     for row in report["attacks"]:
         assert 0.0 <= row["undefended"] <= 1.0 and 0.0 <= row["defended"] <= 1.0
+    better = {(a["name"], a["metric"]): a["better"] for a in report["attacks"]}
+    assert better["forget-id", "AUC among requested IDs"] == "toward 0.5"
+    assert better["forget-id", "chance level of that AUC"] == ""  # a reference, not a score
+    assert "better" in result.output and "toward 0.5" in result.output
     assert report["defenses"] == ["noise", "hide"]
     assert report["defense_config"]["noise_multiplier"] == 0.5
     for arm in ("undefended", "defended"):

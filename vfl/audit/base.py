@@ -25,11 +25,15 @@ from vfl.protocol.client import RecordedCall, RecordingClient
 __all__ = [
     "Attack",
     "AuditView",
+    "Better",
     "Finding",
     "Stage",
 ]
 
 Stage = Literal["trained", "unlearned", "retrained"]
+Better = Literal["lower", "higher", "toward 0.5", ""]
+"""Which way a number is better for the defender (the audit table's "better" column);
+empty for a reference value, such as a chance level."""
 
 
 @dataclass(frozen=True)
@@ -40,6 +44,7 @@ class Finding:
     metric: str
     value: float
     detail: str = ""
+    better: Better = ""
 
 
 @dataclass

@@ -39,12 +39,13 @@ class ModelCompletionAttack(Attack):
         label = STAGE_LABEL[stage]
         detail = f"{view.aux_ids.size} labelled samples, party {view.attacker.party_id}"
         return [
-            Finding(self.name, f"label acc ({label})", float((pred == y).mean()), detail),
+            Finding(self.name, f"label acc ({label})", float((pred == y).mean()), detail, "lower"),
             Finding(
                 self.name,
                 f"forgotten-class recall ({label})",
                 float((pred[forgotten] == y[forgotten]).mean()),
                 detail,
+                "lower",
             ),
         ]
 
@@ -66,6 +67,11 @@ class ProbeAttack(Attack):
             )
             score = probe.decision_function(view.coordinator.features(test, layer).numpy())
             out.append(
-                Finding(self.name, f"{layer} AUC ({STAGE_LABEL[stage]})", auc(score, y_test))
+                Finding(
+                    self.name,
+                    f"{layer} AUC ({STAGE_LABEL[stage]})",
+                    auc(score, y_test),
+                    better="toward 0.5",
+                )
             )
         return out

@@ -182,9 +182,9 @@ class ForgetIdAttack(Attack):
             return []
         detail = f"best statistic {s.statistic}; {s.ids.size} IDs requested"
         return [
-            Finding(self.name, "AUC among requested IDs", s.auc_seen, detail),
+            Finding(self.name, "AUC among requested IDs", s.auc_seen, detail, "toward 0.5"),
             Finding(self.name, "chance level of that AUC", s.chance, "random forget sets"),
-            Finding(self.name, "AUC among all IDs", _auc_all(view, s), detail),
+            Finding(self.name, "AUC among all IDs", _auc_all(view, s), detail, "toward 0.5"),
         ]
 
 
@@ -224,4 +224,4 @@ class ForgottenClassAttack(Attack):
         p = guess_probabilities(class_suspicion(view, s), len(view.classes))
         hit = sum(p.get(c, 0.0) for c in view.classes) / len(view.classes)
         likely = sorted((c for c in p if p[c] > 0), key=lambda c: -p[c])
-        return [Finding(self.name, "guessed correctly", hit, f"candidates {likely}")]
+        return [Finding(self.name, "guessed correctly", hit, f"candidates {likely}", "lower")]

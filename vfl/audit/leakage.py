@@ -98,7 +98,7 @@ class _LeakageAttack(Attack):
         detail = f"{len(values)} batch-class scores, classes {target_classes(view)}"
         if self.name == "norm":
             detail += f", signs from known samples {[int(v) for v in signs.values()]}"
-        return [Finding(self.name, METRIC, mean_or_nan(values), detail)]
+        return [Finding(self.name, METRIC, mean_or_nan(values), detail, "toward 0.5")]
 
 
 class NormAttack(_LeakageAttack):

@@ -168,7 +168,13 @@ def merge_arms(undefended: Arm, defended: Arm | None) -> list[dict[str, Any]]:
         for f in arm["findings"] if arm else []:
             row = rows.setdefault(
                 (f.name, f.metric),
-                {"name": f.name, "metric": f.metric, "undefended": None, "defended": None},
+                {
+                    "name": f.name,
+                    "metric": f.metric,
+                    "better": f.better,
+                    "undefended": None,
+                    "defended": None,
+                },
             )
             row[key] = f.value
             row.setdefault("detail", {})[key] = f.detail

@@ -35,6 +35,15 @@ from vfl.unlearning import UnlearnConfig, method_names
 __all__ = ["audit", "audit_table"]
 
 
+UTILITY_ROWS = (
+    ("original_retain_acc", "retained acc (original)", ""),
+    ("retain_acc", "retained acc (unlearned)", "higher"),
+    ("forget_acc", "forgotten acc (unlearned)", "lower"),
+    ("retrained_retain_acc", "retained acc (retrained)", ""),
+)
+"""The utility rows of the table: report key, label, which way is better (empty: a reference)."""
+
+
 def _cell(value: float | None, percent: bool = False) -> str:
     if value is None or value != value:
         return "-"
@@ -48,25 +57,27 @@ def audit_table(report: dict[str, Any]) -> Table:
         title=f"audit · {report['dataset']} · forget {report['classes_forgotten']} · "
         f"defenses {', '.join(report['defenses']) or 'none'}"
     )
-    for col in ("attack", "metric", "without defense", "with defense"):
-        table.add_column(col, justify="left" if col in ("attack", "metric") else "right")
+    for col in ("attack", "metric", "better", "without defense", "with defense"):
+        table.add_column(col, justify="right" if col.endswith("defense") else "left")
     for row in report["attacks"]:
-        table.add_row(row["name"], row["metric"], _cell(row["undefended"]), _cell(row["defended"]))
+        table.add_row(
+            row["name"],
+            row["metric"],
+            row.get("better", ""),
+            _cell(row["undefended"]),
+            _cell(row["defended"]),
+        )
     table.add_section()
     undefended = report["utility"]["undefended"]
     table.add_row(
-        "utility", "method", undefended["method"], defended["method"] if defended else "-"
+        "utility", "method", "", undefended["method"], defended["method"] if defended else "-"
     )
-    for key, label in (
-        ("original_retain_acc", "retained acc (original)"),
-        ("retain_acc", "retained acc (unlearned)"),
-        ("forget_acc", "forgotten acc (unlearned)"),
-        ("retrained_retain_acc", "retained acc (retrained)"),
-    ):
+    for key, label, better in UTILITY_ROWS:
         if key in undefended:
             table.add_row(
                 "utility",
                 label,
+                better,
                 _cell(undefended[key], True),
                 _cell(defended.get(key) if defended else None, True),
             )
