@@ -15,7 +15,10 @@ party's state is always what sending at once would have made it. Reads never
 apply training: :meth:`versions`, :meth:`digests`, :meth:`begin` and opening a
 :meth:`trial` refuse while gradients are unsent. :meth:`abort`, undoing a trial
 and :meth:`reinitialize` drop them: they replace the weights the gradients
-were for.
+were for. A method whose training forward pass equals an evaluation one may
+also skip an embed: :meth:`logits_ahead` measures with a training embed whose
+graph the parties keep, and the next :meth:`step` on those IDs reuses it
+(:class:`Lookahead`; LUV's loop does, one round trip per epoch fewer).
 
 A party's state changes in two ways (see :mod:`vfl.party.versioned`): scratch
 **trials** (:meth:`trial`, for a method's guard, the simulations and the
