@@ -60,6 +60,7 @@ def _metrics(report: dict[str, Any], phase: str) -> dict[str, float]:
         "ToW": row["tow"],
         "ToW-MIA": row["tow_mia"],
         "U-LiRA AUC": row["ulira"]["auc"],
+        "U-LiRA AUC centred": row["ulira_centred"]["auc"],
         "TPR@1%FPR": row["ulira"]["tpr_at_1fpr"],
         "TPR@5%FPR": row["ulira"]["tpr_at_5fpr"],
         "relearn steps": float(row["relearn"]["steps"]),
@@ -97,13 +98,19 @@ def targets(reports: list[dict[str, Any]], minutes: float) -> str:
         by_method.setdefault(report["method"], []).append(report)
     for method, runs in by_method.items():
         ev = [r["evaluation"] for r in runs]
-        gaps = [abs(e["unlearned"]["ulira"]["auc"] - e["retrained"]["ulira"]["auc"]) for e in ev]
         tows = [e["unlearned"]["tow"] for e in ev]
-        gap, tow = statistics.fmean(gaps), statistics.fmean(tows)
+        tow = statistics.fmean(tows)
+        for key in ("ulira", "ulira_centred"):
+            gap = statistics.fmean(
+                abs(e["unlearned"][key]["auc"] - e["retrained"][key]["auc"]) for e in ev
+            )
+            out.append(
+                f"- {method}: |{key} AUC - retrained's| = {gap:.3f} "
+                f"({'met' if gap <= AUC_GAP_TARGET else 'MISSED'}, target <= {AUC_GAP_TARGET})"
+            )
         out.append(
-            f"- {method}: |U-LiRA AUC - retrained's| = {gap:.3f} "
-            f"({'met' if gap <= AUC_GAP_TARGET else 'MISSED'}, target <= {AUC_GAP_TARGET}); "
-            f"ToW = {tow:.3f} ({'met' if tow >= TOW_TARGET else 'MISSED'}, target >= {TOW_TARGET})"
+            f"- {method}: ToW = {tow:.3f} "
+            f"({'met' if tow >= TOW_TARGET else 'MISSED'}, target >= {TOW_TARGET})"
         )
     ok = minutes <= TABLE_MINUTES_TARGET
     out.append(

@@ -93,6 +93,7 @@ def test_simulate_eval_full_reports_every_metric(tmp_path: Path) -> None:
     assert ev["original"]["relearn"]["steps"] == 0
     for phase in ("original", "unlearned", "retrained"):
         assert 0.0 <= ev[phase]["ulira"]["auc"] <= 1.0
+        assert 0.0 <= ev[phase]["ulira_centred"]["auc"] <= 1.0
         assert set(ev[phase]["depth"]) == {
             "party passive-0",
             "party passive-1",

@@ -66,6 +66,28 @@ def test_per_example_means_beat_a_global_threshold() -> None:
     assert attack_result(scores, member).auc > attack_result(raw, member).auc + 0.1
 
 
+def _offset_game(centre: bool, target_offset: float) -> float:
+    """AUC when every model (each shadow, the target) adds its own model-wide offset."""
+    rng = np.random.default_rng(3)
+    base = rng.normal(0, 3, SAMPLES)
+    masks = balanced_masks(SHADOWS, SAMPLES, 3)
+    offsets = rng.normal(0, 6, (SHADOWS, 1))  # e.g. how far a forgotten class was pushed down
+    shadow = base + 2.0 * masks + offsets + rng.normal(0, 1, (SHADOWS, SAMPLES))
+    member = np.arange(SAMPLES) < SAMPLES // 2
+    target = base + 2.0 * member + target_offset + rng.normal(0, 1, SAMPLES)
+    return attack_result(lira_scores(shadow, masks, target, centre=centre), member).auc
+
+
+def test_centring_removes_each_models_offset() -> None:
+    """A model-wide offset says nothing about one sample: centred, the test finds the
+    members whatever the target's offset; raw, the offset decides."""
+    centred = [_offset_game(True, offset) for offset in (-15.0, 0.0, 15.0)]
+    raw = [_offset_game(False, offset) for offset in (-15.0, 0.0, 15.0)]
+    assert min(centred) > 0.8
+    assert max(centred) - min(centred) < 0.05  # a constant added to the target changes nothing
+    assert min(raw) < min(centred) - 0.2
+
+
 def test_tpr_at_fpr_and_empty_sides() -> None:
     member = np.array([True, True, False, False])
     assert tpr_at_fpr(np.array([4.0, 3.0, 2.0, 1.0]), member, 0.01) == 1.0

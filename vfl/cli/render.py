@@ -107,6 +107,7 @@ def evaluation_table(report: dict[str, Any]) -> Table:
     row("ToW (1 = retrained)", lambda r: _num(r.get("tow")))
     row("ToW-MIA", lambda r: _num(r.get("tow_mia")))
     row("U-LiRA AUC (0.5 = guess)", lambda r: _num(r["ulira"]["auc"]))
+    row("U-LiRA AUC, centred", lambda r: _num(r["ulira_centred"]["auc"]))
     row("U-LiRA TPR @ 1 % FPR, %", lambda r: _pct(r["ulira"]["tpr_at_1fpr"]))
     row("U-LiRA TPR @ 5 % FPR, %", lambda r: _pct(r["ulira"]["tpr_at_5fpr"]))
     row(

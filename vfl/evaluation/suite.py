@@ -131,7 +131,7 @@ class FullEvaluation:
                 "split": self.split[phase].as_dict(),
                 "depth": self.depth[phase],
                 "relearn": self.relearn[phase],
-                "ulira": lira[phase],
+                **lira[phase],  # "ulira", "ulira_centred"
             }
             if "retrained" in self.split:
                 row["tow"] = tow(self.split[phase], self.split["retrained"])
@@ -140,7 +140,8 @@ class FullEvaluation:
         out["seconds"] = dict(self.seconds)
         return out
 
-    def _ulira(self) -> dict[str, dict[str, Any]]:
+    def _ulira(self) -> dict[str, dict[str, dict[str, Any]]]:
+        """Per phase: ``{"ulira": ..., "ulira_centred": ...}`` (:func:`lira_scores`)."""
         name, options = self.method
         by_phase = {"original": (NO_UNLEARNING, {}), "unlearned": (name, options)}
         by_phase["retrained"] = ("retrain", {})
@@ -162,8 +163,12 @@ class FullEvaluation:
         conf = shadow_confidences(job, self.cfg.workers, self.dataset)
         out = {}
         for phase, (m, _options) in wanted.items():
-            scores = lira_scores(conf[m], masks, self.target_conf[phase])
-            out[phase] = attack_result(scores, self.member).as_dict()
+            out[phase] = {
+                key: attack_result(
+                    lira_scores(conf[m], masks, self.target_conf[phase], centre), self.member
+                ).as_dict()
+                for key, centre in (("ulira", False), ("ulira_centred", True))
+            }
         return out
 
 

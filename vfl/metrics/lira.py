@@ -13,8 +13,20 @@ never trained on -- per example, which population MIAs cannot.
 
 With few shadows (< 64) Carlini et al. fit a *global* variance (one per side,
 pooled over examples) rather than one per example; :func:`lira_scores` does
-the same, with per-example means. Shadow training lives above the core
-(:mod:`vfl.evaluation.shadows`); here are only arrays.
+the same, with per-example means.
+
+Centring (``centre=True``): every model's confidences, shadows' and target's,
+minus that model's median over the candidates. For a forgotten class the
+confidence is dominated by one model-wide offset (how far the class's logit
+was pushed down, -16 to -19 on digits), which differs between any two models
+and says nothing about one sample; with a handful of shadows per side that
+offset ranked candidates at random (retrained targets, which should score 0.5,
+scored 0.37-0.56). Centred scores ask only how a sample sits relative to the
+model's other candidates, and are unchanged by adding a constant to a model's
+confidences. The evaluation reports both (BENCHMARKS.md, section 11).
+
+Shadow training lives above the core (:mod:`vfl.evaluation.shadows`); here
+are only arrays.
 """
 
 from __future__ import annotations
@@ -30,6 +42,7 @@ __all__ = [
     "AttackResult",
     "attack_result",
     "balanced_masks",
+    "centred",
     "lira_scores",
     "logit_confidence",
     "tpr_at_fpr",
@@ -87,13 +100,23 @@ def _pooled_std(values: np.ndarray, weights: np.ndarray, means: np.ndarray) -> f
     return max(float(np.sqrt(resid.sum() / dof)), MIN_STD)
 
 
-def lira_scores(shadow_conf: np.ndarray, masks: np.ndarray, target_conf: np.ndarray) -> np.ndarray:
+def centred(conf: np.ndarray) -> np.ndarray:
+    """Each model's confidences (the last axis) minus their median: the model's offset removed."""
+    return conf - np.median(conf, axis=-1, keepdims=True)
+
+
+def lira_scores(
+    shadow_conf: np.ndarray, masks: np.ndarray, target_conf: np.ndarray, centre: bool = False
+) -> np.ndarray:
     """Per-example log likelihood ratio "in" vs "out" of ``target_conf``.
 
     ``shadow_conf[k, i]`` is shadow ``k``'s logit-scaled confidence on sample
     ``i`` and ``masks[k, i]`` whether shadow ``k`` trained on it. Higher =
     more likely a member. Means per example, one pooled variance per side.
+    With ``centre``, every model's confidences are first :func:`centred`.
     """
+    if centre:
+        shadow_conf, target_conf = centred(shadow_conf), centred(target_conf)
     inside = masks.astype(np.float64)
     outside = 1.0 - inside
     mu_in = (shadow_conf * inside).sum(0) / np.maximum(inside.sum(0), 1.0)
