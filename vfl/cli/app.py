@@ -19,7 +19,7 @@ app = typer.Typer(
     cls=OneLineErrors,
     help="Vertical federated learning with privacy-preserving label unlearning.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,  # --install-completion, --show-completion (bash, zsh, fish, powershell)
     pretty_exceptions_enable=False,
 )
 app.command(name="simulate")(simulate.simulate)
