@@ -42,6 +42,14 @@ def test_one_model_serves_every_party_and_a_wrong_count_is_refused() -> None:
         FederationSpec(parties=2, model=BottomModelConfig(name="mlp,mlp,cnn"))
 
 
+def test_a_party_outside_the_list_needs_a_single_model() -> None:
+    """The active party's own feature columns (``serve active --data``) are no list entry."""
+    listed = FederationSpec(parties=2, model=BottomModelConfig(name="mlp,cnn"))
+    with pytest.raises(ConfigError, match=r"own-features has no entry .*'mlp', 'cnn'"):
+        listed.model_for("own-features")
+    assert FederationSpec(parties=2).model_for("own-features").name == "auto"
+
+
 @pytest.mark.parametrize(
     ("reference", "message"),
     [
