@@ -28,6 +28,9 @@ so an ``nn.Module`` subclass with that ``__init__`` is one. It maps
 order -- to ``[batch, n_classes]`` logits. Forgetting-depth probes read its
 penultimate layer: the module's own ``penultimate(x)`` if it has one, else all
 but the last module of an ``nn.Sequential``.
+The active party trains it in train mode in every step, unlearning included,
+so keep BatchNorm out of it (as the built-in has): LUV's batches of only a few
+forget samples would move its statistics.
 
 Every model is checked when it is built, before any training: two zero rows
 go through it in eval mode and must come out in the shape above. An import

@@ -15,7 +15,13 @@ import torch
 from torch import nn
 
 from vfl.errors import ConfigError
-from vfl.models.custom import check_output, describe, guarded_build, resolve_reference
+from vfl.models.custom import (
+    check_output,
+    describe,
+    guarded_build,
+    probe_batch,
+    resolve_reference,
+)
 
 __all__ = ["CustomTopModel", "TopModel", "build_top_model"]
 
@@ -36,7 +42,7 @@ def build_top_model(
     build = resolve_reference(custom, ROLE) if isinstance(custom, str) else custom
     in_features = sum(embed_dims)
     net = guarded_build(label, lambda: build(in_features, num_classes))
-    check_output(net, torch.zeros(2, in_features), num_classes, label, "n_classes")
+    check_output(net, probe_batch((in_features,)), num_classes, label, "n_classes")
     return CustomTopModel(net, label)
 
 
