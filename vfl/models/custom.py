@@ -29,7 +29,7 @@ order -- to ``[batch, n_classes]`` logits. Forgetting-depth probes read its
 penultimate layer: the module's own ``penultimate(x)`` if it has one, else all
 but the last module of an ``nn.Sequential``.
 The active party trains it in train mode in every step, unlearning included,
-so keep BatchNorm out of it (as the built-in has): LUV's batches of only a few
+so keep BatchNorm out of it (the built-in has none): LUV's batches of only a few
 forget samples would move its statistics.
 
 Every model is checked when it is built, before any training: two zero rows
