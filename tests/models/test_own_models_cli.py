@@ -62,3 +62,22 @@ def test_a_bad_model_is_one_line_and_exit_2_before_training(
     lines = result.stderr.splitlines()
     assert len(lines) == 1 and lines[0].startswith("vfl: error: "), result.stderr
     assert message in lines[0]
+
+
+@pytest.mark.parametrize(
+    ("party", "model", "message"),
+    [
+        ("passive-0", "no_such_pkg:Tower", "bottom model 'no_such_pkg:Tower': cannot import"),
+        ("passive-1", f"mlp,{MOD}:wrong_width", "wrong_width' must map a [2, 1, 8, 4] batch"),
+    ],
+)
+def test_a_party_server_refuses_a_bad_model_in_one_line(
+    party: str, model: str, message: str
+) -> None:
+    """``vfl serve passive`` takes its own entry of a per-party list, checked before serving."""
+    serve = ["serve", "passive", "--party-id", party, "--insecure", "--listen", "127.0.0.1:0"]
+    result = run_vfl(*serve, "--model", model)
+    assert result.exit_code == 2
+    errors = [line for line in result.stderr.splitlines() if not line.startswith("vfl: warning:")]
+    assert len(errors) == 1 and errors[0].startswith("vfl: error: "), result.stderr
+    assert message in errors[0]
