@@ -13,7 +13,14 @@ registered transport, :class:`~vfl.coordinator.Coordinator`, the unlearning
 registry), so a result here equals ``vfl simulate``'s for the same settings.
 Everything is keyword-only past the first argument; models are plain
 ``torch.nn.Module`` s (:attr:`Federation.top_model`, :attr:`Federation.bottom_models`
-for the in-process transport).
+for the in-process transport). Your own models go in as factories:
+
+    def tower(feature_shape, cfg):                # or an nn.Module class, or "pkg.mod:attr"
+        return nn.Sequential(nn.Flatten(), nn.LazyLinear(cfg.embed_dim))
+
+    vfl.Federation.simulated("digits", model=["mlp", tower], top_model=MyTop)
+
+(contract: :mod:`vfl.models.custom`).
 """
 
 from __future__ import annotations
@@ -31,6 +38,7 @@ from vfl.data.base import Dataset
 from vfl.federation import FederationSpec
 from vfl.metrics import Evaluation, evaluate
 from vfl.models.bottom import BottomModelConfig
+from vfl.models.custom import ModelChoice
 from vfl.party.optim import UpdateConfig
 from vfl.progress import ProgressCallback, ignore_progress
 from vfl.seeding import derive_seed
@@ -40,6 +48,11 @@ from vfl.unlearning import UnlearnConfig, validate_classes
 from vfl.unlearning.run import unlearn_and_evaluate
 
 __all__ = ["Federation"]
+
+
+def _choices(model: ModelChoice | Sequence[ModelChoice]) -> ModelChoice | tuple[ModelChoice, ...]:
+    """One model, or a tuple of one per party (a string is one model, not a sequence)."""
+    return model if isinstance(model, str) or callable(model) else tuple(model)
 
 
 class Federation:
@@ -59,9 +72,10 @@ class Federation:
         dataset: str = "digits",
         *,
         parties: int = 2,
-        model: str = "auto",
+        model: ModelChoice | Sequence[ModelChoice] = "auto",
         embed_dim: int = 64,
         hidden: int = 128,
+        top_model: ModelChoice | None = None,
         top_hidden: int = 128,
         seed: int = 0,
         data_dir: str | Path | None = None,
@@ -71,13 +85,24 @@ class Federation:
 
         ``transport`` is any registered one (``inprocess``, ``grpc``: real local
         processes over mutual TLS, ``flower``); results are equal across them.
+
+        ``model`` is one bottom model for every party or a list of one per party:
+        a registered name (``auto``, ``mlp``, ``cnn``), a ``"module:attr"``
+        reference, or a factory -- a builder ``f(feature_shape, cfg)`` or an
+        ``nn.Module`` class built as ``Cls(feature_shape=..., embed_dim=...)`` --
+        returning a module that maps ``[batch, *feature_shape]`` to
+        ``[batch, embed_dim]``. Factories work in-process only; ``grpc`` and
+        ``flower`` parties run elsewhere and need references. ``top_model`` is a
+        reference or a factory ``f(in_features, n_classes)`` (``None``: the
+        built-in MLP of ``top_hidden`` units). Each is checked before training.
         """
         spec = FederationSpec(
             dataset=dataset,
             data_dir=Path(data_dir) if data_dir is not None else None,
             parties=parties,
-            model=BottomModelConfig(name=model, embed_dim=embed_dim, hidden=hidden),
+            model=BottomModelConfig(name=_choices(model), embed_dim=embed_dim, hidden=hidden),
             top_hidden=top_hidden,
+            top_model=top_model,
             seed=seed,
         )
         data = spec.load()

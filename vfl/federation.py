@@ -1,9 +1,11 @@
 """What defines a federation, and building its parties from a dataset.
 
 :class:`FederationSpec` is all a process needs to rebuild its own party: the
-dataset (and where its files are), how many passive parties, the bottom model
-and the seed. Each passive party keeps only its own shard of the columns; the
-active party keeps only the labels.
+dataset (and where its files are), how many passive parties, the bottom
+models (one for all, or one per party), the top model and the seed (own
+models follow the contract in :mod:`vfl.models.custom`). Each passive party
+keeps only its own shard of the columns; the active party keeps only the
+labels.
 
 A deployed party brings its own file instead (:class:`PassiveData`,
 :class:`ActiveData`): it reads only that file, and is unaligned until
@@ -12,9 +14,18 @@ A deployed party brings its own file instead (:class:`PassiveData`,
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    field_serializer,
+    field_validator,
+    model_validator,
+)
 
 from vfl.data import Dataset, column_groups, load_dataset, passive_party_ids
 from vfl.data.tables import (
@@ -26,10 +37,11 @@ from vfl.data.tables import (
     read_label_table,
 )
 from vfl.errors import ConfigError
-from vfl.models.bottom import BottomModelConfig
+from vfl.models.bottom import BottomModelConfig, build_bottom_model
+from vfl.models.custom import describe, resolve_reference
 from vfl.party.active import ActiveParty
 from vfl.party.passive import PassiveParty
-from vfl.seeding import party_seed
+from vfl.seeding import party_seed, seeded
 
 __all__ = [
     "ActiveData",
@@ -37,6 +49,7 @@ __all__ = [
     "PassiveData",
     "build_active_party",
     "build_passive_party",
+    "check_remote_parties",
 ]
 
 
@@ -50,7 +63,31 @@ class FederationSpec(BaseModel):
     parties: int = Field(2, ge=1, le=8)
     model: BottomModelConfig = BottomModelConfig()
     top_hidden: int = Field(128, ge=2)
+    top_model: str | Callable[..., Any] | None = None
+    """The user's own top model (``"module:attr"`` or a callable); None: the built-in
+    MLP of ``top_hidden`` units."""
     seed: int = 0
+
+    @field_validator("top_model")
+    @classmethod
+    def _importable(cls, top: str | Callable[..., Any] | None) -> str | Callable[..., Any] | None:
+        if isinstance(top, str):
+            resolve_reference(top, "top model")  # a typo fails here, before any data loads
+        return top
+
+    @field_serializer("top_model", when_used="json")
+    def _as_text(self, top: str | Callable[..., Any] | None) -> str | None:
+        return top if top is None or isinstance(top, str) else describe(top)
+
+    @model_validator(mode="after")
+    def _one_model_per_party(self) -> FederationSpec:
+        given = len(self.model.names)
+        if given not in (1, self.parties):
+            raise ValueError(
+                f"{given} bottom models for {self.parties} passive parties: give one for "
+                "every party, or one per party"
+            )
+        return self
 
     def load(self) -> Dataset:
         return load_dataset(self.dataset, self.data_dir, self.seed)
@@ -65,6 +102,17 @@ class FederationSpec(BaseModel):
                 + ", ".join(self.party_ids())
             )
         return self.party_ids().index(party_id)
+
+    def model_for(self, party_id: str) -> BottomModelConfig:
+        """The bottom model of ``party_id``: the one model, or its entry of the list."""
+        if len(self.model.names) == 1:
+            return self.model.of_party(0)
+        if party_id not in self.party_ids():
+            raise ConfigError(
+                f"{party_id} has no entry in the per-party bottom models "
+                f"({', '.join(map(describe, self.model.names))}): give a single --model"
+            )
+        return self.model.of_party(self.party_index(party_id))
 
 
 class PassiveData(BaseModel):
@@ -112,10 +160,30 @@ def build_passive_party(
     """
     seed = party_seed(spec.seed, party_id)
     if data is not None:
-        return PassiveParty.from_table(party_id, data.read(), spec.model, seed)
+        return PassiveParty.from_table(party_id, data.read(), spec.model_for(party_id), seed)
     dataset = dataset or spec.load()
     cols = column_groups(dataset, spec.parties, spec.seed)[spec.party_index(party_id)]
-    return PassiveParty.from_table(party_id, feature_table_of(dataset, cols), spec.model, seed)
+    table = feature_table_of(dataset, cols)
+    return PassiveParty.from_table(party_id, table, spec.model_for(party_id), seed)
+
+
+def check_remote_parties(spec: FederationSpec, dataset: Dataset | None, why: str) -> None:
+    """Before passive parties start in other processes (``why`` says which transport):
+    their models must be importable references, and each must build.
+
+    Each is built here once and thrown away, so a model that breaks its contract is
+    one error in this process, not a dead child and its log. Its feature shape is
+    what :func:`~vfl.data.tables.feature_table_of` gives the party: the dataset's
+    sample shape with the last axis cut to its columns. Without ``dataset`` (parties
+    with their own files) only the references are checked.
+    """
+    spec.model.reference(why)
+    if dataset is None:
+        return
+    groups = column_groups(dataset, spec.parties, spec.seed)
+    for party_id, cols in zip(spec.party_ids(), groups, strict=True):
+        with seeded(party_seed(spec.seed, party_id)):  # the party's own draws; RNG restored
+            build_bottom_model((*dataset.x_train.shape[1:-1], len(cols)), spec.model_for(party_id))
 
 
 def build_active_party(
@@ -127,4 +195,5 @@ def build_active_party(
     """The label holder, with a top model sized for the parties' embeddings; from its
     label table (a file's is unaligned until ``vfl align``) or the built-in dataset's."""
     table = labels or label_table_of(dataset or spec.load())
-    return ActiveParty(table, embed_dims, spec.top_hidden, party_seed(spec.seed, "active"))
+    seed = party_seed(spec.seed, "active")
+    return ActiveParty(table, embed_dims, spec.top_hidden, seed, top=spec.top_model)

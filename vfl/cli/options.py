@@ -46,6 +46,7 @@ __all__ = [
     "QuietOpt",
     "RequestIdArg",
     "SeedOpt",
+    "TopModelOpt",
     "TransportOpt",
     "UnlearnClassOpt",
     "WaitOpt",
@@ -70,7 +71,20 @@ MethodOptionOpt = Annotated[
         "several. VALUE is read as JSON when it parses, else as a string.",
     ),
 ]
-ModelOpt = Annotated[str, typer.Option(help=f"Bottom model: {', '.join(bottom_model_names())}.")]
+ModelOpt = Annotated[
+    str,
+    typer.Option(
+        help=f"Bottom model: {', '.join(bottom_model_names())}, or your own as module:attr "
+        "(e.g. my_pkg.models:Tower); comma-separated for one per passive party (mlp,cnn)."
+    ),
+]
+TopModelOpt = Annotated[
+    str | None,
+    typer.Option(
+        help="Your own top model as module:attr, built as attr(in_features, n_classes) "
+        "(default: the built-in MLP)."
+    ),
+]
 TransportOpt = Annotated[
     str, typer.Option(help=f"How parties talk: {', '.join(transport_names())}.")
 ]

@@ -22,6 +22,7 @@ from vfl.cli.options import (
     PartiesOpt,
     QuietOpt,
     SeedOpt,
+    TopModelOpt,
     TransportOpt,
     UnlearnClassOpt,
     parse_method_options,
@@ -48,6 +49,7 @@ def simulate(
     data_dir: DataDirOpt = None,
     parties: PartiesOpt = 2,
     model: ModelOpt = "auto",
+    top_model: TopModelOpt = None,
     unlearn_class: UnlearnClassOpt = None,
     method: MethodOpt = "luv",
     method_option: MethodOptionOpt = None,
@@ -146,6 +148,7 @@ def simulate(
         data_dir=data_dir,
         parties=parties,
         model=BottomModelConfig(name=model),
+        top_model=top_model,
         seed=seed,
     )
     data = spec.load()

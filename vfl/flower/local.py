@@ -26,7 +26,7 @@ from vfl.coordinator import Coordinator
 from vfl.data.base import Dataset
 from vfl.data.tables import LabelTable
 from vfl.errors import ConfigError
-from vfl.federation import FederationSpec, PassiveData
+from vfl.federation import FederationSpec, PassiveData, check_remote_parties
 from vfl.flower.client import FlowerTransportError
 from vfl.flower.crypto import generate_keypair
 from vfl.flower.grid import ACTIVE, ActiveKeys, open_grid_federation
@@ -193,6 +193,7 @@ def local_flower_federation(
     (party id -> its own file) and ``labels``, each worker reads only its file and
     the coordinator starts unaligned: run ``co.align(seed)`` first.
     """
+    check_remote_parties(spec, dataset, "the flower transport runs each party in its own process")
     with ExitStack() as stack:
         root = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="vfl-flower-")))
         dep = LocalDeployment(root)

@@ -18,7 +18,7 @@ from tempfile import TemporaryDirectory
 
 from vfl.coordinator import Coordinator
 from vfl.data.base import Dataset
-from vfl.federation import FederationSpec, build_active_party
+from vfl.federation import FederationSpec, build_active_party, check_remote_parties
 from vfl.grpc.certs import init_certs
 from vfl.grpc.client import GrpcPassiveClient
 from vfl.grpc.processes import ChildServer, serve_command, spawned, terminate_all
@@ -27,13 +27,14 @@ from vfl.grpc.tls import TLSConfig
 __all__ = ["federation_args", "local_grpc_federation", "spawn_passive"]
 
 LOOPBACK = "127.0.0.1"
+REMOTE = "the grpc transport runs each party in its own process"
 
 
 def federation_args(spec: FederationSpec) -> list[str]:
     """The ``vfl serve`` options that rebuild ``spec`` (the active server counts ``--passive``)."""
     args = [
         "--dataset", spec.dataset,
-        "--model", spec.model.name,
+        "--model", spec.model.reference(REMOTE),
         "--embed-dim", str(spec.model.embed_dim),
         "--hidden", str(spec.model.hidden),
         "--top-hidden", str(spec.top_hidden),
@@ -84,6 +85,7 @@ def spawn_passive(
 @contextmanager
 def local_grpc_federation(spec: FederationSpec, dataset: Dataset) -> Iterator[Coordinator]:
     """Yield a coordinator whose passive parties are separate server processes."""
+    check_remote_parties(spec, dataset, REMOTE)
     with ExitStack() as stack:
         workdir = Path(stack.enter_context(TemporaryDirectory(prefix="vfl-grpc-")))
         certs = workdir / "certs"

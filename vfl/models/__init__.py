@@ -1,5 +1,7 @@
 """Bottom models (one per passive party), their registry, and the active party's top model.
 
+Your own models, and the contract they keep, are in :mod:`vfl.models.custom`.
+
 Every name is imported on first use (see :mod:`vfl.lazy`), so
 :mod:`vfl.models.registry` lists the bottom models without loading torch.
 """
@@ -11,6 +13,6 @@ __getattr__, __all__ = lazy_exports(
     {
         "vfl.models.bottom": ("BottomModelConfig", "build_bottom_model"),
         "vfl.models.registry": ("BOTTOM_MODELS", "bottom_model_names"),
-        "vfl.models.top": ("TopModel",),
+        "vfl.models.top": ("CustomTopModel", "TopModel", "build_top_model"),
     },
 )

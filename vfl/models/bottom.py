@@ -2,18 +2,31 @@
 
 :mod:`vfl.models.registry` maps ``--model`` names to builders (the two below,
 and any plug-in's); ``auto`` picks the CNN for images with at least 16 pixels
-on each side and the MLP otherwise.
+on each side and the MLP otherwise. A user's own model -- a ``"module:attr"``
+reference or, from Python, a callable -- follows the contract in
+:mod:`vfl.models.custom`; every party may have its own.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from typing import Any
 
 import torch
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_serializer, field_validator
 from torch import nn
 
 from vfl.errors import ConfigError
+from vfl.models.custom import (
+    check_output,
+    describe,
+    guarded_build,
+    is_module_class,
+    is_reference,
+    probe_batch,
+    resolve_reference,
+)
 from vfl.models.registry import AUTO, BOTTOM_MODELS, bottom_model_names
 
 __all__ = [
@@ -25,24 +38,83 @@ __all__ = [
     "resolve_model_name",
 ]
 
+ROLE = "bottom model"
+
 
 class BottomModelConfig(BaseModel):
-    """Architecture of every passive party's bottom model."""
+    """Architecture of the passive parties' bottom models.
+
+    ``name`` is one model for every party or a tuple of one per party (in party
+    order; ``"mlp,cnn"`` and a list are read as that tuple). Each is a
+    registered name, a ``"module:attr"`` reference or (Python only) a callable:
+    see :mod:`vfl.models.custom`. :meth:`of_party` gives one party's config,
+    the one its builder receives.
+    """
 
     model_config = ConfigDict(frozen=True)
 
-    name: str = AUTO
+    name: str | Callable[..., Any] | tuple[str | Callable[..., Any], ...] = AUTO
     embed_dim: int = Field(64, ge=2, le=4096)
     hidden: int = Field(128, ge=2, le=8192)
 
-    @field_validator("name")
+    @field_validator("name", mode="before")
     @classmethod
-    def _registered(cls, name: str) -> str:
-        if name != AUTO and name not in BOTTOM_MODELS:
-            raise ValueError(
-                f"unknown model {name!r}; choose one of: {', '.join(bottom_model_names())}"
-            )
+    def _known(cls, name: Any) -> Any:
+        """Split ``"mlp,cnn"``; every name must be registered, every reference importable."""
+        if isinstance(name, str) and "," in name:
+            name = [part.strip() for part in name.split(",")]
+        if isinstance(name, list | tuple):
+            if not name:
+                raise ValueError("no bottom model given")
+            choices = tuple(_checked(one) for one in name)
+            return choices[0] if len(choices) == 1 else choices
+        return _checked(name)
+
+    @field_serializer("name", when_used="json")
+    def _as_text(self, name: Any) -> str | list[str]:
+        """References stay themselves; a callable is written as its ``module:qualname``
+        (for reports and cache keys -- :meth:`reference` refuses to send one)."""
+        if isinstance(name, tuple):
+            return [one if isinstance(one, str) else describe(one) for one in name]
+        return name if isinstance(name, str) else describe(name)
+
+    @property
+    def names(self) -> tuple[str | Callable[..., Any], ...]:
+        """One entry, or one per party."""
+        return self.name if isinstance(self.name, tuple) else (self.name,)
+
+    def of_party(self, index: int) -> BottomModelConfig:
+        """Party ``index``'s config (the same for every party when one model is given)."""
+        if not isinstance(self.name, tuple):
+            return self
+        return self.model_copy(update={"name": self.name[index]})
+
+    def reference(self, why: str) -> str:
+        """``--model``'s text for another process (``"mlp,my_pkg:Tower"``); a Python
+        callable cannot be sent there, ``why`` says where it was going."""
+        for one in self.names:
+            if not isinstance(one, str):
+                raise ConfigError(
+                    f"{ROLE} {describe(one)} is a Python object, but {why}: give it as an "
+                    "importable 'module:attr' reference instead (docs/architecture.md, "
+                    "Your own models)"
+                )
+        return ",".join(self.names)  # type: ignore[arg-type]
+
+
+def _checked(name: Any) -> str | Callable[..., Any]:
+    if callable(name):
         return name
+    if not isinstance(name, str):
+        raise ValueError(f"a bottom model is a name or a callable, got {type(name).__name__}")
+    if is_reference(name):
+        resolve_reference(name, ROLE)  # fails now, naming it, rather than mid-run
+    elif name != AUTO and name not in BOTTOM_MODELS:
+        raise ValueError(
+            f"unknown model {name!r}; choose one of: {', '.join(bottom_model_names())}, "
+            "or your own as 'module:attr'"
+        )
+    return name
 
 
 def resolve_model_name(name: str, feature_shape: tuple[int, ...]) -> str:
@@ -56,8 +128,26 @@ def resolve_model_name(name: str, feature_shape: tuple[int, ...]) -> str:
 
 
 def build_bottom_model(feature_shape: tuple[int, ...], cfg: BottomModelConfig) -> nn.Module:
-    """Build the bottom model for one party's ``feature_shape`` (without the batch axis)."""
-    return BOTTOM_MODELS.get(resolve_model_name(cfg.name, feature_shape))(feature_shape, cfg)
+    """Build one party's bottom model for its ``feature_shape`` (without the batch axis),
+    checked to give ``[batch, embed_dim]`` (:mod:`vfl.models.custom`)."""
+    choice = cfg.name
+    if isinstance(choice, tuple):
+        raise ConfigError("one bottom model per party: build from cfg.of_party(index)")
+    if isinstance(choice, str) and not is_reference(choice):
+        name = resolve_model_name(choice, feature_shape)
+        model, label = BOTTOM_MODELS.get(name)(feature_shape, cfg), f"{ROLE} {name!r}"
+    else:
+        label = f"{ROLE} {describe(choice)}"
+        build = resolve_reference(choice, ROLE) if isinstance(choice, str) else choice
+        model = guarded_build(label, lambda: _call(build, feature_shape, cfg))
+    check_output(model, probe_batch(feature_shape), cfg.embed_dim, label, "embed_dim")
+    return model
+
+
+def _call(build: Callable[..., Any], feature_shape: tuple[int, ...], cfg: BottomModelConfig) -> Any:
+    if is_module_class(build):
+        return build(feature_shape=feature_shape, embed_dim=cfg.embed_dim)
+    return build(feature_shape, cfg)
 
 
 def build_mlp(feature_shape: tuple[int, ...], cfg: BottomModelConfig) -> nn.Module:

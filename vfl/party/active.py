@@ -19,7 +19,7 @@ from torch import nn
 from vfl.data.base import LabelShard
 from vfl.data.tables import LabelTable, SampleIndex
 from vfl.errors import ProtocolError
-from vfl.models.top import TopModel
+from vfl.models.top import build_top_model
 from vfl.party.optim import UpdateConfig, build_optimizer
 from vfl.party.versioned import VersionedModel
 from vfl.seeding import seeded
@@ -45,9 +45,12 @@ class ActiveParty(VersionedModel):
         embed_dims: Sequence[int],
         hidden: int = 128,
         seed: int = 0,
+        top: str | Callable[..., nn.Module] | None = None,
     ) -> None:
         """From an aligned ``LabelShard``, or a ``LabelTable`` that stays unaligned until
-        :meth:`set_index` (unless it carries its index, as the built-in datasets do)."""
+        :meth:`set_index` (unless it carries its index, as the built-in datasets do).
+
+        ``top`` is the user's own top model (:mod:`vfl.models.custom`); None: the built-in."""
         super().__init__()
         self.table = labels if isinstance(labels, LabelTable) else None
         self._labels = None if self.table else labels
@@ -55,6 +58,7 @@ class ActiveParty(VersionedModel):
         self.num_classes = labels.num_classes
         self._embed_dims = list(embed_dims)
         self._hidden = hidden
+        self._top = top
         self.reinitialize(seed)
         if self.table is not None and self.table.index is not None:
             self.set_index(self.table.index)
@@ -85,7 +89,9 @@ class ActiveParty(VersionedModel):
     def reinitialize(self, seed: int) -> None:
         with self._lock:
             with seeded(seed):
-                self.model = TopModel(self._embed_dims, self.num_classes, self._hidden)
+                self.model = build_top_model(
+                    self._embed_dims, self.num_classes, self._hidden, self._top
+                )
             self.configure(UpdateConfig())
 
     def configure(self, update: UpdateConfig) -> None:
