@@ -13,6 +13,8 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
+from vfl.audit.config import DefenseConfig
+from vfl.audit.defenses import defended_method, defense_transforms
 from vfl.coordinator import Coordinator, TrainConfig
 from vfl.data.base import Dataset
 from vfl.errors import ConfigError
@@ -55,6 +57,12 @@ class SimulationConfig(BaseModel):
     forget_random: int = Field(0, ge=0, description="sample-level: this many random samples")
     evaluation: EvalConfig = EvalConfig()
     """``level="full"``: ToW, relearn time, forgetting depth and U-LiRA (vfl.evaluation)."""
+    defenses: list[str] = Field(
+        default_factory=list,
+        description="gradient defenses on every step (vfl.audit.registry.DEFENSES); "
+        "`hide` runs the unlearning as luv-hidden",
+    )
+    defense: DefenseConfig = DefenseConfig()
 
     @property
     def sample_level(self) -> bool:
@@ -96,6 +104,8 @@ def run_simulation(
     ``cfg.transport`` (Flower's ServerApp passes the grid it was given).
     """
     spec = cfg.federation
+    transforms = defense_transforms(cfg.defenses, cfg.defense)  # a bad name fails here
+    cfg = cfg.model_copy(update={"method": defended_method(cfg.defenses, cfg.method)})
     if cfg.sample_level and cfg.method == "luv":
         cfg = cfg.model_copy(update={"method": SAMPLE_METHOD})
     scope = "samples" if cfg.sample_level else "classes"
@@ -118,8 +128,10 @@ def run_simulation(
         "seed": spec.seed,
         "train": train.model_dump(),
         "unlearn": cfg.unlearn.model_dump(),
+        "defenses": list(cfg.defenses),
+        "defense_config": cfg.defense.model_dump() if cfg.defenses else None,
     }
-    with open_federation(spec, dataset) as co:
+    with open_federation(spec, dataset) as co, co.transforming(*transforms):
         on_phase("train")
         start = time.perf_counter()
         co.train(dataset.train_ids, train, derive_seed(spec.seed, "train-order"), progress)

@@ -22,7 +22,7 @@ Each defense names a :data:`~vfl.coordinator.GradientTransform` from
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from vfl.audit.config import DefenseConfig
@@ -37,6 +37,8 @@ __all__ = [
     "NOISE",
     "Defense",
     "DefenseConfig",
+    "defended_method",
+    "defense_transforms",
 ]
 
 
@@ -64,3 +66,19 @@ ALIGN = Defense(
     "align", "equal norms and equal agreement with the batch mean", lambda c: equalize_alignment()
 )
 HIDE = Defense("hide", "request hiding: unlearn with luv-hidden", method="luv-hidden")
+
+
+def defense_transforms(names: Sequence[str], cfg: DefenseConfig) -> list[GradientTransform]:
+    """The gradient transforms of the defenses ``names`` (unknown names fail), in order."""
+    from vfl.audit.registry import DEFENSES
+
+    builders = [DEFENSES.get(name).transform for name in names]
+    return [build(cfg) for build in builders if build is not None]
+
+
+def defended_method(names: Sequence[str], method: str) -> str:
+    """``method``, or the method the last method-swapping defense in ``names`` runs instead."""
+    from vfl.audit.registry import DEFENSES
+
+    swaps = [DEFENSES.get(name).method for name in names]
+    return next((m for m in reversed(swaps) if m), method)

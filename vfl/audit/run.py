@@ -17,7 +17,7 @@ import numpy as np
 from pydantic import Field
 
 from vfl.audit.base import AuditView, Finding, Stage
-from vfl.audit.config import DefenseConfig
+from vfl.audit.defenses import defended_method, defense_transforms
 from vfl.audit.registry import ATTACKS, DEFENSES
 from vfl.coordinator import Coordinator, TrainConfig
 from vfl.data import party_shard
@@ -41,18 +41,16 @@ class AuditConfig(SimulationConfig):
     """Everything ``vfl audit`` takes: a simulation's settings, and what to attack and defend.
 
     ``method`` is the undefended arm's method; ``method_options`` go to every
-    arm that runs it.
+    arm that runs it. ``defenses`` (from :class:`SimulationConfig`) apply to the
+    defended arm only.
     """
 
-    defenses: list[str] = Field(default_factory=list)
-    defense: DefenseConfig = DefenseConfig()
     attacks: list[str] | None = None  # None: every registered attack
     attacker: int = Field(0, ge=0, description="index of the attacking passive party")
     aux_per_class: int = Field(10, ge=1, description="public labelled samples per class")
 
     def defended_method(self) -> str:
-        methods = [DEFENSES.get(d).method for d in self.defenses]
-        return next((m for m in reversed(methods) if m), self.method)
+        return defended_method(self.defenses, self.method)
 
     def options_of(self, method: str) -> dict[str, Any]:
         """``method_options`` go to ``method``; a method a defense swaps in runs as it comes."""
@@ -126,8 +124,8 @@ def run_arm(
     method = cfg.defended_method() if defended else cfg.method
     with open_federation(cfg.transport, spec, dataset) as co:
         arm = _Arm(cfg, co, dataset, train)
-        builders = [DEFENSES.get(d).transform for d in cfg.defenses] if defended else []
-        with co.transforming(*[b(cfg.defense) for b in builders if b is not None]):
+        names = cfg.defenses if defended else []
+        with co.transforming(*defense_transforms(names, cfg.defense)):
             utility = _run_stages(cfg, co, arm, dataset, train, method, progress)
     return {"method": method, "findings": arm.findings, "utility": utility}
 
