@@ -43,8 +43,8 @@ S = TypeVar("S", bound="CommandSettings")
 R = TypeVar("R")
 
 LAYERS_HELP = (
-    "Every option can also be a key of a TOML --config file (batch_size = 64) or an "
-    "environment variable {prefix}<OPTION> ({prefix}BATCH_SIZE; lists as JSON); "
+    "Every option can also be a key of a TOML --config file (seed = 1) or an "
+    "environment variable {prefix}<OPTION> ({prefix}SEED; lists as JSON); "
     "precedence: defaults < file < environment < flags."
 )
 
@@ -63,7 +63,7 @@ ConfigOpt = Annotated[
     Path | None,
     typer.Option(
         "--config",
-        help="Read options from this TOML file (keys are the option names: batch_size).",
+        help="Read options from this TOML file (keys are the option names: data_dir).",
         dir_okay=False,
     ),
 ]
@@ -74,6 +74,13 @@ DumpConfigOpt = Annotated[
         help="Print the effective options as TOML (loadable with --config) and exit.",
     ),
 ]
+
+
+def field_names(cls: type[CommandSettings]) -> list[str]:
+    """The fields in the order ``--help`` and ``--dump-config`` show them: the command's
+    own first, then those it shares with its siblings (declared in a base class)."""
+    own = [name for name in vars(cls).get("__annotations__", {}) if name in cls.model_fields]
+    return [*own, *(name for name in cls.model_fields if name not in own)]
 
 
 def key_of(name: str, field: FieldInfo) -> str:
@@ -107,11 +114,15 @@ def dump_toml(settings: CommandSettings, command: str) -> str:
     TOML has no null: an option left unset (``None``, chosen when the command
     runs) is left out, and listed in a comment.
     """
-    values = settings.model_dump(mode="json", by_alias=True)
+    dumped = settings.model_dump(mode="json", by_alias=True)
+    fields = type(settings).model_fields
+    values = {
+        key_of(n, fields[n]): dumped[key_of(n, fields[n])] for n in field_names(type(settings))
+    }
     unset = [key for key, value in values.items() if value is None]
     header = [f"# vfl {command}: effective options (load with --config)"]
     if unset:
-        header.append(f"# unset (chosen when it runs): {', '.join(unset)}")
+        header.append(f"# unset (absent, or chosen when it runs): {', '.join(unset)}")
     body = [f"{key} = {_literal(value)}" for key, value in values.items() if value is not None]
     return "\n".join([*header, *body]) + "\n"
 
@@ -210,7 +221,8 @@ def _parameters(cls: type[CommandSettings]) -> list[inspect.Parameter]:
     file or the environment, and :func:`load_settings` says when it is missing.
     """
     out = []
-    for name, field in cls.model_fields.items():
+    for name in field_names(cls):
+        field = cls.model_fields[name]
         options = [m for m in field.metadata if isinstance(m, OptionInfo)]
         annotation = Annotated[(field.annotation, *options)] if options else field.annotation
         default = None if field.is_required() else field.get_default(call_default_factory=True)
@@ -245,7 +257,11 @@ def settings_command(
 
     def decorate(command: Callable[..., R]) -> Callable[..., R | None]:
         signature = inspect.signature(command, eval_str=True)
-        own = [p for p in signature.parameters.values() if p.name != "settings"]
+        own = [
+            p.replace(kind=inspect.Parameter.KEYWORD_ONLY)
+            for p in signature.parameters.values()
+            if p.name != "settings"
+        ]
         names = list(cls.model_fields)
 
         @functools.wraps(command)
