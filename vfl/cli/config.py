@@ -22,6 +22,7 @@ import difflib
 import functools
 import inspect
 import os
+import re
 import tomllib
 from collections.abc import Callable
 from pathlib import Path
@@ -145,8 +146,10 @@ def _env_layer(cls: type[CommandSettings]) -> dict[str, Any]:
             raise ConfigError(f"{var}: no such option{hint}")
     try:
         values = EnvSettingsSource(cls)()
-    except SettingsError as exc:  # a list or table variable that is not JSON
-        raise ConfigError(f"{prefix}*: {exc} (write lists as JSON: [1, 2])") from None
+    except SettingsError as exc:  # a list variable that is not JSON
+        field = re.search(r'field "(\w+)"', str(exc))
+        var = f"{prefix}{field[1].upper()}" if field else f"{prefix}*"
+        raise ConfigError(f'{var}: not JSON; write a list as JSON: ["a", "b"]') from None
     by_name = {n: key_of(n, f) for n, f in cls.model_fields.items()}
     return {by_name.get(k, k): v for k, v in values.items()}
 
