@@ -144,3 +144,11 @@ def assert_one_error_line(result: Result, message: str) -> None:
     lines = result.stderr.splitlines()
     assert len(lines) == 1 and lines[0].startswith("vfl: error: "), result.stderr
     assert message in lines[0], lines[0]
+
+
+@pytest.mark.parametrize("flag", ["--class", "--unlearn-class"])
+def test_both_spellings_of_the_class_flag_work_in_simulate_and_unlearn(flag: str) -> None:
+    assert effective(flag, "1")["unlearn_class"] == [1]
+    result = run_vfl("unlearn", flag, "3", "--insecure", "--coordinator", "127.0.0.1:1")
+    # parsed, then refused for the coordinator that is not there (not a usage error)
+    assert result.exit_code == 2 and "coordinator at 127.0.0.1:1" in result.stderr
