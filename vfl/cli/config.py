@@ -214,7 +214,8 @@ def _first_error(
     if error["type"] == "missing":
         return f"{key} is required: give {flag[key]}, {prefix}{key.upper()} or {key} in --config"
     inner = "".join(f"[{p}]" for p in error["loc"][1:])
-    return f"{where}{inner}: {error['msg']} (got {error['input']!r})"
+    got = repr(error["input"])
+    return f"{where}{inner}: {error['msg']} (got {got if len(got) <= 60 else got[:57] + '...'})"
 
 
 def _parameters(cls: type[CommandSettings]) -> list[inspect.Parameter]:
