@@ -144,6 +144,8 @@ def simulate(settings: SimulateSettings) -> None:
     (digits: --epochs 8 --batch-size 128 --lr 0.005 --no-compare-retrain) and
     printed.
     """
+    from vfl.simulation import run_simulation
+
     s = settings
     for out in (s.json_out, s.plot):
         check_output(out)
@@ -153,8 +155,6 @@ def simulate(settings: SimulateSettings) -> None:
             "--forget-random/--forget-ids forget samples: drop --unlearn-class and --plot "
             "(the per-class chart is for class requests)"
         )
-    from vfl.simulation import run_simulation
-
     data, cfg = simulation_config(s, ids)
     with progress_bars(enabled=not s.quiet) as progress:
         report = run_simulation(cfg, data, progress)
