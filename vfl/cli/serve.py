@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from vfl.federation import FederationSpec, PassiveData
     from vfl.grpc.client import CallDeadlines
 
-__all__ = ["serve_app"]
+__all__ = ["ActiveSettings", "PassiveSettings", "active_config", "serve_app"]
 
 serve_app = typer.Typer(help="Run a party server (or probe one's health).", no_args_is_help=True)
 
