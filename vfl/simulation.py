@@ -30,7 +30,7 @@ from vfl.unlearning.base import check_scope, validate_samples
 from vfl.unlearning.run import phase_result, unlearn_and_evaluate
 from vfl.unlearning.samples import SAMPLE_METHOD
 
-__all__ = ["SimulationConfig", "default_epochs", "run_simulation"]
+__all__ = ["SimulationConfig", "default_classes", "default_epochs", "run_simulation"]
 
 ORIGINAL = "original"
 FORGET_RANDOM_SALT = 99  # the draw of --forget-random's samples
@@ -84,6 +84,12 @@ def forget_positions(cfg: SimulationConfig, co: Coordinator) -> np.ndarray:
         )
     rng = np.random.default_rng([cfg.federation.seed, FORGET_RANDOM_SALT])
     return np.sort(rng.choice(labels.train_ids, cfg.forget_random, replace=False))
+
+
+def default_classes(num_classes: int) -> list[int]:
+    """The class ``vfl simulate`` forgets when none is named: 3 (the digits benchmark's),
+    or the last class of a dataset with fewer (breast-cancer: 1), so every dataset runs."""
+    return [min(3, num_classes - 1)]
 
 
 def default_epochs(n_train: int) -> int:

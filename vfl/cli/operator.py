@@ -113,6 +113,7 @@ def unlearn(
         list[str] | None,
         typer.Option(
             "--class",
+            "--unlearn-class",
             help="Class to forget, by name as the label file writes it or by index; repeat.",
         ),
     ] = None,

@@ -11,7 +11,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from pydantic_settings import SettingsConfigDict
 
+from vfl.cli.config import CommandSettings, settings_command
 from vfl.cli.errors import friendly_errors
 from vfl.cli.logs import server_logging
 from vfl.cli.options import ModelOpt
@@ -21,10 +23,11 @@ from vfl.grpc.tls import TLSConfig
 from vfl.unlearning import UnlearnConfig
 
 if TYPE_CHECKING:
-    from vfl.federation import FederationSpec
+    from parties.active_server import ActiveServerConfig
+    from vfl.federation import FederationSpec, PassiveData
     from vfl.grpc.client import CallDeadlines
 
-__all__ = ["serve_app"]
+__all__ = ["ActiveSettings", "PassiveSettings", "active_config", "serve_app"]
 
 serve_app = typer.Typer(help="Run a party server (or probe one's health).", no_args_is_help=True)
 
@@ -59,79 +62,99 @@ ScoreData = Annotated[
 ]
 
 
-def _spec(dataset: str, data_dir: Path | None, parties: int, model: str, embed_dim: int,
-          hidden: int, top_hidden: int, seed: int) -> FederationSpec:  # fmt: skip
-    from vfl.federation import FederationSpec
-    from vfl.models.bottom import BottomModelConfig
+class _PartySettings(CommandSettings):
+    """What every party server takes: the federation everyone agreed on, its network
+    address and certificates, its state folder (``VFL_SERVE_<OPTION>`` variables)."""
 
-    return FederationSpec(
-        dataset=dataset,
-        data_dir=data_dir,
-        parties=parties,
-        model=BottomModelConfig(name=model, embed_dim=embed_dim, hidden=hidden),
-        top_hidden=top_hidden,
-        seed=seed,
-    )
+    model_config = SettingsConfigDict(env_prefix="VFL_SERVE_")
+
+    id_column: IdColumn = "id"
+    categorical: Annotated[
+        list[str] | None,
+        typer.Option(help="A categorical column of --data (one-hot encoded); repeat."),
+    ] = None
+    dataset: Dataset = "digits"
+    data_dir: DataDir = None
+    model: ModelOpt = "auto"
+    embed_dim: EmbedDim = 64
+    hidden: Hidden = 128
+    top_hidden: TopHidden = 128
+    seed: Seed = 0
+    state_dir: StateDir = None
+    certs: Certs = None
+    insecure: Insecure = False
+    max_message_mb: MaxMessageMb = DEFAULT_MAX_MESSAGE_BYTES // 2**20
+
+    def spec(self, parties: int) -> FederationSpec:
+        from vfl.federation import FederationSpec
+        from vfl.models.bottom import BottomModelConfig
+
+        model = BottomModelConfig(name=self.model, embed_dim=self.embed_dim, hidden=self.hidden)
+        return FederationSpec(
+            dataset=self.dataset,
+            data_dir=self.data_dir,
+            parties=parties,
+            model=model,
+            top_hidden=self.top_hidden,
+            seed=self.seed,
+        )
+
+    def network(self, listen: str, identity: str) -> NetworkConfig:
+        return NetworkConfig(
+            listen=listen,
+            max_message_bytes=self.max_message_mb * 1024 * 1024,
+            tls=TLSConfig(certs=self.certs, identity=identity, insecure=self.insecure),
+        )
+
+    def features(self, data: Path | None, score: Path | None) -> PassiveData | None:
+        """A party's own feature file (``--data``), or None: its band of ``--dataset``."""
+        from vfl.federation import PassiveData
+
+        if data is None:
+            return None
+        return PassiveData(
+            path=data, id_column=self.id_column, categorical=tuple(self.categorical or ()),
+            score=score,
+        )  # fmt: skip
 
 
-def _network(listen: str, certs: Path | None, identity: str, insecure: bool,
-             max_message_mb: int) -> NetworkConfig:  # fmt: skip
-    return NetworkConfig(
-        listen=listen,
-        max_message_bytes=max_message_mb * 1024 * 1024,
-        tls=TLSConfig(certs=certs, identity=identity, insecure=insecure),
-    )
+class PassiveSettings(_PartySettings):
+    """``vfl serve passive``: one party's columns and bottom model."""
 
-
-@serve_app.command("passive")
-@friendly_errors
-def passive(
-    party_id: Annotated[str, typer.Option(help="This party's id, e.g. passive-0.")],
+    party_id: Annotated[str, typer.Option(help="This party's id, e.g. passive-0 (required).")]
     data: Annotated[
         Path | None,
         typer.Option(
             help="This party's own CSV: an ID column and its feature columns, nothing else. "
             "Without it the party takes its band of the built-in --dataset (demos)."
         ),
-    ] = None,
-    id_column: IdColumn = "id",
-    categorical: Annotated[
-        list[str] | None,
-        typer.Option(help="A categorical column of --data (one-hot encoded); repeat."),
-    ] = None,
-    score_data: ScoreData = None,
-    listen: Listen = "0.0.0.0:50051",
-    dataset: Dataset = "digits",
-    data_dir: DataDir = None,
-    parties: Parties = 2,
-    model: ModelOpt = "auto",
-    embed_dim: EmbedDim = 64,
-    hidden: Hidden = 128,
-    top_hidden: TopHidden = 128,
-    seed: Seed = 0,
-    state_dir: StateDir = None,
-    certs: Certs = None,
-    identity: Identity = "",
-    insecure: Insecure = False,
-    max_message_mb: MaxMessageMb = DEFAULT_MAX_MESSAGE_BYTES // 2**20,
+    ] = None
+    score_data: ScoreData = None
+    listen: Listen = "0.0.0.0:50051"
+    parties: Parties = 2
+    identity: Identity = ""
+
+
+@serve_app.command("passive")
+@friendly_errors
+@settings_command(PassiveSettings, "serve passive")
+def passive(
+    settings: PassiveSettings,
     ready_file: ReadyFile = None,
     exit_with_parent: ExitWithParent = False,
 ) -> None:
     """Serve one passive party: its columns and bottom model, nothing else."""
     from parties.passive_server import PassiveServerConfig, serve
-    from vfl.federation import PassiveData
 
     server_logging()
-    _needs_data(score_data, data, "--data")
-    own = None if data is None else PassiveData(
-        path=data, id_column=id_column, categorical=tuple(categorical or ()), score=score_data
-    )  # fmt: skip
+    s = settings
+    _needs_data(s.score_data, s.data, "--data")
     cfg = PassiveServerConfig(
-        party_id=party_id,
-        data=own,
-        federation=_spec(dataset, data_dir, parties, model, embed_dim, hidden, top_hidden, seed),
-        network=_network(listen, certs, identity or party_id, insecure, max_message_mb),
-        state_dir=state_dir,
+        party_id=s.party_id,
+        data=s.features(s.data, s.score_data),
+        federation=s.spec(s.parties),
+        network=s.network(s.listen, s.identity or s.party_id),
+        state_dir=s.state_dir,
     )
     serve(cfg, ready_file, exit_with_parent)
 
@@ -177,29 +200,26 @@ def _parse_passive(values: list[str]) -> dict[str, str]:
     return out
 
 
-@serve_app.command("active")
-@friendly_errors
-def active(
+class ActiveSettings(_PartySettings):
+    """``vfl serve active``: the label holder and the coordinator API."""
+
     passive: Annotated[
-        list[str], typer.Option(help="PARTY=HOST:PORT of each passive party; repeat.")
-    ],
+        list[str], typer.Option(help="PARTY=HOST:PORT of each passive party; repeat (required).")
+    ]
     labels: Annotated[
         Path | None,
         typer.Option(
             help="The label file (CSV): an ID column, the label column, optionally a "
             "'split' column of train/test. Without it: the built-in --dataset's labels."
         ),
-    ] = None,
+    ] = None
     data: Annotated[
         Path | None,
         typer.Option(
             help="The active party's own feature columns (CSV with the same ID column): "
             "a bottom model it runs itself. Optional."
         ),
-    ] = None,
-    categorical: Annotated[
-        list[str] | None, typer.Option(help="A categorical column of --data; repeat.")
-    ] = None,
+    ] = None
     score_data: Annotated[
         Path | None,
         typer.Option(
@@ -207,79 +227,76 @@ def active(
             "--data columns if the active party has its own. Aligned by `vfl align`, scored "
             "by `vfl predict`, never trained on."
         ),
-    ] = None,
-    id_column: IdColumn = "id",
-    label_column: Annotated[str, typer.Option(help="Name of the label column.")] = "label",
+    ] = None
+    label_column: Annotated[str, typer.Option(help="Name of the label column.")] = "label"
     split_column: Annotated[
         str, typer.Option(help="Optional train/test column; absent: a seeded split.")
-    ] = "split",
-    listen: Listen = "0.0.0.0:50050",
-    dataset: Dataset = "digits",
-    data_dir: DataDir = None,
-    model: ModelOpt = "auto",
-    embed_dim: EmbedDim = 64,
-    hidden: Hidden = 128,
-    top_hidden: TopHidden = 128,
-    seed: Seed = 0,
-    batch_size: Annotated[int, typer.Option(help="Training batch size.")] = 64,
-    lr: Annotated[float, typer.Option(help="Training learning rate (Adam).")] = 1e-3,
-    unlearn_epochs: Annotated[
-        int, typer.Option(help="Upper bound on unlearning epochs.")
-    ] = UnlearnConfig().epochs,
-    state_dir: StateDir = None,
-    certs: Certs = None,
-    identity: Identity = "active",
-    insecure: Insecure = False,
-    max_message_mb: MaxMessageMb = DEFAULT_MAX_MESSAGE_BYTES // 2**20,
-    connect_timeout: Annotated[float, typer.Option(help="Seconds to wait for parties.")] = 120.0,
+    ] = "split"
+    listen: Listen = "0.0.0.0:50050"
+    identity: Identity = "active"
+    batch_size: Annotated[int, typer.Option(help="Training batch size.")] = 64
+    lr: Annotated[float, typer.Option(help="Training learning rate (Adam).")] = 1e-3
+    unlearn_epochs: Annotated[int, typer.Option(help="Upper bound on unlearning epochs.")] = (
+        UnlearnConfig().epochs
+    )
+    connect_timeout: Annotated[float, typer.Option(help="Seconds to wait for parties.")] = 120.0
     party_deadline: Annotated[
         list[str] | None,
         typer.Option(
             help="KIND=SECONDS: how long one call to a passive party may take before it "
             "counts as hung; KIND is quick (5), step (60), disk (30) or align (600). Repeat."
         ),
-    ] = None,
+    ] = None
     new_history: Annotated[
         bool,
         typer.Option(
             help="Start a new journal and signing key although the parties hold committed "
             "versions (moving a federation to a new coordinator on purpose)."
         ),
-    ] = False,
+    ] = False
+
+
+@serve_app.command("active")
+@friendly_errors
+@settings_command(ActiveSettings, "serve active")
+def active(
+    settings: ActiveSettings,
     ready_file: ReadyFile = None,
     exit_with_parent: ExitWithParent = False,
 ) -> None:
     """Serve the label holder and the coordinator API for operators."""
-    from parties.active_server import ActiveServerConfig, serve
-    from vfl.coordinator import TrainConfig
-    from vfl.federation import ActiveData, PassiveData
-    from vfl.party.optim import UpdateConfig
+    from parties.active_server import serve
 
     server_logging()
-    targets = _parse_passive(passive)
-    spec = _spec(dataset, data_dir, len(targets), model, embed_dim, hidden, top_hidden, seed)
-    _needs_data(score_data, labels, "--labels")
-    own = None if labels is None else ActiveData(
-        labels=labels, id_column=id_column, label_column=label_column,
-        split_column=split_column, score=score_data,
+    serve(active_config(settings), ready_file, exit_with_parent)
+
+
+def active_config(s: ActiveSettings) -> ActiveServerConfig:
+    """The active server's config from its settings (bad ``--passive``/deadlines: one line)."""
+    from parties.active_server import ActiveServerConfig
+    from vfl.coordinator import TrainConfig
+    from vfl.federation import ActiveData
+    from vfl.party.optim import UpdateConfig
+
+    targets = _parse_passive(s.passive)
+    _needs_data(s.score_data, s.labels, "--labels")
+    own = None if s.labels is None else ActiveData(
+        labels=s.labels, id_column=s.id_column, label_column=s.label_column,
+        split_column=s.split_column, score=s.score_data,
     )  # fmt: skip
-    features = None if data is None else PassiveData(
-        path=data, id_column=id_column, categorical=tuple(categorical or ()), score=score_data
-    )  # fmt: skip
-    cfg = ActiveServerConfig(
-        federation=spec,
+    return ActiveServerConfig(
+        federation=s.spec(len(targets)),
         data=own,
-        own_features=features,
+        own_features=s.features(s.data, s.score_data),
         passive=targets,
-        network=_network(listen, certs, identity, insecure, max_message_mb),
-        state_dir=state_dir,
-        train=TrainConfig(batch_size=batch_size, update=UpdateConfig(lr=lr)),
-        unlearn=UnlearnConfig(epochs=unlearn_epochs),
-        connect_timeout=connect_timeout,
-        deadlines=_parse_deadlines(party_deadline or []),
-        new_history=new_history,
+        network=s.network(s.listen, s.identity),
+        state_dir=s.state_dir,
+        train=TrainConfig(batch_size=s.batch_size, update=UpdateConfig(lr=s.lr)),
+        unlearn=UnlearnConfig(epochs=s.unlearn_epochs),
+        connect_timeout=s.connect_timeout,
+        deadlines=_parse_deadlines(s.party_deadline or []),
+        new_history=s.new_history,
     )
-    serve(cfg, ready_file, exit_with_parent)
 
 
 @serve_app.command("health")
