@@ -12,15 +12,19 @@ import typer
 from rich.table import Table
 
 from vfl.audit.config import DefenseConfig
-from vfl.audit.registry import ATTACKS, DEFENSES
+from vfl.audit.registry import ATTACKS
 from vfl.cli.errors import friendly_errors
 from vfl.cli.options import (
+    NOISE_DEFAULT,
+    ClipOpt,
     CompareRetrainOpt,
     DataDirOpt,
     DatasetOpt,
+    DefenseOpt,
     EpochsOpt,
     JsonOpt,
     MethodOptionOpt,
+    NoiseOpt,
     PartiesOpt,
     QuietOpt,
     SeedOpt,
@@ -94,20 +98,9 @@ def audit(
         str, typer.Option(help=f"Undefended unlearning method: {', '.join(method_names())}.")
     ] = "luv",
     method_option: MethodOptionOpt = None,
-    defense: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--defense",
-            help=f"Defense to evaluate; repeat to combine: {', '.join(DEFENSES.names())}.",
-        ),
-    ] = None,
-    noise: Annotated[
-        float, typer.Option(help="Noise multiplier for --defense noise (noise norm / clip norm).")
-    ] = DefenseConfig().noise_multiplier,
-    clip: Annotated[
-        float | None,
-        typer.Option(help="Clip norm for --defense noise (default: batch median gradient norm)."),
-    ] = None,
+    defense: DefenseOpt = None,
+    noise: NoiseOpt = NOISE_DEFAULT,
+    clip: ClipOpt = None,
     attack: Annotated[
         list[str] | None,
         typer.Option("--attack", help=f"Run only these attacks: {', '.join(ATTACKS.names())}."),

@@ -18,6 +18,8 @@ from typing import Annotated, Any
 
 import typer
 
+from vfl.audit.config import DefenseConfig
+from vfl.audit.registry import DEFENSES
 from vfl.data import dataset_names
 from vfl.errors import ConfigError
 from vfl.grpc.operator import CoordinatorClient
@@ -28,11 +30,14 @@ from vfl.unlearning import method_names
 
 __all__ = [
     "DEFAULT_COORDINATOR",
+    "NOISE_DEFAULT",
     "CertsOpt",
+    "ClipOpt",
     "CompareRetrainOpt",
     "CoordinatorOpt",
     "DataDirOpt",
     "DatasetOpt",
+    "DefenseOpt",
     "EpochsOpt",
     "IdempotencyKeyOpt",
     "IdentityOpt",
@@ -40,6 +45,7 @@ __all__ = [
     "MethodOpt",
     "MethodOptionOpt",
     "ModelOpt",
+    "NoiseOpt",
     "OperatorInsecureOpt",
     "PartiesOpt",
     "PrintJsonOpt",
@@ -83,6 +89,21 @@ ModelOpt = Annotated[
         help=f"Bottom model: {', '.join(bottom_model_names())}, or your own as module:attr "
         "(e.g. my_pkg.models:Tower); comma-separated for one per passive party (mlp,cnn)."
     ),
+]
+DefenseOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--defense",
+        help=f"Gradient defense; repeat to combine: {', '.join(DEFENSES.names())} (docs/audit.md).",
+    ),
+]
+NoiseOpt = Annotated[
+    float, typer.Option(help="Noise multiplier for --defense noise (noise norm / clip norm).")
+]
+NOISE_DEFAULT = DefenseConfig().noise_multiplier
+ClipOpt = Annotated[
+    float | None,
+    typer.Option(help="Clip norm for --defense noise (default: batch median gradient norm)."),
 ]
 TopModelOpt = Annotated[
     str | None,

@@ -63,6 +63,7 @@ def results_table(report: dict[str, Any]) -> Table:
     table = Table(
         title=f"{report['dataset']} · {report['parties']} passive parties · "
         f"forget {_classes(report)} · method {report['method']}"
+        + (f" · defenses {', '.join(report['defenses'])}" if report.get("defenses") else "")
     )
     for col in ("model", "test acc %", "retained acc %", "forgotten acc %", "MIA %", "seconds"):
         table.add_column(col, justify="left" if col == "model" else "right")

@@ -15,13 +15,17 @@ from pydantic_settings import SettingsConfigDict
 from vfl.cli.config import CommandSettings, settings_command
 from vfl.cli.errors import friendly_errors
 from vfl.cli.options import (
+    NOISE_DEFAULT,
+    ClipOpt,
     DataDirOpt,
     DatasetOpt,
+    DefenseOpt,
     EpochsOpt,
     JsonOpt,
     MethodOpt,
     MethodOptionOpt,
     ModelOpt,
+    NoiseOpt,
     PartiesOpt,
     QuietOpt,
     SeedOpt,
@@ -130,6 +134,9 @@ class SimulateSettings(CommandSettings):
     shadows: Annotated[
         int, typer.Option(help="--eval full: shadow federations for U-LiRA (even, >= 2).")
     ] = 16
+    defense: DefenseOpt = None
+    noise: NoiseOpt = NOISE_DEFAULT
+    clip: ClipOpt = None
     cache_dir: Annotated[
         Path | None,
         typer.Option(help="--eval full: where shadows are cached (default: ~/.cache/vfl)."),
@@ -176,6 +183,7 @@ def simulation_config(
     s: SimulateSettings, forget_ids: list[str]
 ) -> tuple[Dataset, SimulationConfig]:
     """The dataset and the run the settings describe, with the unset options chosen for it."""
+    from vfl.audit.config import DefenseConfig
     from vfl.coordinator import TrainConfig
     from vfl.evaluation import EvalConfig
     from vfl.federation import FederationSpec
@@ -222,6 +230,8 @@ def simulation_config(
         forget_ids=forget_ids,
         forget_random=s.forget_random,
         evaluation=EvalConfig(level=s.eval_level, shadows=s.shadows, cache_dir=s.cache_dir),
+        defenses=s.defense or [],
+        defense=DefenseConfig(noise_multiplier=s.noise, clip_norm=s.clip, seed=s.seed),
     )
     return data, cfg
 
