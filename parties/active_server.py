@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -20,7 +20,7 @@ import grpc
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from vfl.coordinator import Coordinator, TrainConfig
+from vfl.coordinator import Coordinator, GradientTransform, TrainConfig
 from vfl.data.base import LabelShard
 from vfl.data.tables import resolve_classes
 from vfl.errors import ConfigError, ProtocolError, VFLError
@@ -96,7 +96,14 @@ class ActiveServerConfig(BaseModel):
 class ActiveServer:
     """The label holder's state: coordinator, labels, request runner, checkpoint store."""
 
-    def __init__(self, cfg: ActiveServerConfig, journal: RequestJournal | None = None) -> None:
+    def __init__(
+        self,
+        cfg: ActiveServerConfig,
+        journal: RequestJournal | None = None,
+        transforms: Sequence[GradientTransform] = (),
+    ) -> None:
+        """``transforms``: gradient defenses on every step sent (``vfl serve active --defense``;
+        the CLI resolves the names, as the defense registry sits above the parties)."""
         self.cfg = cfg.checked()
         tls = cfg.network.tls.checked()
         labels = cfg.data.read() if cfg.data is not None else None  # bad files fail before dialling
@@ -118,7 +125,7 @@ class ActiveServer:
         if checked is not None and isinstance(journal, SqliteJournal):
             check_journal_covers(journal, versions)
         active = build_active_party(cfg.federation, dims, labels=labels)
-        self.co = Coordinator(active, clients, fence=_fence(cfg.state_dir))
+        self.co = Coordinator(active, clients, transforms, fence=_fence(cfg.state_dir))
         # status probes every party at once, on threads of its own: a hung party costs
         # one quick deadline, not one per party, and never waits behind a request's calls
         self._probes = ThreadPoolExecutor(2 * len(clients), thread_name_prefix="vfl-status")
@@ -482,9 +489,11 @@ class CoordinatorServicer(cpb_grpc.CoordinatorServicer):
             context.abort(status_of(exc), str(exc))
 
 
-def start(cfg: ActiveServerConfig) -> tuple[ActiveServer, RunningServer]:
+def start(
+    cfg: ActiveServerConfig, transforms: Sequence[GradientTransform] = ()
+) -> tuple[ActiveServer, RunningServer]:
     """Connect to the passive parties, then serve the coordinator API to operators."""
-    active = ActiveServer(cfg)
+    active = ActiveServer(cfg, transforms=transforms)
     servicer = CoordinatorServicer(active)
     running = start_server(
         cfg.network,
@@ -498,9 +507,12 @@ def start(cfg: ActiveServerConfig) -> tuple[ActiveServer, RunningServer]:
 
 
 def serve(
-    cfg: ActiveServerConfig, ready_file: Path | None = None, exit_with_parent: bool = False
+    cfg: ActiveServerConfig,
+    ready_file: Path | None = None,
+    exit_with_parent: bool = False,
+    transforms: Sequence[GradientTransform] = (),
 ) -> None:
     """Serve until SIGTERM; a running request is aborted (all parties restored) first."""
-    active, running = start(cfg)
+    active, running = start(cfg, transforms)
     log.info("active party ready with %d passive parties", len(cfg.passive))
     run_until_signal(running, active.close, ready_file, exit_with_parent)

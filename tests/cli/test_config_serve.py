@@ -15,7 +15,7 @@ import pytest
 from tests.cli.test_config import assert_one_error_line, write
 from tests.fixtures.cli import run_vfl
 from vfl.cli.config import load_settings
-from vfl.cli.serve import ActiveSettings, active_config
+from vfl.cli.serve import ActiveSettings, active_config, active_defenses
 
 PASSIVE_FLAGS = [
     *("--party-id", "passive-1", "--listen", "0.0.0.0:50051"),
@@ -126,3 +126,28 @@ def test_a_passive_party_serves_from_its_file_alone(tmp_path: Path) -> None:
             "--insecure", "--timeout", "30",
         )  # fmt: skip
         assert health.exit_code == 0 and health.stdout.strip() == "SERVING", health.stderr
+
+
+def test_serve_active_defenses_reach_the_coordinator_and_hide_is_refused(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``--defense`` names become gradient transforms handed to the server's coordinator."""
+    import parties.active_server as server
+
+    seen: list[object] = []
+
+    class Stop(Exception):
+        pass
+
+    def fake_server(cfg, journal=None, transforms=()):  # type: ignore[no-untyped-def]
+        seen.extend(transforms)
+        raise Stop
+
+    monkeypatch.setattr(server, "ActiveServer", fake_server)
+    flags = [*ACTIVE_FLAGS, "--defense", "noise", "--noise", "0.2", "--defense", "equalize"]
+    settings = load_settings(ActiveSettings, None, tomllib.loads(dumped("active", *flags)))
+    with pytest.raises(Stop):
+        server.serve(active_config(settings), transforms=active_defenses(settings))
+    assert len(seen) == 2 and all(callable(t) for t in seen)
+    for name, message in (("hide", "vfl unlearn --method luv-hidden"), ("blur", "'blur'")):
+        assert_one_error_line(run_vfl("serve", "active", *ACTIVE_FLAGS, "--defense", name), message)

@@ -16,7 +16,7 @@ from pydantic_settings import SettingsConfigDict
 from vfl.cli.config import CommandSettings, settings_command
 from vfl.cli.errors import friendly_errors
 from vfl.cli.logs import server_logging
-from vfl.cli.options import ModelOpt
+from vfl.cli.options import NOISE_DEFAULT, ClipOpt, DefenseOpt, ModelOpt, NoiseOpt
 from vfl.errors import ConfigError
 from vfl.grpc.server import DEFAULT_MAX_MESSAGE_BYTES, NetworkConfig
 from vfl.grpc.tls import TLSConfig
@@ -24,6 +24,7 @@ from vfl.unlearning import UnlearnConfig
 
 if TYPE_CHECKING:
     from parties.active_server import ActiveServerConfig
+    from vfl.coordinator import GradientTransform
     from vfl.federation import FederationSpec, PassiveData
     from vfl.grpc.client import CallDeadlines
 
@@ -240,6 +241,9 @@ class ActiveSettings(_PartySettings):
         UnlearnConfig().epochs
     )
     connect_timeout: Annotated[float, typer.Option(help="Seconds to wait for parties.")] = 120.0
+    defense: DefenseOpt = None
+    noise: NoiseOpt = NOISE_DEFAULT
+    clip: ClipOpt = None
     party_deadline: Annotated[
         list[str] | None,
         typer.Option(
@@ -268,7 +272,8 @@ def active(
     from parties.active_server import serve
 
     server_logging()
-    serve(active_config(settings), ready_file, exit_with_parent)
+    cfg, transforms = active_config(settings), active_defenses(settings)
+    serve(cfg, ready_file, exit_with_parent, transforms)
 
 
 def active_config(s: ActiveSettings) -> ActiveServerConfig:
@@ -297,6 +302,23 @@ def active_config(s: ActiveSettings) -> ActiveServerConfig:
         deadlines=_parse_deadlines(s.party_deadline or []),
         new_history=s.new_history,
     )
+
+
+def active_defenses(s: ActiveSettings) -> list[GradientTransform]:
+    """``--defense``'s gradient transforms; ``hide`` is a method, refused here (one line)."""
+    from vfl.audit.config import DefenseConfig
+    from vfl.audit.defenses import defended_method, defense_transforms
+
+    names = s.defense or []
+    transforms = defense_transforms(
+        names, DefenseConfig(noise_multiplier=s.noise, clip_norm=s.clip)
+    )
+    if any(defended_method([name], "") for name in names):
+        raise ConfigError(
+            "--defense hide is a method, not a gradient transform: submit requests with "
+            "`vfl unlearn --method luv-hidden`"
+        )
+    return transforms
 
 
 @serve_app.command("health")
