@@ -11,6 +11,7 @@ interrupted run never leaves half a report behind; the path ``-`` is stdout.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import math
 import sys
@@ -21,11 +22,13 @@ from typing import Any
 
 from vfl._version import __version__
 from vfl.atomic import check_writable, write_atomic
+from vfl.errors import ConfigError
 
 __all__ = [
     "SCHEMA_VERSION",
     "STDOUT",
     "check_output",
+    "check_plotting",
     "class_labels",
     "dumps",
     "is_stdout",
@@ -92,8 +95,17 @@ def write_json(path: Path, report: Mapping[str, Any], header: bool = True) -> No
     write_atomic(path, lambda fh: fh.write(text.encode()))
 
 
+def check_plotting(flag: str = "--plot") -> None:
+    """Refuse ``flag`` before any work when matplotlib (the ``plot`` extra) is missing."""
+    if importlib.util.find_spec("matplotlib") is None:
+        raise ConfigError(
+            f"{flag} draws with matplotlib, which is not installed: pip install 'vfl[plot]'"
+        )
+
+
 def _pyplot() -> Any:
     """Matplotlib's pyplot on the file-only backend (imported late: it is slow to load)."""
+    check_plotting("a chart")
     import matplotlib
 
     matplotlib.use("Agg")

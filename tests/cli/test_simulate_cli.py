@@ -95,3 +95,26 @@ def test_corrupt_data_file_is_a_clear_error(tmp_path: Path) -> None:
     result = run_vfl("simulate", "--quiet", "--dataset", "mnist", "--data-dir", str(data))
     assert result.exit_code == 2
     assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+
+
+def test_plot_without_matplotlib_is_refused_before_training(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """matplotlib is the `plot` extra: without it --plot is one line, and nothing runs."""
+    import importlib.util
+
+    import vfl.simulation
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda name, *a: None if name == "matplotlib" else real(name, *a),
+    )
+    monkeypatch.setattr(vfl.simulation, "run_simulation", lambda *a, **k: pytest.fail("ran"))
+    result = run_vfl("simulate", "--plot", str(tmp_path / "c.png"), "--quiet")
+    assert result.exit_code == 2
+    assert result.stderr.strip().splitlines() == [
+        "vfl: error: --plot draws with matplotlib, which is not installed: pip install 'vfl[plot]'"
+    ]
+    assert not (tmp_path / "c.png").exists()

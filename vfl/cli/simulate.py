@@ -44,7 +44,7 @@ from vfl.cli.render import (
     target_line,
 )
 from vfl.errors import ConfigError
-from vfl.report import check_output, is_stdout, plot_per_class, write_json
+from vfl.report import check_output, check_plotting, is_stdout, plot_per_class, write_json
 from vfl.unlearning import UnlearnConfig
 
 if TYPE_CHECKING:
@@ -158,6 +158,8 @@ def simulate(settings: SimulateSettings) -> None:
     s = settings
     for out in (s.json_out, s.plot):
         check_output(out)
+    if s.plot is not None:
+        check_plotting()
     ids = read_ids(s.forget_ids, "--forget-ids") if s.forget_ids is not None else []
     if (bool(ids) or s.forget_random > 0) and (s.unlearn_class or s.plot is not None):
         raise ConfigError(
