@@ -23,6 +23,7 @@ from tests.fixtures.pki import SPEC
 from vfl.cli.app import app
 from vfl.grpc.errors import RemoteCallError
 from vfl.grpc.operator import CoordinatorClient
+from vfl.grpc.proto import coordinator_pb2 as cpb
 from vfl.grpc.server import NetworkConfig
 from vfl.grpc.tls import TLSConfig
 from vfl.txn.receipts import PUBLIC_KEY_FILE, load_public_key, verify_receipt
@@ -187,3 +188,24 @@ def test_a_bad_method_option_is_one_line_and_exit_2(
     assert code == 2 and out == "" and seen == []
     assert err.count("\n") == 1 and err.startswith("vfl: error:") and message in err, err
     assert fed.rows() == rows
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('{"margin": 3', "the method options are not JSON"),
+        ("[3]", "must be a JSON object"),
+        ('{"margin": NaN}', "invalid option 'margin' for method 'luv-hidden'"),
+        (json.dumps({"equalize": "x" * 2000}), "at most 1024 are allowed"),
+    ],
+)
+def test_malformed_options_on_the_wire_are_invalid_argument(
+    fed: Federation, seen: list[object], text: str, message: str
+) -> None:
+    """What a client other than ours could send: checked before anything is journaled."""
+    rows = fed.rows()
+    request = cpb.UnlearnRequest(classes=[3], method="luv-hidden", method_options=text)
+    with pytest.raises(RemoteCallError, match=message) as refused:
+        fed.client._call("SubmitUnlearn", request)
+    assert refused.value.code == grpc.StatusCode.INVALID_ARGUMENT
+    assert fed.rows() == rows and seen == []
