@@ -137,8 +137,7 @@ def unlearn(
 ) -> None:
     """Forget classes (or samples, --ids) on every party: all commit, or all are restored.
 
-    ``--method-option`` takes what ``vfl simulate`` takes; the coordinator checks it
-    against the method before anything is journaled.
+    --method-option is as for simulate; the coordinator checks it before journaling.
     """
     if bool(unlearn_class) == (ids is not None):
         raise ConfigError(
