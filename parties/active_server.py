@@ -46,7 +46,7 @@ from vfl.protocol.client import InProcessClient, PassivePartyClient
 from vfl.seeding import derive_seed
 from vfl.txn.history import check_history_files, check_journal_covers
 from vfl.txn.journal import MemoryJournal, RequestJournal
-from vfl.txn.limits import check_page, check_sample_ids, check_train
+from vfl.txn.limits import check_method_options, check_page, check_sample_ids, check_train
 from vfl.txn.receipts import PUBLIC_KEY_FILE
 from vfl.txn.records import PartyStatus, RequestRecord, StatusReport
 from vfl.txn.recovery import recover
@@ -237,7 +237,7 @@ class ActiveServer:
         guard = self._collapse_guard(sorted({*self.forgotten(), *record.classes}))
         after = unlearn_and_evaluate(
             self.co, record.method, record.classes, self.cfg.unlearn, self.cfg.train,
-            self.cfg.federation.seed, progress, samples=samples,
+            self.cfg.federation.seed, progress, options=record.method_options, samples=samples,
         )  # fmt: skip
         return after | guard.check()
 
@@ -385,11 +385,12 @@ class CoordinatorServicer(cpb_grpc.CoordinatorServicer):
     def _class_request(self, request: cpb.UnlearnRequest) -> RequestRecord:
         method = request.method or "luv"
         check_scope(create_method(method), "classes")
+        options = check_method_options(method, request.method_options)
         active = self._server.co.active
         named = resolve_classes(request.class_names, active.labels.class_names)
         classes = validate_classes([*request.classes, *named], active.num_classes)
         return RequestRecord(
-            id="", kind="unlearn", classes=classes, method=method,
+            id="", kind="unlearn", classes=classes, method=method, method_options=options,
             idempotency_key=request.idempotency_key,
         )  # fmt: skip
 
@@ -400,6 +401,7 @@ class CoordinatorServicer(cpb_grpc.CoordinatorServicer):
         method = request.method or "luv"
         method = SAMPLE_METHOD if method == "luv" else method
         check_scope(create_method(method), "samples")
+        options = check_method_options(method, request.method_options)
         ids = check_sample_ids(list(request.sample_ids))
         self._server.sample_positions(ids)
         already = forgotten_samples(self._server.runner.journal.all()) & set(ids)
@@ -409,7 +411,7 @@ class CoordinatorServicer(cpb_grpc.CoordinatorServicer):
                 f"(first: {min(already)!r})"
             )
         return RequestRecord(
-            id="", kind="unlearn", samples=ids, method=method,
+            id="", kind="unlearn", samples=ids, method=method, method_options=options,
             idempotency_key=request.idempotency_key,
         )  # fmt: skip
 

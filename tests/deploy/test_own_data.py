@@ -230,10 +230,20 @@ def test_every_step_from_align_to_relearn(deployment: Deployment) -> None:
     gone = [i for i in train if i in labelled][:5]
     forget = d.root / "operator" / "withdrawn.txt"
     forget.write_text("\n".join(gone) + "\n")
-    sample_id = d.ok("unlearn", "--ids", str(forget), "--wait", "--quiet").split()[0]
+    d.refused("unknown option 'margin' for method 'luv-samples'", "unlearn", "--ids",
+              str(forget), "--method-option", "margin=3")  # fmt: skip
+    # method options cross the wire, the journal and the receipt (these are the defaults,
+    # so the request runs as without them; tests/grpc/test_unlearn_options.py checks use)
+    options = ["--method-option", "optimizer=sgd", "--method-option", "lr=0.1"]
+    sample_id = d.ok("unlearn", "--ids", str(forget), *options, "--wait", "--quiet").split()[0]
     record = d.record(sample_id)
     assert record["status"] == "committed" and record["samples"] == gone
     assert record["method"] == "luv-samples" and record["classes"] == []
+    assert record["method_options"] == {"optimizer": "sgd", "lr": 0.1}
+    receipt = d.root / "operator" / "samples-receipt.json"
+    d.ok("requests", "show", sample_id, "--receipt", str(receipt))
+    signed = json.loads(receipt.read_text())["payload"]
+    assert signed["params"]["method_options"] == record["method_options"]
     d.refused("5 of 5 samples are already forgotten", "unlearn", "--ids", str(forget))
     d.refused("name the classes to forget (--class) or the samples (--ids)", "unlearn",
               "--ids", str(forget), "--class", "loan")  # fmt: skip

@@ -11,6 +11,7 @@ short it stopped, and the operator can send a stronger request).
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -23,10 +24,12 @@ from vfl.atomic import check_writable
 from vfl.cli.errors import EXIT_FAILED, fail, friendly_errors
 from vfl.cli.options import (
     IdempotencyKeyOpt,
+    MethodOptionOpt,
     PrintJsonOpt,
     QuietOpt,
     RequestIdArg,
     WaitOpt,
+    parse_method_options,
     read_ids,
     with_coordinator,
 )
@@ -128,17 +131,24 @@ def unlearn(
         str,
         typer.Option(help=f"One of: {', '.join(method_names())} (luv with --ids: luv-samples)."),
     ] = "luv",
+    method_option: MethodOptionOpt = None,
     idempotency_key: IdempotencyKeyOpt = "",
     wait: WaitOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
-    """Forget classes (or samples, --ids) on every party: all commit, or all are restored."""
+    """Forget classes (or samples, --ids) on every party: all commit, or all are restored.
+
+    --method-option is as for simulate; the coordinator checks it before journaling.
+    """
     if bool(unlearn_class) == (ids is not None):
         raise ConfigError(
             "name the classes to forget (--class) or the samples (--ids), one of them"
         )
+    options = parse_method_options(method_option)
     samples = read_ids(ids) if ids is not None else []
-    submitted = client.submit_unlearn(unlearn_class or [], method, idempotency_key, samples)
+    submitted = client.submit_unlearn(
+        unlearn_class or [], method, idempotency_key, samples, method_options=options
+    )
     record = _finish(client, submitted, wait, quiet)
     if wait:
         stdout.print(results_table(_table_report(record, client.status())))
@@ -174,10 +184,14 @@ def _requests_table(records: list[RequestRecord]) -> Table:
         table.add_column(col)
     for r in records:
         classes = ",".join(map(str, r.classes)) or "-"
-        table.add_row(
-            r.id, r.kind, r.status, classes, r.method or "-", _when(r.created_at), r.error
-        )
+        table.add_row(r.id, r.kind, r.status, classes, _method(r), _when(r.created_at), r.error)
     return table
+
+
+def _method(record: RequestRecord) -> str:
+    """``luv-hidden margin=3.0``: the method with the options it was asked to run with."""
+    options = [f"{k}={json.dumps(v)}" for k, v in record.method_options.items()]
+    return " ".join([record.method or "-", *options])
 
 
 requests_app = typer.Typer(help="Inspect train and unlearn requests.", no_args_is_help=True)

@@ -7,7 +7,7 @@ once, in :meth:`CoordinatorClient._call` / :meth:`CoordinatorClient.watch`.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -106,12 +106,15 @@ class CoordinatorClient:
         method: str,
         idempotency_key: str = "",
         sample_ids: Sequence[str] = (),
+        method_options: Mapping[str, Any] | None = None,
     ) -> RequestRecord:
         """``classes`` by index or by name as the label file writes them (names win), or
-        ``sample_ids``: forget those training samples' labels instead."""
+        ``sample_ids``: forget those training samples' labels instead. ``method_options``:
+        the method's settings (the coordinator checks them against its options model)."""
         request = cpb.UnlearnRequest(
             class_names=[str(c) for c in classes], method=method,
             idempotency_key=idempotency_key, sample_ids=list(sample_ids),
+            method_options=serde_operator.options_to_wire(dict(method_options or {})),
         )  # fmt: skip
         return serde_operator.request_from_proto(self._call("SubmitUnlearn", request))
 

@@ -7,6 +7,7 @@ import only this, so they start in a fraction of a second.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from vfl.grpc.proto import coordinator_pb2 as cpb
@@ -17,6 +18,8 @@ from vfl.txn.records import PartyStatus, RequestRecord, StatusReport
 __all__ = [
     "metrics_from_proto",
     "metrics_to_proto",
+    "options_from_wire",
+    "options_to_wire",
     "progress_from_proto",
     "progress_to_proto",
     "receipt_from_wire",
@@ -77,6 +80,7 @@ def request_to_proto(record: RequestRecord, with_samples: bool = True) -> cpb.Re
         classes=record.classes,
         samples=record.samples if with_samples else [],
         sample_count=len(record.samples),
+        method_options=options_to_wire(record.method_options),
         before=metrics_to_proto(record.before),
         after=metrics_to_proto(record.after),
         digests_before=record.digests_before,
@@ -89,11 +93,22 @@ def request_from_proto(msg: cpb.Request) -> RequestRecord:
         **{k: getattr(msg, k) for k in _REQUEST_SCALARS},
         classes=list(msg.classes),
         samples=list(msg.samples),
+        method_options=options_from_wire(msg.method_options),
         before=metrics_from_proto(msg.before) if msg.HasField("before") else {},
         after=metrics_from_proto(msg.after) if msg.HasField("after") else {},
         digests_before=dict(msg.digests_before),
         digests_after=dict(msg.digests_after),
     )
+
+
+def options_to_wire(options: dict[str, Any]) -> str:
+    """Method options as the wire's JSON text (``""`` for none)."""
+    return canonical_json(options).decode() if options else ""
+
+
+def options_from_wire(text: str) -> dict[str, Any]:
+    """The options a coordinator sent back (it checked them at submission)."""
+    return json.loads(text) if text else {}
 
 
 _STATUS_SCALARS = (

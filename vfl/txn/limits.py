@@ -10,17 +10,24 @@ wire) and nothing is journaled.
 
 from __future__ import annotations
 
+import json
+import math
+from typing import Any
+
 from pydantic import ValidationError
 
 from vfl.coordinator import TrainConfig
 from vfl.errors import ConfigError
+from vfl.unlearning import create_method, get_method
 
 __all__ = [
     "DEFAULT_PAGE_SIZE",
     "MAX_IDEMPOTENCY_KEY_CHARS",
+    "MAX_METHOD_OPTIONS_CHARS",
     "MAX_PAGE_SIZE",
     "MAX_SAMPLE_IDS",
     "check_idempotency_key",
+    "check_method_options",
     "check_page",
     "check_sample_ids",
     "check_train",
@@ -31,6 +38,9 @@ MAX_IDEMPOTENCY_KEY_CHARS = 128
 MAX_SAMPLE_IDS = 10_000
 """Samples one sample-level request may forget: a record (and its receipt) stays small."""
 MAX_SAMPLE_ID_CHARS = 256
+MAX_METHOD_OPTIONS_CHARS = 1024
+"""A method's settings as JSON: a handful of numbers and names. Bounded because every
+``ListRequests`` row carries them."""
 DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 1000
 """Requests per ``ListRequests`` page: a page of full records stays well under 1 MiB."""
@@ -95,3 +105,45 @@ def check_sample_ids(ids: list[str]) -> list[str]:
     if len(set(ids)) != len(ids):
         raise ConfigError("a sample is named twice; name each sample once")
     return sorted(ids)
+
+
+def check_method_options(method: str, text: str) -> dict[str, Any]:
+    """``text`` (a JSON object) as ``method``'s ``options_model`` reads it, only the keys given.
+
+    Checked at submission, so a mistyped option is refused before anything is
+    journaled rather than when the request's turn comes; normalised (``3`` is
+    ``3.0`` for a float setting), so resubmitting the same settings under one
+    idempotency key matches. Values must be finite: the receipt is strict JSON.
+    """
+    if not text:
+        return {}
+    if len(text) > MAX_METHOD_OPTIONS_CHARS:
+        raise ConfigError(
+            f"the method options have {len(text)} characters; at most "
+            f"{MAX_METHOD_OPTIONS_CHARS} are allowed"
+        )
+    try:
+        options = json.loads(text)
+    except ValueError as exc:
+        raise ConfigError(f"the method options are not JSON: {exc}") from None
+    if not isinstance(options, dict):
+        raise ConfigError("the method options must be a JSON object of KEY: VALUE")
+    if not options:
+        return {}
+    create_method(method, options)  # an unknown key, a bad value, a method without options
+    model = get_method(method).options_model
+    assert model is not None  # create_method refused options for a method without a model
+    checked = model.model_validate(options).model_dump(mode="json", exclude_unset=True)
+    _require_finite(method, checked)
+    return checked
+
+
+def _require_finite(method: str, options: dict[str, Any], prefix: str = "") -> None:
+    for key, value in options.items():
+        if isinstance(value, dict):
+            _require_finite(method, value, f"{prefix}{key}.")
+        elif isinstance(value, float) and not math.isfinite(value):
+            raise ConfigError(
+                f"invalid option {prefix + key!r} for method {method!r}: "
+                f"must be a finite number (got {value})"
+            )

@@ -43,6 +43,9 @@ class RequestRecord(BaseModel):
     """Sample-level ``unlearn``: the sample IDs whose labels it forgets (sorted); they
     never train again."""
     method: str = ""
+    method_options: dict[str, Any] = Field(default_factory=dict)
+    """``unlearn``: the method's own settings (its ``options_model``), as checked at
+    submission (``vfl unlearn --method-option``); empty: the method's defaults."""
     epochs: int = 0
     idempotency_key: str = ""
     error: str = ""

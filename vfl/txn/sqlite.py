@@ -73,6 +73,12 @@ def _file_identity(path: Path) -> tuple[int, int]:
     return st.st_dev, st.st_ino
 
 
+def _params(record: RequestRecord) -> dict[str, Any]:
+    """The ``params`` column: epochs, and samples and method options when there are any."""
+    extra = {"samples": record.samples, "method_options": record.method_options}
+    return {"epochs": record.epochs, **{k: v for k, v in extra.items() if v}}
+
+
 def _row(record: RequestRecord, receipt: dict[str, Any] | None) -> tuple[Any, ...]:
     return (
         record.id,
@@ -80,9 +86,7 @@ def _row(record: RequestRecord, receipt: dict[str, Any] | None) -> tuple[Any, ..
         record.kind,
         json.dumps(record.classes),
         record.method,
-        json.dumps(
-            {"epochs": record.epochs, **({"samples": record.samples} if record.samples else {})}
-        ),
+        json.dumps(_params(record)),
         record.status,
         record.created_at,
         record.started_at,
@@ -105,6 +109,7 @@ def _record(row: sqlite3.Row) -> RequestRecord:
         method=row["method"],
         epochs=(params := json.loads(row["params"])).get("epochs", 0),
         samples=params.get("samples", []),
+        method_options=params.get("method_options", {}),
         idempotency_key=row["idempotency_key"] or "",
         error=row["error"],
         created_at=row["created_at"],

@@ -30,17 +30,26 @@ class TrainRequest(_message.Message):
     ) -> None: ...
 
 class UnlearnRequest(_message.Message):
-    __slots__ = ("classes", "method", "idempotency_key", "class_names", "sample_ids")
+    __slots__ = (
+        "classes",
+        "method",
+        "idempotency_key",
+        "class_names",
+        "sample_ids",
+        "method_options",
+    )
     CLASSES_FIELD_NUMBER: _ClassVar[int]
     METHOD_FIELD_NUMBER: _ClassVar[int]
     IDEMPOTENCY_KEY_FIELD_NUMBER: _ClassVar[int]
     CLASS_NAMES_FIELD_NUMBER: _ClassVar[int]
     SAMPLE_IDS_FIELD_NUMBER: _ClassVar[int]
+    METHOD_OPTIONS_FIELD_NUMBER: _ClassVar[int]
     classes: _containers.RepeatedScalarFieldContainer[int]
     method: str
     idempotency_key: str
     class_names: _containers.RepeatedScalarFieldContainer[str]
     sample_ids: _containers.RepeatedScalarFieldContainer[str]
+    method_options: str
     def __init__(
         self,
         classes: _Optional[_Iterable[int]] = ...,
@@ -48,6 +57,7 @@ class UnlearnRequest(_message.Message):
         idempotency_key: _Optional[str] = ...,
         class_names: _Optional[_Iterable[str]] = ...,
         sample_ids: _Optional[_Iterable[str]] = ...,
+        method_options: _Optional[str] = ...,
     ) -> None: ...
 
 class Metrics(_message.Message):
@@ -109,6 +119,7 @@ class Request(_message.Message):
         "receipt",
         "samples",
         "sample_count",
+        "method_options",
     )
     class DigestsBeforeEntry(_message.Message):
         __slots__ = ("key", "value")
@@ -144,6 +155,7 @@ class Request(_message.Message):
     RECEIPT_FIELD_NUMBER: _ClassVar[int]
     SAMPLES_FIELD_NUMBER: _ClassVar[int]
     SAMPLE_COUNT_FIELD_NUMBER: _ClassVar[int]
+    METHOD_OPTIONS_FIELD_NUMBER: _ClassVar[int]
     id: str
     kind: str
     status: str
@@ -162,6 +174,7 @@ class Request(_message.Message):
     receipt: bytes
     samples: _containers.RepeatedScalarFieldContainer[str]
     sample_count: int
+    method_options: str
     def __init__(
         self,
         id: _Optional[str] = ...,
@@ -182,6 +195,7 @@ class Request(_message.Message):
         receipt: _Optional[bytes] = ...,
         samples: _Optional[_Iterable[str]] = ...,
         sample_count: _Optional[int] = ...,
+        method_options: _Optional[str] = ...,
     ) -> None: ...
 
 class RequestId(_message.Message):
