@@ -46,7 +46,14 @@ from vfl.protocol.client import InProcessClient, PassivePartyClient
 from vfl.seeding import derive_seed
 from vfl.txn.history import check_history_files, check_journal_covers
 from vfl.txn.journal import MemoryJournal, RequestJournal
-from vfl.txn.limits import check_method_options, check_page, check_sample_ids, check_train
+from vfl.txn.limits import (
+    apply_unlearn_config,
+    check_method_options,
+    check_page,
+    check_sample_ids,
+    check_train,
+    check_unlearn_config,
+)
 from vfl.txn.receipts import PUBLIC_KEY_FILE
 from vfl.txn.records import PartyStatus, RequestRecord, StatusReport
 from vfl.txn.recovery import recover
@@ -235,8 +242,9 @@ class ActiveServer:
         else:
             record.before = evaluate_samples(self.co, self.labels, samples).as_dict()
         guard = self._collapse_guard(sorted({*self.forgotten(), *record.classes}))
+        unlearn = apply_unlearn_config(self.cfg.unlearn, record.unlearn_config)
         after = unlearn_and_evaluate(
-            self.co, record.method, record.classes, self.cfg.unlearn, self.cfg.train,
+            self.co, record.method, record.classes, unlearn, self.cfg.train,
             self.cfg.federation.seed, progress, options=record.method_options, samples=samples,
         )  # fmt: skip
         return after | guard.check()
@@ -385,13 +393,13 @@ class CoordinatorServicer(cpb_grpc.CoordinatorServicer):
     def _class_request(self, request: cpb.UnlearnRequest) -> RequestRecord:
         method = request.method or "luv"
         check_scope(create_method(method), "classes")
-        options = check_method_options(method, request.method_options)
+        tuning = self._tuning(method, request)
         active = self._server.co.active
         named = resolve_classes(request.class_names, active.labels.class_names)
         classes = validate_classes([*request.classes, *named], active.num_classes)
         return RequestRecord(
-            id="", kind="unlearn", classes=classes, method=method, method_options=options,
-            idempotency_key=request.idempotency_key,
+            id="", kind="unlearn", classes=classes, method=method,
+            idempotency_key=request.idempotency_key, **tuning,
         )  # fmt: skip
 
     def _sample_request(self, request: cpb.UnlearnRequest) -> RequestRecord:
@@ -401,7 +409,7 @@ class CoordinatorServicer(cpb_grpc.CoordinatorServicer):
         method = request.method or "luv"
         method = SAMPLE_METHOD if method == "luv" else method
         check_scope(create_method(method), "samples")
-        options = check_method_options(method, request.method_options)
+        tuning = self._tuning(method, request)
         ids = check_sample_ids(list(request.sample_ids))
         self._server.sample_positions(ids)
         already = forgotten_samples(self._server.runner.journal.all()) & set(ids)
@@ -411,9 +419,19 @@ class CoordinatorServicer(cpb_grpc.CoordinatorServicer):
                 f"(first: {min(already)!r})"
             )
         return RequestRecord(
-            id="", kind="unlearn", samples=ids, method=method, method_options=options,
-            idempotency_key=request.idempotency_key,
+            id="", kind="unlearn", samples=ids, method=method,
+            idempotency_key=request.idempotency_key, **tuning,
         )  # fmt: skip
+
+    def _tuning(self, method: str, request: cpb.UnlearnRequest) -> dict[str, Any]:
+        """The request's method options and its overrides of the server's unlearn settings,
+        checked now (nothing is journaled if one is off), as :class:`RequestRecord` fields."""
+        return {
+            "method_options": check_method_options(method, request.method_options),
+            "unlearn_config": check_unlearn_config(
+                request.unlearn_config, self._server.cfg.unlearn
+            ),
+        }
 
     def _relearnable(self, classes: list[int]) -> list[int]:
         if not classes:

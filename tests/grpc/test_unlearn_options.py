@@ -1,17 +1,22 @@
-"""Method options on operator requests (``vfl unlearn --method-option``), in one process.
+"""Method options and unlearn settings on operator requests, in one process.
 
-The passive servers and the active server (durable journal, signed receipts)
-run on threads of this process over loopback mTLS, so the test can watch the
-method that runs: the options are checked at submission (INVALID_ARGUMENT
-naming the option, nothing journaled), journaled, part of idempotency, signed
-in the receipt, shown by ``requests show/list --json``, and given to the method.
+``vfl unlearn --method-option`` (the method's own settings) and
+``--forget-samples/--recovery-samples/--unlearn-epochs/--unlearn-lr`` (overrides
+of the server's ``UnlearnConfig``). The passive servers and the active server
+(durable journal, signed receipts) run on threads of this process over loopback
+mTLS, so the test can watch the method that runs: both are checked at submission
+(INVALID_ARGUMENT naming the option or setting, nothing journaled), journaled,
+part of idempotency, signed in the receipt, shown by ``requests show/list
+--json``, and what the method runs with.
 """
 
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Iterator
 from contextlib import ExitStack
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import grpc
@@ -26,10 +31,12 @@ from vfl.grpc.operator import CoordinatorClient
 from vfl.grpc.proto import coordinator_pb2 as cpb
 from vfl.grpc.server import NetworkConfig
 from vfl.grpc.tls import TLSConfig
+from vfl.progress import ProgressEvent
 from vfl.txn.receipts import PUBLIC_KEY_FILE, load_public_key, verify_receipt
 from vfl.txn.records import RequestRecord
 from vfl.txn.sqlite import JOURNAL_FILE, SqliteJournal
 from vfl.unlearning import UnlearnConfig
+from vfl.unlearning.fewshot import FewShotMethod
 from vfl.unlearning.hiding import HiddenLUV, HidingConfig
 from vfl.unlearning.samples import SampleLUV, SampleOptions
 
@@ -209,3 +216,169 @@ def test_malformed_options_on_the_wire_are_invalid_argument(
         fed.client._call("SubmitUnlearn", request)
     assert refused.value.code == grpc.StatusCode.INVALID_ARGUMENT
     assert fed.rows() == rows and seen == []
+
+
+# Unlearn settings: overrides of the server's UnlearnConfig (QUICK_UNLEARN here).
+
+
+@dataclass
+class Run:
+    """One luv / luv-samples run: the settings it got and the unlearn epochs it reported."""
+
+    config: UnlearnConfig
+    epochs: list[tuple[int, int]] = field(default_factory=list)  # (step, total)
+
+
+@pytest.fixture
+def runs(monkeypatch: pytest.MonkeyPatch) -> list[Run]:
+    recorded: list[Run] = []
+    for cls in (FewShotMethod, SampleLUV):
+        run = cls.run
+
+        def recording(self, ctx, run=run):  # type: ignore[no-untyped-def]
+            seen, report = Run(ctx.config), ctx.progress
+
+            def progress(event: ProgressEvent) -> None:
+                if event.phase == "unlearn":
+                    seen.epochs.append((event.step, event.total))
+                report(event)
+
+            ctx.progress = progress
+            recorded.append(seen)
+            return run(self, ctx)
+
+        monkeypatch.setattr(cls, "run", recording)
+    return recorded
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        ({"epochs": 0}, r"'epochs' \(--unlearn-epochs\): .*greater than or equal to 1 \(got 0\)"),
+        ({"epochs": 10_001}, r"'epochs' \(--unlearn-epochs\): .*less than or equal to 10000"),
+        ({"epochs": 1.5}, r"'epochs' \(--unlearn-epochs\): .*valid integer"),
+        ({"epochs": True}, r"'epochs' \(--unlearn-epochs\): .*valid integer"),
+        ({"lr": 0}, r"'lr' \(--unlearn-lr\): .*greater than 0"),
+        ({"lr": "0.1"}, r"'lr' \(--unlearn-lr\): .*valid number"),
+        ({"forget_samples": 1}, r"'forget_samples' \(--forget-samples\): .*greater than or eq"),
+        ({"recovery_per_class": -1}, r"'recovery_per_class' \(--recovery-samples\)"),
+        ({"ce_cap": 1.0}, "unknown unlearn setting 'ce_cap'; a request may set: epochs"),
+    ],
+)
+def test_bad_unlearn_settings_are_refused_at_submission_and_journal_nothing(
+    fed: Federation, runs: list[Run], settings: dict, message: str
+) -> None:
+    rows = fed.rows()
+    with pytest.raises(RemoteCallError, match=message) as refused:
+        fed.client.submit_unlearn([5], "luv", "bad-settings", unlearn_config=settings)
+    assert refused.value.code == grpc.StatusCode.INVALID_ARGUMENT
+    assert fed.rows() == rows and runs == []
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('{"epochs": 1', "the unlearn settings are not JSON"),
+        ("[1]", "the unlearn settings must be a JSON object"),
+        ('{"lr": NaN}', "invalid unlearn setting 'lr'"),
+        (json.dumps({"epochs": "1" * 2000}), "at most 1024 are allowed"),
+    ],
+)
+def test_malformed_unlearn_settings_on_the_wire_are_invalid_argument(
+    fed: Federation, runs: list[Run], text: str, message: str
+) -> None:
+    rows = fed.rows()
+    request = cpb.UnlearnRequest(classes=[5], unlearn_config=text)
+    with pytest.raises(RemoteCallError, match=message) as refused:
+        fed.client._call("SubmitUnlearn", request)
+    assert refused.value.code == grpc.StatusCode.INVALID_ARGUMENT
+    assert fed.rows() == rows and runs == []
+
+
+def test_unlearn_settings_are_journaled_signed_deduplicated_and_run_with(
+    fed: Federation, runs: list[Run]
+) -> None:
+    asked = {"epochs": 1, "forget_samples": 10, "lr": 0.004}
+    first = fed.client.submit_unlearn([5], "luv", "tuned-5", unlearn_config=asked)
+    assert first.unlearn_config == asked and first.method_options == {}
+    again = fed.client.submit_unlearn([5], "luv", "tuned-5", unlearn_config=dict(asked))
+    assert again.id == first.id
+    for other in ({**asked, "epochs": 2}, {}):  # other settings, or the server's
+        with pytest.raises(RemoteCallError, match=f"already used by request {first.id}") as taken:
+            fed.client.submit_unlearn([5], "luv", "tuned-5", unlearn_config=other)
+        assert taken.value.code == grpc.StatusCode.ALREADY_EXISTS
+    record = fed.final(first.id)
+    assert record.status == "committed", record.error
+    (run,) = runs  # the server's settings (epochs=2) with the overrides applied
+    assert run.config == QUICK_UNLEARN.model_copy(update=asked)
+    assert run.epochs and {total for _, total in run.epochs} == {1}
+    assert max(step for step, _ in run.epochs) == 1
+
+    journal = SqliteJournal(fed.state / JOURNAL_FILE)  # the row a restart reads
+    stored = journal.get(first.id)
+    assert stored is not None and stored.unlearn_config == asked
+    params = _params_column(fed.state, first.id)
+    assert params == {"epochs": 0, "unlearn_config": asked}  # only the keys given
+    _, receipt = fed.client.get_with_receipt(first.id)
+    payload = verify_receipt(receipt, load_public_key(fed.state / PUBLIC_KEY_FILE))
+    assert payload["params"]["unlearn_config"] == asked
+    trained = next(r for r in fed.client.list() if r.kind == "train")
+    _, plain = fed.client.get_with_receipt(trained.id)  # no settings: no key
+    assert (
+        "unlearn_config"
+        not in verify_receipt(plain, load_public_key(fed.state / PUBLIC_KEY_FILE))["params"]
+    )
+
+    code, out, _ = fed.cli("requests", "show", first.id, "--json")
+    assert code == 0 and json.loads(out)["unlearn_config"] == asked
+    code, out, _ = fed.cli("requests", "list", "--json")
+    listed = {r["id"]: r for r in json.loads(out)}
+    assert code == 0 and listed[first.id]["unlearn_config"] == asked
+    assert listed[trained.id]["unlearn_config"] == {}
+    code, out, _ = fed.cli("requests", "show", first.id)
+    line = "unlearn settings: --unlearn-epochs=1 --forget-samples=10 --unlearn-lr=0.004"
+    assert code == 0 and line in out
+
+
+def _params_column(state: Path, request_id: str) -> dict:
+    with sqlite3.connect(state / JOURNAL_FILE) as db:
+        (text,) = db.execute("SELECT params FROM requests WHERE id = ?", (request_id,)).fetchone()
+    return json.loads(text)
+
+
+def test_vfl_unlearn_settings_flags_travel_to_a_sample_request(
+    fed: Federation, runs: list[Run]
+) -> None:
+    ids = fed.server.co.active.sample_index.train[3:6]  # type: ignore[union-attr]
+    listed = fed.state.parent / "more-ids.txt"
+    listed.write_text("\n".join(ids) + "\n")
+    code, out, err = fed.cli(
+        "unlearn", "--ids", str(listed), "--forget-samples", "12", "--recovery-samples", "2",
+        "--unlearn-epochs", "1", "--unlearn-lr", "0.003", "--wait", "--quiet",
+    )  # fmt: skip
+    assert code in (0, 1), err  # 1: committed short of its target
+    record = fed.client.get(out.split()[0])
+    assert record.status == "committed" and record.method == "luv-samples"
+    asked = {"forget_samples": 12, "recovery_per_class": 2, "epochs": 1, "lr": 0.003}
+    assert record.unlearn_config == asked
+    (run,) = runs
+    assert run.config == QUICK_UNLEARN.model_copy(update=asked)
+    assert {total for _, total in run.epochs} == {1}
+
+
+@pytest.mark.parametrize(
+    ("flag", "value", "message"),
+    [
+        ("--unlearn-epochs", "0", "invalid unlearn setting 'epochs' (--unlearn-epochs)"),
+        ("--unlearn-lr", "20", "invalid unlearn setting 'lr' (--unlearn-lr)"),
+        ("--forget-samples", "many", "'many' is not a valid integer"),  # the client's parser
+    ],
+)
+def test_a_bad_unlearn_setting_is_one_line_and_exit_2(
+    fed: Federation, runs: list[Run], flag: str, value: str, message: str
+) -> None:
+    rows = fed.rows()
+    code, out, err = fed.cli("unlearn", "--class", "5", flag, value)
+    assert code == 2 and out == "" and runs == []
+    assert err.count("\n") == 1 and err.startswith("vfl: error:") and message in err, err
+    assert fed.rows() == rows

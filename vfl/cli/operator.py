@@ -38,7 +38,7 @@ from vfl.cli.render import parties_table, progress_bars, results_table, stdout, 
 from vfl.errors import ConfigError
 from vfl.grpc.operator import CoordinatorClient
 from vfl.report import dumps, stamped
-from vfl.txn.records import RequestRecord, StatusReport
+from vfl.txn.records import REQUEST_UNLEARN_SETTINGS, RequestRecord, StatusReport
 from vfl.unlearning import method_names
 
 __all__ = ["requests_app", "status", "train", "unlearn"]
@@ -108,6 +108,23 @@ def train(
         stdout.print(f"test accuracy {100 * record.after.get('test_acc', float('nan')):.2f}%")
 
 
+_SERVERS = " Default: the server's (vfl serve active)."
+ForgetSamplesOpt = Annotated[
+    int | None, typer.Option(help="Few-shot forget samples per class." + _SERVERS)
+]
+RecoverySamplesOpt = Annotated[
+    int | None, typer.Option(help="Recovery samples per retained class." + _SERVERS)
+]
+UnlearnEpochsOpt = Annotated[
+    int | None, typer.Option(help="Upper bound on unlearning epochs." + _SERVERS)
+]
+UnlearnLrOpt = Annotated[
+    float | None, typer.Option(help="Unlearning learning rate (Adam)." + _SERVERS)
+]
+"""``vfl simulate``'s unlearning settings, per request: unset ones are not sent, so the
+request runs with the server's (simulate's are typed with their defaults, so not shared)."""
+
+
 @friendly_errors
 @with_coordinator
 def unlearn(
@@ -132,13 +149,17 @@ def unlearn(
         typer.Option(help=f"One of: {', '.join(method_names())} (luv with --ids: luv-samples)."),
     ] = "luv",
     method_option: MethodOptionOpt = None,
+    forget_samples: ForgetSamplesOpt = None,
+    recovery_samples: RecoverySamplesOpt = None,
+    unlearn_epochs: UnlearnEpochsOpt = None,
+    unlearn_lr: UnlearnLrOpt = None,
     idempotency_key: IdempotencyKeyOpt = "",
     wait: WaitOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
     """Forget classes (or samples, --ids) on every party: all commit, or all are restored.
 
-    --method-option is as for simulate; the coordinator checks it before journaling.
+    Method options and unlearning settings are as for simulate; the coordinator checks them.
     """
     if bool(unlearn_class) == (ids is not None):
         raise ConfigError(
@@ -146,9 +167,16 @@ def unlearn(
         )
     options = parse_method_options(method_option)
     samples = read_ids(ids) if ids is not None else []
+    asked = {
+        "forget_samples": forget_samples,
+        "recovery_per_class": recovery_samples,
+        "epochs": unlearn_epochs,
+        "lr": unlearn_lr,
+    }
     submitted = client.submit_unlearn(
-        unlearn_class or [], method, idempotency_key, samples, method_options=options
-    )
+        unlearn_class or [], method, idempotency_key, samples, method_options=options,
+        unlearn_config={k: v for k, v in asked.items() if v is not None},
+    )  # fmt: skip
     record = _finish(client, submitted, wait, quiet)
     if wait:
         stdout.print(results_table(_table_report(record, client.status())))
@@ -189,9 +217,18 @@ def _requests_table(records: list[RequestRecord]) -> Table:
 
 
 def _method(record: RequestRecord) -> str:
-    """``luv-hidden margin=3.0``: the method with the options it was asked to run with."""
+    """``luv-hidden margin=3.0 --unlearn-epochs=5``: the method with the options and the
+    unlearn settings it was asked to run with (settings by flag: both may have an lr)."""
     options = [f"{k}={json.dumps(v)}" for k, v in record.method_options.items()]
-    return " ".join([record.method or "-", *options])
+    return " ".join([record.method or "-", *options, *_settings(record)])
+
+
+def _settings(record: RequestRecord) -> list[str]:
+    """``["--unlearn-epochs=5"]``: the unlearn settings it overrode, as the flags that set them."""
+    return [
+        f"{REQUEST_UNLEARN_SETTINGS.get(k, k)}={json.dumps(v)}"
+        for k, v in record.unlearn_config.items()
+    ]
 
 
 requests_app = typer.Typer(help="Inspect train and unlearn requests.", no_args_is_help=True)
@@ -234,6 +271,8 @@ def show_request(
         _print_json(record)
         return
     stdout.print(_requests_table([record]))
+    if record.unlearn_config:  # the table's column may cut them short
+        stdout.print("unlearn settings: " + " ".join(_settings(record)))
     if record.kind == "unlearn" and record.after:
         stdout.print(results_table(_table_report(record, client.status())))
     for party, digest in record.digests_after.items():

@@ -107,14 +107,18 @@ class CoordinatorClient:
         idempotency_key: str = "",
         sample_ids: Sequence[str] = (),
         method_options: Mapping[str, Any] | None = None,
+        unlearn_config: Mapping[str, Any] | None = None,
     ) -> RequestRecord:
         """``classes`` by index or by name as the label file writes them (names win), or
         ``sample_ids``: forget those training samples' labels instead. ``method_options``:
-        the method's settings (the coordinator checks them against its options model)."""
+        the method's settings (the coordinator checks them against its options model);
+        ``unlearn_config``: overrides of the server's ``UnlearnConfig`` (e.g.
+        ``{"epochs": 5}``), checked against the server's settings."""
         request = cpb.UnlearnRequest(
             class_names=[str(c) for c in classes], method=method,
             idempotency_key=idempotency_key, sample_ids=list(sample_ids),
             method_options=serde_operator.options_to_wire(dict(method_options or {})),
+            unlearn_config=serde_operator.options_to_wire(dict(unlearn_config or {})),
         )  # fmt: skip
         return serde_operator.request_from_proto(self._call("SubmitUnlearn", request))
 

@@ -81,6 +81,7 @@ def request_to_proto(record: RequestRecord, with_samples: bool = True) -> cpb.Re
         samples=record.samples if with_samples else [],
         sample_count=len(record.samples),
         method_options=options_to_wire(record.method_options),
+        unlearn_config=options_to_wire(record.unlearn_config),
         before=metrics_to_proto(record.before),
         after=metrics_to_proto(record.after),
         digests_before=record.digests_before,
@@ -94,6 +95,7 @@ def request_from_proto(msg: cpb.Request) -> RequestRecord:
         classes=list(msg.classes),
         samples=list(msg.samples),
         method_options=options_from_wire(msg.method_options),
+        unlearn_config=options_from_wire(msg.unlearn_config),
         before=metrics_from_proto(msg.before) if msg.HasField("before") else {},
         after=metrics_from_proto(msg.after) if msg.HasField("after") else {},
         digests_before=dict(msg.digests_before),
@@ -102,12 +104,12 @@ def request_from_proto(msg: cpb.Request) -> RequestRecord:
 
 
 def options_to_wire(options: dict[str, Any]) -> str:
-    """Method options as the wire's JSON text (``""`` for none)."""
+    """Method options or unlearn settings as the wire's JSON text (``""`` for none)."""
     return canonical_json(options).decode() if options else ""
 
 
 def options_from_wire(text: str) -> dict[str, Any]:
-    """The options a coordinator sent back (it checked them at submission)."""
+    """The options or settings a coordinator sent back (it checked them at submission)."""
     return json.loads(text) if text else {}
 
 

@@ -18,7 +18,8 @@ from pydantic import ValidationError
 
 from vfl.coordinator import TrainConfig
 from vfl.errors import ConfigError
-from vfl.unlearning import create_method, get_method
+from vfl.txn.records import REQUEST_UNLEARN_SETTINGS
+from vfl.unlearning import UnlearnConfig, create_method, get_method
 
 __all__ = [
     "DEFAULT_PAGE_SIZE",
@@ -26,11 +27,13 @@ __all__ = [
     "MAX_METHOD_OPTIONS_CHARS",
     "MAX_PAGE_SIZE",
     "MAX_SAMPLE_IDS",
+    "apply_unlearn_config",
     "check_idempotency_key",
     "check_method_options",
     "check_page",
     "check_sample_ids",
     "check_train",
+    "check_unlearn_config",
 ]
 
 MAX_IDEMPOTENCY_KEY_CHARS = 128
@@ -115,19 +118,7 @@ def check_method_options(method: str, text: str) -> dict[str, Any]:
     ``3.0`` for a float setting), so resubmitting the same settings under one
     idempotency key matches. Values must be finite: the receipt is strict JSON.
     """
-    if not text:
-        return {}
-    if len(text) > MAX_METHOD_OPTIONS_CHARS:
-        raise ConfigError(
-            f"the method options have {len(text)} characters; at most "
-            f"{MAX_METHOD_OPTIONS_CHARS} are allowed"
-        )
-    try:
-        options = json.loads(text)
-    except ValueError as exc:
-        raise ConfigError(f"the method options are not JSON: {exc}") from None
-    if not isinstance(options, dict):
-        raise ConfigError("the method options must be a JSON object of KEY: VALUE")
+    options = _json_object(text, "method options")
     if not options:
         return {}
     create_method(method, options)  # an unknown key, a bad value, a method without options
@@ -136,6 +127,66 @@ def check_method_options(method: str, text: str) -> dict[str, Any]:
     checked = model.model_validate(options).model_dump(mode="json", exclude_unset=True)
     _require_finite(method, checked)
     return checked
+
+
+def check_unlearn_config(text: str, server: UnlearnConfig) -> dict[str, Any]:
+    """``text`` (a JSON object of :data:`REQUEST_UNLEARN_SETTINGS` keys) as checked against
+    the ``server``'s settings; only the keys given.
+
+    Checked at submission, like the method options, so ``--unlearn-epochs 0`` is
+    refused before anything is journaled; normalised (``1`` is ``1.0`` for ``lr``)
+    so a resubmission under the same idempotency key matches. Only the overrides
+    are kept: the request runs with whatever the server's settings are then.
+    """
+    overrides = _json_object(text, "unlearn settings")
+    if not overrides:
+        return {}
+    unknown = sorted(set(overrides) - set(REQUEST_UNLEARN_SETTINGS))
+    if unknown:
+        allowed = ", ".join(f"{k} ({flag})" for k, flag in sorted(REQUEST_UNLEARN_SETTINGS.items()))
+        raise ConfigError(f"unknown unlearn setting {unknown[0]!r}; a request may set: {allowed}")
+    applied = apply_unlearn_config(server, overrides)
+    return applied.model_dump(mode="json", include=set(overrides))
+
+
+def apply_unlearn_config(server: UnlearnConfig, overrides: dict[str, Any]) -> UnlearnConfig:
+    """The ``server``'s settings with a request's ``overrides``, validated as a whole.
+
+    ``model_copy(update=...)`` alone would skip validation; strict, so ``true`` or
+    ``"3"`` is no epoch count. A bad value is one line naming the setting and its flag.
+    """
+    try:
+        return UnlearnConfig.model_validate(
+            server.model_copy(update=overrides).model_dump(warnings=False), strict=True
+        )
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = str(first["loc"][0]) if first.get("loc") else "?"
+        flag = REQUEST_UNLEARN_SETTINGS.get(field, "")
+        got = json.dumps(first.get("input"))[:60]
+        raise ConfigError(
+            f"invalid unlearn setting {field!r}{f' ({flag})' if flag else ''}: "
+            f"{first['msg']} (got {got})"
+        ) from None
+
+
+def _json_object(text: str, what: str) -> dict[str, Any]:
+    """``text`` as a JSON object (``""``: none): bounded, as every ``ListRequests`` row
+    carries it."""
+    if not text:
+        return {}
+    if len(text) > MAX_METHOD_OPTIONS_CHARS:
+        raise ConfigError(
+            f"the {what} have {len(text)} characters; at most "
+            f"{MAX_METHOD_OPTIONS_CHARS} are allowed"
+        )
+    try:
+        value = json.loads(text)
+    except ValueError as exc:
+        raise ConfigError(f"the {what} are not JSON: {exc}") from None
+    if not isinstance(value, dict):
+        raise ConfigError(f"the {what} must be a JSON object of KEY: VALUE")
+    return value
 
 
 def _require_finite(method: str, options: dict[str, Any], prefix: str = "") -> None:

@@ -202,8 +202,9 @@ def load_public_key(path: Path) -> Ed25519PublicKey:
 def receipt_payload(record: RequestRecord) -> dict[str, Any]:
     """The request, its classes (or samples) and method (with its options), per-party
     digests before/after, metrics, times. ``samples`` appears only in sample-level
-    receipts and ``params.method_options`` only when options were given, so a receipt
-    without them reads as it always did."""
+    receipts, ``params.method_options`` only when options were given and
+    ``params.unlearn_config`` only when a setting was overridden (``--unlearn-epochs``),
+    so a receipt without them reads as it always did."""
     out = {
         "receipt_version": RECEIPT_VERSION,
         "request_id": record.id,
@@ -211,7 +212,7 @@ def receipt_payload(record: RequestRecord) -> dict[str, Any]:
         "status": record.status,
         "classes": record.classes,
         "method": record.method,
-        "params": {"epochs": record.epochs},  # and the method options, when given
+        "params": {"epochs": record.epochs},  # and options and settings, when given
         "digests_before": record.digests_before,
         "digests_after": record.digests_after,
         "metrics": {"before": record.before, "after": record.after},
@@ -225,6 +226,8 @@ def receipt_payload(record: RequestRecord) -> dict[str, Any]:
         out["samples"] = record.samples
     if record.method_options:
         out["params"]["method_options"] = record.method_options
+    if record.unlearn_config:
+        out["params"]["unlearn_config"] = record.unlearn_config
     return out
 
 

@@ -15,6 +15,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 __all__ = [
+    "REQUEST_UNLEARN_SETTINGS",
     "TERMINAL",
     "Decision",
     "PartyStatus",
@@ -25,6 +26,19 @@ __all__ = [
 
 RequestStatus = Literal["queued", "running", "committed", "aborted"]
 TERMINAL: frozenset[str] = frozenset({"committed", "aborted"})
+
+REQUEST_UNLEARN_SETTINGS = {
+    "forget_samples": "--forget-samples",
+    "recovery_per_class": "--recovery-samples",
+    "epochs": "--unlearn-epochs",
+    "lr": "--unlearn-lr",
+}
+"""The :class:`~vfl.unlearning.UnlearnConfig` fields one request may override
+(:attr:`RequestRecord.unlearn_config`: ``vfl simulate``'s unlearning settings), with the
+``vfl unlearn`` flag of each. Here, not in :mod:`vfl.txn.limits`, so the operator CLI
+reads it without importing torch. The other fields stay the server's: they are LUV's
+tuned internals, and some (``repair_steps``) have no bound a shared coordinator could
+trust."""
 
 Decision = dict[str, tuple[int, str]]
 """``{party: (version, digest)}`` every party commits to once the decision is journaled."""
@@ -46,6 +60,11 @@ class RequestRecord(BaseModel):
     method_options: dict[str, Any] = Field(default_factory=dict)
     """``unlearn``: the method's own settings (its ``options_model``), as checked at
     submission (``vfl unlearn --method-option``); empty: the method's defaults."""
+    unlearn_config: dict[str, Any] = Field(default_factory=dict)
+    """``unlearn``: the general settings (:class:`~vfl.unlearning.UnlearnConfig` fields) it
+    overrides, only those given and as checked at submission (``vfl unlearn
+    --unlearn-epochs`` ...); empty: the server's settings. Applied to the server's
+    settings when the request runs."""
     epochs: int = 0
     idempotency_key: str = ""
     error: str = ""

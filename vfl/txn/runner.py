@@ -100,7 +100,7 @@ class InDoubt:
 
 def _same_request(existing: RequestRecord, submitted: RequestRecord) -> RequestRecord:
     """``existing`` if ``submitted`` (which carries its idempotency key) asks for the same thing."""
-    fields = ("kind", "classes", "samples", "method", "method_options", "epochs")
+    fields = ("kind", "classes", "samples", "method", "method_options", "unlearn_config", "epochs")
     theirs, ours = (tuple(getattr(r, f) for f in fields) for r in (existing, submitted))
     if theirs != ours:
         asked = ", ".join(f"{f} {getattr(existing, f)}" for f in fields if getattr(existing, f))
@@ -112,11 +112,15 @@ def _same_request(existing: RequestRecord, submitted: RequestRecord) -> RequestR
 
 
 def _describe(record: RequestRecord) -> str:
-    """``train, 5 epochs`` or ``unlearn [3] with luv``: what an operator asked for."""
+    """``train, 5 epochs`` or ``unlearn [3] with luv, unlearn settings epochs=5``: what an
+    operator asked for."""
     if record.kind == "unlearn":
         options = " ".join(f"{k}={v}" for k, v in record.method_options.items())
-        return f"unlearn {record.classes} with {record.method}" + (
-            f" ({options})" if options else ""
+        settings = " ".join(f"{k}={v}" for k, v in record.unlearn_config.items())
+        return (
+            f"unlearn {record.classes} with {record.method}"
+            + (f" ({options})" if options else "")
+            + (f", unlearn settings {settings}" if settings else "")
         )
     relearn = f", relearning {record.classes}" if record.classes else ""
     return f"train, {record.epochs} epochs{relearn}"

@@ -74,8 +74,13 @@ def _file_identity(path: Path) -> tuple[int, int]:
 
 
 def _params(record: RequestRecord) -> dict[str, Any]:
-    """The ``params`` column: epochs, and samples and method options when there are any."""
-    extra = {"samples": record.samples, "method_options": record.method_options}
+    """The ``params`` column: epochs, and samples, method options and unlearn settings
+    when there are any."""
+    extra = {
+        "samples": record.samples,
+        "method_options": record.method_options,
+        "unlearn_config": record.unlearn_config,
+    }
     return {"epochs": record.epochs, **{k: v for k, v in extra.items() if v}}
 
 
@@ -110,6 +115,7 @@ def _record(row: sqlite3.Row) -> RequestRecord:
         epochs=(params := json.loads(row["params"])).get("epochs", 0),
         samples=params.get("samples", []),
         method_options=params.get("method_options", {}),
+        unlearn_config=params.get("unlearn_config", {}),
         idempotency_key=row["idempotency_key"] or "",
         error=row["error"],
         created_at=row["created_at"],

@@ -37,6 +37,7 @@ class UnlearnRequest(_message.Message):
         "class_names",
         "sample_ids",
         "method_options",
+        "unlearn_config",
     )
     CLASSES_FIELD_NUMBER: _ClassVar[int]
     METHOD_FIELD_NUMBER: _ClassVar[int]
@@ -44,12 +45,14 @@ class UnlearnRequest(_message.Message):
     CLASS_NAMES_FIELD_NUMBER: _ClassVar[int]
     SAMPLE_IDS_FIELD_NUMBER: _ClassVar[int]
     METHOD_OPTIONS_FIELD_NUMBER: _ClassVar[int]
+    UNLEARN_CONFIG_FIELD_NUMBER: _ClassVar[int]
     classes: _containers.RepeatedScalarFieldContainer[int]
     method: str
     idempotency_key: str
     class_names: _containers.RepeatedScalarFieldContainer[str]
     sample_ids: _containers.RepeatedScalarFieldContainer[str]
     method_options: str
+    unlearn_config: str
     def __init__(
         self,
         classes: _Optional[_Iterable[int]] = ...,
@@ -58,6 +61,7 @@ class UnlearnRequest(_message.Message):
         class_names: _Optional[_Iterable[str]] = ...,
         sample_ids: _Optional[_Iterable[str]] = ...,
         method_options: _Optional[str] = ...,
+        unlearn_config: _Optional[str] = ...,
     ) -> None: ...
 
 class Metrics(_message.Message):
@@ -120,6 +124,7 @@ class Request(_message.Message):
         "samples",
         "sample_count",
         "method_options",
+        "unlearn_config",
     )
     class DigestsBeforeEntry(_message.Message):
         __slots__ = ("key", "value")
@@ -156,6 +161,7 @@ class Request(_message.Message):
     SAMPLES_FIELD_NUMBER: _ClassVar[int]
     SAMPLE_COUNT_FIELD_NUMBER: _ClassVar[int]
     METHOD_OPTIONS_FIELD_NUMBER: _ClassVar[int]
+    UNLEARN_CONFIG_FIELD_NUMBER: _ClassVar[int]
     id: str
     kind: str
     status: str
@@ -175,6 +181,7 @@ class Request(_message.Message):
     samples: _containers.RepeatedScalarFieldContainer[str]
     sample_count: int
     method_options: str
+    unlearn_config: str
     def __init__(
         self,
         id: _Optional[str] = ...,
@@ -196,6 +203,7 @@ class Request(_message.Message):
         samples: _Optional[_Iterable[str]] = ...,
         sample_count: _Optional[int] = ...,
         method_options: _Optional[str] = ...,
+        unlearn_config: _Optional[str] = ...,
     ) -> None: ...
 
 class RequestId(_message.Message):
