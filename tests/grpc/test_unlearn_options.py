@@ -382,3 +382,15 @@ def test_a_bad_unlearn_setting_is_one_line_and_exit_2(
     assert code == 2 and out == "" and runs == []
     assert err.count("\n") == 1 and err.startswith("vfl: error:") and message in err, err
     assert fed.rows() == rows
+
+
+def test_more_forget_samples_than_a_class_has_aborts_when_it_runs(
+    fed: Federation, runs: list[Run]
+) -> None:
+    """The class sizes are the data's, not the settings': the run refuses, nothing changes."""
+    before = fed.client.status().parties
+    submitted = fed.client.submit_unlearn([6], "luv", unlearn_config={"forget_samples": 100_000})
+    record = fed.final(submitted.id)
+    assert record.status == "aborted"
+    assert "class 6 has" in record.error and "cannot pick 100000" in record.error, record.error
+    assert [p.digest for p in fed.client.status().parties] == [p.digest for p in before]
