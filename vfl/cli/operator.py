@@ -108,18 +108,18 @@ def train(
         stdout.print(f"test accuracy {100 * record.after.get('test_acc', float('nan')):.2f}%")
 
 
-_SERVERS = " Default: the server's (vfl serve active)."
+_SERVER_DEFAULT = " Default: the server's (vfl serve active)."
 ForgetSamplesOpt = Annotated[
-    int | None, typer.Option(help="Few-shot forget samples per class." + _SERVERS)
+    int | None, typer.Option(help="Few-shot forget samples per class." + _SERVER_DEFAULT)
 ]
 RecoverySamplesOpt = Annotated[
-    int | None, typer.Option(help="Recovery samples per retained class." + _SERVERS)
+    int | None, typer.Option(help="Recovery samples per retained class." + _SERVER_DEFAULT)
 ]
 UnlearnEpochsOpt = Annotated[
-    int | None, typer.Option(help="Upper bound on unlearning epochs." + _SERVERS)
+    int | None, typer.Option(help="Upper bound on unlearning epochs." + _SERVER_DEFAULT)
 ]
 UnlearnLrOpt = Annotated[
-    float | None, typer.Option(help="Unlearning learning rate (Adam)." + _SERVERS)
+    float | None, typer.Option(help="Unlearning learning rate (Adam)." + _SERVER_DEFAULT)
 ]
 """``vfl simulate``'s unlearning settings, per request: unset ones are not sent, so the
 request runs with the server's (simulate's are typed with their defaults, so not shared)."""

@@ -42,8 +42,8 @@ MAX_SAMPLE_IDS = 10_000
 """Samples one sample-level request may forget: a record (and its receipt) stays small."""
 MAX_SAMPLE_ID_CHARS = 256
 MAX_METHOD_OPTIONS_CHARS = 1024
-"""A method's settings as JSON: a handful of numbers and names. Bounded because every
-``ListRequests`` row carries them."""
+"""A method's settings (or a request's unlearn settings) as JSON: a handful of numbers
+and names. Bounded because every ``ListRequests`` row carries them."""
 DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 1000
 """Requests per ``ListRequests`` page: a page of full records stays well under 1 MiB."""
@@ -163,7 +163,7 @@ def apply_unlearn_config(server: UnlearnConfig, overrides: dict[str, Any]) -> Un
         first = exc.errors()[0]
         field = str(first["loc"][0]) if first.get("loc") else "?"
         flag = REQUEST_UNLEARN_SETTINGS.get(field, "")
-        got = json.dumps(first.get("input"))[:60]
+        got = json.dumps(first.get("input"), default=str)[:60]
         raise ConfigError(
             f"invalid unlearn setting {field!r}{f' ({flag})' if flag else ''}: "
             f"{first['msg']} (got {got})"
