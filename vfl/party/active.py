@@ -20,7 +20,7 @@ from vfl.data.base import LabelShard
 from vfl.data.tables import LabelTable, SampleIndex
 from vfl.errors import ProtocolError
 from vfl.models.top import build_top_model
-from vfl.party.optim import UpdateConfig, build_optimizer
+from vfl.party.optim import UpdateConfig, build_optimizer, set_training
 from vfl.party.versioned import VersionedModel
 from vfl.seeding import seeded
 
@@ -106,7 +106,7 @@ class ActiveParty(VersionedModel):
         """One optimizer step of the top model; return the loss and embedding gradients."""
         with self._lock:
             leaves = [e.detach().requires_grad_(True) for e in embeddings]
-            self.model.train()
+            set_training(self.model, True)
             loss = objective(self.model, leaves)
             self._optimizer.zero_grad(set_to_none=True)
             loss.backward()
@@ -126,15 +126,15 @@ class ActiveParty(VersionedModel):
         """
         with self._lock:
             leaves = [e.detach().requires_grad_(True) for e in embeddings]
-            self.model.eval()
+            set_training(self.model, False)
             return list(torch.autograd.grad(objective(self.model, leaves), leaves))
 
     def logits(self, embeddings: Sequence[torch.Tensor]) -> torch.Tensor:
         with self._lock, torch.no_grad():
-            self.model.eval()
+            set_training(self.model, False)
             return self.model(list(embeddings))
 
     def penultimate(self, embeddings: Sequence[torch.Tensor]) -> torch.Tensor:
         with self._lock, torch.no_grad():
-            self.model.eval()
+            set_training(self.model, False)
             return self.model.penultimate(list(embeddings))
