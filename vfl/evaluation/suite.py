@@ -100,7 +100,11 @@ class FullEvaluation:
         self._relearn_target: float | None = None
 
     def observe(self, phase: str, co: Coordinator, mia: float) -> None:
-        """Measure the model in place now (``phase`` in :data:`PHASES`); leaves it as it was."""
+        """Measure the model in place now (``phase`` in :data:`PHASES`).
+
+        Leaves its weights as they were; its optimizer is the training recipe's
+        afterwards, fresh (:meth:`_relearn` says why).
+        """
         start = time.perf_counter()
         labels = co.active.labels
         if self.samples is None:
