@@ -8,6 +8,7 @@ row reports test, retained (training) and forget-set accuracy, the entropy MIA
 on the forget set, seconds, and the gaps to retraining in points. A method meets
 the issue's targets when retained and test accuracy are within 0.5 point of
 retraining's, forget accuracy within 2 points, and it is at least 50x faster.
+U-LiRA for the same draws (shadow federations): ``bench/eval.py --fraction 0.01``.
 
     python bench/samples.py --datasets digits --seeds 0 1 2 --json bench/results/samples.json
     python bench/samples.py --datasets mnist --data-dir ../shared/data/mnist --seeds 0 1 2

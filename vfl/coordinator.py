@@ -454,12 +454,15 @@ class Coordinator:
         self.configure(cfg.update)
         rng = np.random.default_rng(seed)
         n_batches = -(-len(ids) // cfg.batch_size)
+        if n_batches > 1 and len(ids) % cfg.batch_size == 1:
+            n_batches -= 1  # a lone last sample joins the batch before: BatchNorm needs 2 rows
         total = cfg.epochs * n_batches
         for epoch in range(cfg.epochs):
             order = rng.permutation(ids)
             loss_sum = 0.0
             for b in range(n_batches):
-                batch = order[b * cfg.batch_size : (b + 1) * cfg.batch_size]
+                end = (b + 1) * cfg.batch_size if b < n_batches - 1 else len(ids)
+                batch = order[b * cfg.batch_size : end]
                 labels = self.active.labels_of(batch)
                 loss_sum += self.step(batch, cross_entropy_objective(labels))
                 progress(ProgressEvent(phase, epoch * n_batches + b + 1, total))

@@ -115,8 +115,6 @@ def run_simulation(
     if cfg.sample_level and cfg.method == "luv":
         cfg = cfg.model_copy(update={"method": SAMPLE_METHOD})
     scope = "samples" if cfg.sample_level else "classes"
-    if cfg.sample_level and cfg.evaluation.level == "full":  # before any training
-        raise ConfigError("--eval full measures class requests; sample requests: bench/samples.py")
     check_scope(create_method(cfg.method, cfg.method_options), scope)  # fail fast
     open_federation = open_with or TRANSPORTS.get(cfg.transport)
     dataset = dataset or spec.load()
@@ -149,7 +147,7 @@ def run_simulation(
         else:
             report["samples_forgotten"] = int(samples.size)
             report["original"] = phase_result(evaluate_samples(co, co.active.labels, samples))
-        suite = _full_evaluation(cfg, dataset, classes, train)
+        suite = _full_evaluation(cfg, dataset, classes, train, samples)
         _observe(suite, "original", co, report)
         with co.trial(ORIGINAL) as original:
             on_phase("unlearn")
@@ -181,13 +179,17 @@ def run_simulation(
 
 
 def _full_evaluation(
-    cfg: SimulationConfig, dataset: Dataset, classes: list[int], train: TrainConfig
+    cfg: SimulationConfig,
+    dataset: Dataset,
+    classes: list[int],
+    train: TrainConfig,
+    samples: np.ndarray | None,
 ) -> FullEvaluation | None:
     if cfg.evaluation.level != "full":
         return None
     method = (cfg.method, dict(cfg.method_options))
     return FullEvaluation(
-        cfg.evaluation, cfg.federation, dataset, classes, train, cfg.unlearn, method
+        cfg.evaluation, cfg.federation, dataset, classes, train, cfg.unlearn, method, samples
     )
 
 

@@ -19,6 +19,18 @@ it is trained once and cached (``torch.save`` of every party's
 everything that determines it; each method's confidences on the pool are
 cached next to it. Re-running a table costs only the methods that are new.
 Shadows train in a pool of worker processes, one torch thread each.
+
+Sample requests (``ShadowJob.forget``) use the same mechanism with other
+candidates (:func:`sample_pool`): the forget samples (members, then
+unlearned) and as many never-trained test samples of the same classes (the
+non-members). Every shadow trains on the retained training samples (train
+minus the forget samples) plus its half of the candidates, and is then
+unlearned with the method *on its own in-candidates* -- a sample request, as
+the target's was. The retrained target's shadows are retrained without their
+in-candidates. In both scopes a shadow's test split is every test sample it
+did not train on plus its out-candidates, so a method that reads held-out
+samples (``luv-samples``' non-member level) sees a test split like the
+target's.
 """
 
 from __future__ import annotations
@@ -39,6 +51,7 @@ import torch
 from vfl.atomic import write_atomic
 from vfl.coordinator import Coordinator, TrainConfig
 from vfl.data.base import Dataset
+from vfl.errors import ConfigError
 from vfl.federation import FederationSpec
 from vfl.metrics.lira import logit_confidence
 from vfl.protocol.client import InProcessClient
@@ -46,12 +59,20 @@ from vfl.seeding import derive_seed
 from vfl.transport.inprocess import inprocess_federation
 from vfl.unlearning import UnlearnConfig, UnlearningContext, create_method
 
-__all__ = ["NO_UNLEARNING", "ShadowJob", "default_cache_dir", "pool_of", "shadow_confidences"]
+__all__ = [
+    "NO_UNLEARNING",
+    "ShadowJob",
+    "default_cache_dir",
+    "pool_of",
+    "sample_pool",
+    "shadow_confidences",
+]
 
 NO_UNLEARNING = "none"
 """The "method" that leaves a shadow as trained (the attack on the original model)."""
-CACHE_VERSION = 1
-"""Bump when what a cached shadow means changes (its recipe, the pool, the file format)."""
+CACHE_VERSION = 2
+"""Bump when what a cached shadow means changes (its recipe, the pool, the file format).
+2: a shadow's test split is every test sample it did not train on; the key has the scope."""
 
 
 def default_cache_dir() -> Path:
@@ -68,6 +89,30 @@ def pool_of(dataset: Dataset, classes: list[int]) -> tuple[np.ndarray, np.ndarra
     return pool, np.arange(pool.size) < train.size
 
 
+def sample_pool(dataset: Dataset, samples: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """A sample request's candidates: the forget samples, then as many test samples.
+
+    The non-members are a seeded draw from the test split (never trained on)
+    with the forget set's class mix -- per class as many as it has forget
+    samples -- so the attack cannot separate the two sides by class alone.
+    """
+    forget = np.sort(np.asarray(samples, dtype=np.int64))
+    y_all = np.concatenate([dataset.y_train, dataset.y_test])
+    rng = np.random.default_rng(seed)
+    drawn = []
+    for c, need in zip(*np.unique(y_all[forget], return_counts=True), strict=True):
+        test = dataset.test_ids[dataset.y_test == c]
+        if test.size < need:
+            raise ConfigError(
+                f"--eval full: {need} forget samples of class {c} but {test.size} test samples "
+                "to match them with; forget fewer"
+            )
+        drawn.append(rng.choice(test, int(need), replace=False))
+    non_members = np.sort(np.concatenate(drawn)) if drawn else np.empty(0, np.int64)
+    pool = np.concatenate([forget, non_members])
+    return pool, np.arange(pool.size) < forget.size
+
+
 @dataclass(frozen=True)
 class ShadowJob:
     """Everything a worker needs to train (or load) shadows and score methods on them."""
@@ -81,6 +126,24 @@ class ShadowJob:
     methods: tuple[tuple[str, Mapping[str, Any]], ...]
     cache_dir: Path
     pool: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))
+    forget: np.ndarray | None = None
+    """A sample request's forget samples (the target's); None: ``classes`` are forgotten."""
+
+    @property
+    def scope(self) -> str:
+        return "classes" if self.forget is None else "samples"
+
+    def retained(self, full: Dataset) -> np.ndarray:
+        """The training samples every shadow trains on: all but the forgotten ones."""
+        if self.forget is None:
+            return full.train_ids[~np.isin(full.y_train, self.classes)]
+        return full.train_ids[~np.isin(full.train_ids, self.forget)]
+
+    def in_candidates(self, shadow_pool: np.ndarray, k: int) -> np.ndarray | None:
+        """Shadow ``k``'s sample request (its in-candidates, its numbering); None: classes."""
+        if self.forget is None:
+            return None
+        return np.sort(shadow_pool[self.masks[k]])
 
     def shadow_key(self, k: int) -> str:
         """Hash of what determines shadow ``k``'s trained state (not the methods)."""
@@ -90,6 +153,8 @@ class ShadowJob:
                 "spec": self.spec.model_dump(mode="json"),
                 "train": self.train.model_dump(mode="json"),
                 "classes": self.classes,
+                "scope": self.scope,
+                "forget": None if self.forget is None else _array_digest(self.forget),
                 "pool": _array_digest(self.pool),
                 "members": _array_digest(self.masks[k]),
                 "k": k,
@@ -145,14 +210,14 @@ def _load(spec: FederationSpec) -> Dataset:
 
 
 def _shadow_dataset(full: Dataset, job: ShadowJob, k: int) -> tuple[Dataset, np.ndarray]:
-    """Shadow ``k``'s data (train = its members, test = the candidates it leaves out)
-    and the pool's IDs in that data's numbering."""
+    """Shadow ``k``'s data (train = its members, test = the candidates it leaves out and
+    the test samples outside the pool) and the pool's IDs in that data's numbering."""
     x = np.concatenate([full.x_train, full.x_test])
     y = np.concatenate([full.y_train, full.y_test])
-    retained = full.train_ids[~np.isin(full.y_train, job.classes)]
     inside, outside = job.pool[job.masks[k]], job.pool[~job.masks[k]]
-    members = np.sort(np.concatenate([retained, inside]))
-    outs = np.sort(outside)
+    members = np.sort(np.concatenate([job.retained(full), inside]))
+    unseen = full.test_ids[~np.isin(full.test_ids, job.pool)]
+    outs = np.sort(np.concatenate([outside, unseen]))
     position = {int(g): i for i, g in enumerate(np.concatenate([members, outs]))}
     shadow_pool = np.array([position[int(g)] for g in job.pool], dtype=np.int64)
     data = replace(full, x_train=x[members], y_train=y[members], x_test=x[outs], y_test=y[outs])
@@ -171,9 +236,8 @@ def _shadow_task(job: ShadowJob, k: int) -> list[np.ndarray]:
         out = []
         for path, (method, options) in zip(paths, job.methods, strict=True):
             if not path.exists():
-                _save_array(
-                    path, _method_confidence(co, job, method, options, seed, shadow_pool, labels)
-                )
+                conf = _method_confidence(co, job, k, (method, options), shadow_pool, labels)
+                _save_array(path, conf)
             out.append(np.load(path))
     return out
 
@@ -181,15 +245,21 @@ def _shadow_task(job: ShadowJob, k: int) -> list[np.ndarray]:
 def _method_confidence(
     co: Coordinator,
     job: ShadowJob,
-    method: str,
-    options: Mapping[str, Any],
-    seed: int,
+    k: int,
+    method_options: tuple[str, Mapping[str, Any]],
     ids: np.ndarray,
     labels: np.ndarray,
 ) -> np.ndarray:
+    """Shadow ``k`` unlearned with the method (in a trial, undone): its confidences on ``ids``."""
+    method, options = method_options
+    seed = derive_seed(job.spec.seed, "shadow", k)
+    co.configure(job.train.update)  # the optimizer kind the undo restores into (see suite.py)
     with co.trial("shadow-method") as trial:
         if method != NO_UNLEARNING:
-            ctx = UnlearningContext(co, list(job.classes), job.unlearn, job.train, seed)
+            samples = job.in_candidates(ids, k)
+            ctx = UnlearningContext(
+                co, list(job.classes), job.unlearn, job.train, seed, samples=samples
+            )
             create_method(method, options).run(ctx)
             co.flush()
         conf = logit_confidence(co.logits(ids), labels)

@@ -6,6 +6,14 @@ measures what needs the live federation then; :meth:`FullEvaluation.finish`
 trains (or loads) the shadow federations and combines everything into the
 report's ``evaluation`` section. Every metric's definition and source is in
 :mod:`vfl.metrics` and docs/evaluation.md.
+
+A sample request (``samples``) is measured the same way with its own sets:
+ToW's forget set is the forget samples and its retain set the other training
+samples (:func:`~vfl.metrics.evaluate_samples`); U-LiRA's candidates are the
+forget samples and a matched test draw (:func:`~vfl.evaluation.shadows.sample_pool`);
+relearn time fine-tunes on the forget samples. Forgetting depth is not
+measured: it probes for a forgotten *class*, and a sample request has none
+(per-sample membership is what U-LiRA asks).
 """
 
 from __future__ import annotations
@@ -24,9 +32,11 @@ from vfl.evaluation.shadows import (
     ShadowJob,
     default_cache_dir,
     pool_of,
+    sample_pool,
     shadow_confidences,
 )
 from vfl.federation import FederationSpec
+from vfl.metrics.base import evaluate_samples
 from vfl.metrics.depth import forgetting_depth
 from vfl.metrics.lira import attack_result, balanced_masks, lira_scores, logit_confidence
 from vfl.metrics.relearn import relearn_steps
@@ -67,11 +77,16 @@ class FullEvaluation:
         train: TrainConfig,
         unlearn: UnlearnConfig,
         method: tuple[str, dict[str, Any]],
+        samples: np.ndarray | None = None,
     ) -> None:
         self.cfg, self.spec, self.classes = cfg, spec, list(classes)
-        self.dataset = dataset
+        self.dataset, self.samples = dataset, samples
         self.train, self.unlearn, self.method = train, unlearn, method
-        self.pool, self.member = pool_of(dataset, self.classes)
+        if samples is None:
+            self.pool, self.member = pool_of(dataset, self.classes)
+        else:
+            seed = derive_seed(spec.seed, "ulira-non-members")
+            self.pool, self.member = sample_pool(dataset, samples, seed)
         self.labels_pool = np.concatenate([dataset.y_train, dataset.y_test])[self.pool]
         forget_train = self.pool[self.member]
         rng = np.random.default_rng(derive_seed(spec.seed, "relearn-set"))
@@ -85,11 +100,20 @@ class FullEvaluation:
         self._relearn_target: float | None = None
 
     def observe(self, phase: str, co: Coordinator, mia: float) -> None:
-        """Measure the model in place now (``phase`` in :data:`PHASES`); leaves it as it was."""
+        """Measure the model in place now (``phase`` in :data:`PHASES`).
+
+        Leaves its weights as they were; its optimizer is the training recipe's
+        afterwards, fresh (:meth:`_relearn` says why).
+        """
         start = time.perf_counter()
         labels = co.active.labels
-        self.split[phase] = split_accuracy(co, labels, self.classes, mia)
-        self.depth[phase] = forgetting_depth(co, labels, self.classes)
+        if self.samples is None:
+            self.split[phase] = split_accuracy(co, labels, self.classes, mia)
+            self.depth[phase] = forgetting_depth(co, labels, self.classes)
+        else:
+            ev = evaluate_samples(co, labels, self.samples)
+            self.split[phase] = SplitAccuracy(ev.forget_acc, ev.retain_acc, ev.test_acc, mia)
+            self.depth[phase] = {}  # no class to probe for (module docstring)
         self.target_conf[phase] = logit_confidence(co.logits(self.pool), self.labels_pool)
         self.relearn[phase] = self._relearn(phase, co)
         self.seconds[phase] = time.perf_counter() - start
@@ -99,6 +123,10 @@ class FullEvaluation:
             truth = co.active.labels.labels_of(self.relearn_ids)
             acc = float((co.predict(self.relearn_ids) == truth).mean())
             self._relearn_target = self.cfg.relearn_alpha * acc
+        # A trial restores an optimizer's state, not its kind: give the model the kind
+        # relearning uses (relearn_steps configures it anyway) before the trial copies it,
+        # or undoing into it fails after a method that stepped with another (luv-samples: SGD).
+        co.configure(self.train.update)
         with co.trial(f"relearn-{phase}") as trial:
             result = relearn_steps(
                 co,
@@ -119,6 +147,7 @@ class FullEvaluation:
         self.seconds["shadows"] = time.perf_counter() - start
         out: dict[str, Any] = {
             "shadows": self.cfg.shadows,
+            "scope": "classes" if self.samples is None else "samples",
             "candidates": {
                 "members": int(self.member.sum()),
                 "non_members": int((~self.member).sum()),
@@ -159,6 +188,7 @@ class FullEvaluation:
             methods=tuple((m, dict(o)) for m, o in methods),
             cache_dir=self.cfg.cache_dir or default_cache_dir(),
             pool=self.pool,
+            forget=self.samples,
         )
         conf = shadow_confidences(job, self.cfg.workers, self.dataset)
         out = {}
