@@ -253,7 +253,6 @@ def _method_confidence(
     """Shadow ``k`` unlearned with the method (in a trial, undone): its confidences on ``ids``."""
     method, options = method_options
     seed = derive_seed(job.spec.seed, "shadow", k)
-    co.configure(job.train.update)  # the optimizer kind the undo restores into (see suite.py)
     with co.trial("shadow-method") as trial:
         if method != NO_UNLEARNING:
             samples = job.in_candidates(ids, k)

@@ -123,10 +123,6 @@ class FullEvaluation:
             truth = co.active.labels.labels_of(self.relearn_ids)
             acc = float((co.predict(self.relearn_ids) == truth).mean())
             self._relearn_target = self.cfg.relearn_alpha * acc
-        # A trial restores an optimizer's state, not its kind: give the model the kind
-        # relearning uses (relearn_steps configures it anyway) before the trial copies it,
-        # or undoing into it fails after a method that stepped with another (luv-samples: SGD).
-        co.configure(self.train.update)
         with co.trial(f"relearn-{phase}") as trial:
             result = relearn_steps(
                 co,

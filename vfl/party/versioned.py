@@ -35,6 +35,7 @@ from vfl.party.state import clone_state, state_digest
 
 if TYPE_CHECKING:
     from vfl.data.tables import SampleIndex
+    from vfl.party.optim import UpdateConfig
 
 __all__ = ["DurableVersions", "VersionedModel"]
 
@@ -70,6 +71,11 @@ class VersionedModel(ABC):
 
     model: nn.Module
     _optimizer: torch.optim.Optimizer
+    _update: UpdateConfig
+
+    def configure(self, update: UpdateConfig) -> None:
+        """A fresh optimizer with ``update``'s settings (subclasses build it)."""
+        raise NotImplementedError
 
     def __init__(self) -> None:
         self._lock = threading.RLock()
@@ -106,6 +112,17 @@ class VersionedModel(ABC):
     def _on_state_loaded(self) -> None:  # noqa: B027  (optional hook)
         """Hook for subclasses that cache anything derived from the weights."""
 
+    def _snapshot(self) -> dict[str, Any]:
+        """What a trial or a request goes back to: the state, and the optimizer settings
+        it belongs to (a method may switch Adam for SGD inside; Adam's state does not
+        load into SGD, nor SGD's into Adam)."""
+        return {"state": clone_state(self.state_dict()), "update": self._update}
+
+    def _restore(self, snapshot: dict[str, Any]) -> None:
+        if snapshot["update"] != self._update:
+            self.configure(snapshot["update"])
+        self.load_state_dict(snapshot["state"])
+
     def digest(self) -> str:
         """Digest of the model weights (optimizer state excluded: it is not the model)."""
         with self._lock:
@@ -117,7 +134,7 @@ class VersionedModel(ABC):
         with self._lock:
             if token in self._trials:
                 raise ProtocolError(f"trial {token!r} is already open")
-            self._trials[token] = clone_state(self.state_dict())
+            self._trials[token] = self._snapshot()
 
     def keep_trial(self, token: str) -> None:
         """Keep what changed since ``token`` opened; trials opened inside it end with it."""
@@ -127,7 +144,7 @@ class VersionedModel(ABC):
     def undo_trial(self, token: str) -> None:
         """Go back to the state ``token`` copied; trials opened inside it end with it."""
         with self._lock:
-            self.load_state_dict(self._end_trial(token))
+            self._restore(self._end_trial(token))
 
     def _end_trial(self, token: str) -> dict[str, Any]:
         if token not in self._trials:
@@ -179,7 +196,7 @@ class VersionedModel(ABC):
                     f"cannot begin {token!r}: request {self._request!r} is still open; abort it"
                 )
             self._request, self._prepared = token, False
-            self._before_request = clone_state(self.state_dict())
+            self._before_request = self._snapshot()
 
     def prepare(self, token: str) -> tuple[int, str]:
         """Phase one: durably write the candidate next version; return ``(version, digest)``.
@@ -243,7 +260,7 @@ class VersionedModel(ABC):
                     return
                 raise ProtocolError(f"no open request {token!r} to abort")
             self._trials.clear()
-            self.load_state_dict(self._before_request)
+            self._restore(self._before_request)
             self._end_request()
 
     def _require_request(self, token: str, verb: str) -> None:
