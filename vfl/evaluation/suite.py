@@ -102,8 +102,7 @@ class FullEvaluation:
     def observe(self, phase: str, co: Coordinator, mia: float) -> None:
         """Measure the model in place now (``phase`` in :data:`PHASES`).
 
-        Leaves its weights as they were; its optimizer is the training recipe's
-        afterwards, fresh (:meth:`_relearn` says why).
+        Leaves its weights and optimizer as they were (relearning runs in a trial).
         """
         start = time.perf_counter()
         labels = co.active.labels
