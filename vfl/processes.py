@@ -22,6 +22,10 @@ from pathlib import Path
 
 __all__ = ["child_env", "log_tail", "signal_group", "start_child", "stop_children"]
 
+SERVE_ENV_PREFIX = "VFL_SERVE_"
+"""Settings of a hand-started ``vfl serve`` (vfl/cli/serve.py): launched children never
+inherit them."""
+
 
 def child_env(threads: int | None = None, **extra: str) -> dict[str, str]:
     """Our environment for a child that shares this host's cores with its siblings.
@@ -29,12 +33,17 @@ def child_env(threads: int | None = None, **extra: str) -> dict[str, str]:
     Idle OpenMP workers sleep instead of spinning (spinning workers made
     loopback training ~10x slower on 2 cores), and with ``threads`` each child
     uses that many intra-op threads, so K parties computing at once do not
-    oversubscribe the cores. Variables already set in our environment win.
+    oversubscribe the cores. Variables already set in our environment win,
+    except ``VFL_SERVE_*``: those configure a server started by hand
+    (``vfl serve``), and a launcher configures its children with flags; a
+    ``VFL_SERVE_STATE_DIR`` in the operator's shell must not reach the parties
+    of a local simulation.
     """
     defaults = {"OMP_WAIT_POLICY": "PASSIVE", **extra}
     if threads is not None:
         defaults["OMP_NUM_THREADS"] = str(max(1, threads))
-    return {**defaults, **os.environ}
+    ours = {k: v for k, v in os.environ.items() if not k.startswith(SERVE_ENV_PREFIX)}
+    return {**defaults, **ours}
 
 
 def log_tail(path: Path, lines: int = 15) -> str:

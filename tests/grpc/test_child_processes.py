@@ -39,6 +39,17 @@ def test_child_env_caps_threads_but_the_callers_setting_wins(
     assert child_env(threads=1)["OMP_NUM_THREADS"] == "3"
 
 
+def test_children_never_inherit_a_hand_started_servers_settings(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("VFL_SERVE_STATE_DIR", "/operators/state")
+    monkeypatch.setenv("VFL_SERVE_LISTEN", "0.0.0.0:50051")
+    monkeypatch.setenv("VFL_LOG_LEVEL", "debug")
+    env = child_env()
+    assert not [k for k in env if k.startswith("VFL_SERVE_")]
+    assert env["VFL_LOG_LEVEL"] == "debug"  # everything else still passes through
+
+
 def test_party_threads_share_the_cores_among_parties_and_launcher() -> None:
     assert party_threads(1) >= 1
     assert party_threads(10_000) == 1
