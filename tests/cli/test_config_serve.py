@@ -151,3 +151,13 @@ def test_serve_active_defenses_reach_the_coordinator_and_hide_is_refused(
     assert len(seen) == 2 and all(callable(t) for t in seen)
     for name, message in (("hide", "vfl unlearn --method luv-hidden"), ("blur", "'blur'")):
         assert_one_error_line(run_vfl("serve", "active", *ACTIVE_FLAGS, "--defense", name), message)
+
+
+def test_serve_active_takes_a_top_model_reference() -> None:
+    flags = [*ACTIVE_FLAGS, "--top-model", "tests.fixtures.user_models:Top"]
+    settings = load_settings(ActiveSettings, None, tomllib.loads(dumped("active", *flags)))
+    assert active_config(settings).federation.top_model == "tests.fixtures.user_models:Top"
+    bad = run_vfl(
+        "serve", "active", *ACTIVE_FLAGS, "--top-model", "tests.fixtures.user_models:Nope"
+    )
+    assert_one_error_line(bad, "tests.fixtures.user_models:Nope")

@@ -16,7 +16,7 @@ from pydantic_settings import SettingsConfigDict
 from vfl.cli.config import CommandSettings, settings_command
 from vfl.cli.errors import friendly_errors
 from vfl.cli.logs import server_logging
-from vfl.cli.options import NOISE_DEFAULT, ClipOpt, DefenseOpt, ModelOpt, NoiseOpt
+from vfl.cli.options import NOISE_DEFAULT, ClipOpt, DefenseOpt, ModelOpt, NoiseOpt, TopModelOpt
 from vfl.errors import ConfigError
 from vfl.grpc.server import DEFAULT_MAX_MESSAGE_BYTES, NetworkConfig
 from vfl.grpc.tls import TLSConfig
@@ -86,7 +86,7 @@ class _PartySettings(CommandSettings):
     insecure: Insecure = False
     max_message_mb: MaxMessageMb = DEFAULT_MAX_MESSAGE_BYTES // 2**20
 
-    def spec(self, parties: int) -> FederationSpec:
+    def spec(self, parties: int, top_model: str | None = None) -> FederationSpec:
         from vfl.federation import FederationSpec
         from vfl.models.bottom import BottomModelConfig
 
@@ -97,6 +97,7 @@ class _PartySettings(CommandSettings):
             parties=parties,
             model=model,
             top_hidden=self.top_hidden,
+            top_model=top_model,
             seed=self.seed,
         )
 
@@ -241,6 +242,7 @@ class ActiveSettings(_PartySettings):
         UnlearnConfig().epochs
     )
     connect_timeout: Annotated[float, typer.Option(help="Seconds to wait for parties.")] = 120.0
+    top_model: TopModelOpt = None
     defense: DefenseOpt = None
     noise: NoiseOpt = NOISE_DEFAULT
     clip: ClipOpt = None
@@ -290,7 +292,7 @@ def active_config(s: ActiveSettings) -> ActiveServerConfig:
         split_column=s.split_column, score=s.score_data,
     )  # fmt: skip
     return ActiveServerConfig(
-        federation=s.spec(len(targets)),
+        federation=s.spec(len(targets), s.top_model),
         data=own,
         own_features=s.features(s.data, s.score_data),
         passive=targets,
