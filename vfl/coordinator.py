@@ -45,6 +45,7 @@ from torch import nn
 from vfl.data.tables import SampleIndex
 from vfl.errors import ConfigError, DataError, ProtocolError, UnknownSampleError
 from vfl.party.active import ActiveParty, Objective
+from vfl.party.ids import IdIndex
 from vfl.party.optim import UpdateConfig
 from vfl.progress import ProgressCallback, ProgressEvent, ignore_progress
 from vfl.protocol.client import PassivePartyClient
@@ -148,6 +149,8 @@ class Lookahead:
 
     ids: np.ndarray
     embeddings: list[torch.Tensor]
+    index: IdIndex
+    """Row of each of ``ids``: a step looks its IDs up here."""
 
 
 class Coordinator:
@@ -240,7 +243,7 @@ class Coordinator:
         """A training embed of ``ids`` that a later :meth:`step` may reuse (:class:`Lookahead`)."""
         embeddings = self.embed(ids, train=True)
         assert self._graph is not None
-        return Lookahead(self._graph, embeddings)
+        return Lookahead(self._graph, embeddings, IdIndex(self._graph))
 
     def step(self, ids: np.ndarray, objective: Objective, ahead: Lookahead | None = None) -> float:
         """Embed ``ids`` and step the top model; the gradients go out with the next embed.
@@ -267,11 +270,7 @@ class Coordinator:
         """Where ``ids`` sit in ``ahead``; refused unless the parties still hold its graph."""
         if ahead.ids is not self._graph or self._unsent is not None:
             raise ProtocolError("step: the look-ahead embeddings are stale (the graph is gone)")
-        where = {int(i): k for k, i in enumerate(ahead.ids)}
-        missing = [int(i) for i in ids if int(i) not in where]
-        if missing:
-            raise ProtocolError(f"step: {len(missing)} IDs are not in the look-ahead embeddings")
-        return torch.tensor([where[int(i)] for i in ids], dtype=torch.long)
+        return torch.from_numpy(ahead.index.rows(np.asarray(ids, dtype=np.int64)))
 
     def flush(self) -> None:
         """Send the last step's gradients now, if no embed has carried them yet."""
