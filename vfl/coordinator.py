@@ -178,7 +178,7 @@ class Coordinator:
         self._unsent: tuple[np.ndarray, list[torch.Tensor]] | None = None
         """The last step's IDs and gradients, until the next embed carries them."""
         self._graph: np.ndarray | None = None
-        """The IDs of the training embed whose graph every party holds (see :class:`Lookahead`)."""
+        """The IDs of the look-ahead whose graph every party still holds (:class:`Lookahead`)."""
 
     # -- middleware ------------------------------------------------------------
     @property
@@ -227,22 +227,17 @@ class Coordinator:
     def embed(self, ids: np.ndarray, train: bool) -> list[torch.Tensor]:
         """Every party's embeddings of ``ids``, sent with the last step's gradients if unsent."""
         unsent, self._unsent = self._unsent, None
+        if train or unsent is not None:
+            self._graph = None  # a new graph, or the last one stepped by the gradients sent
         if unsent is None:
-            out = self.each(lambda c: c.embed(ids, train))
-        else:
-            self._graph = None
-            grad_ids, grads = unsent
-            out = self.each_with(
-                grads, lambda c, g: _backward_and_embed(c, grad_ids, g, ids, train)
-            )
-        if train:
-            self._graph = np.array(ids, copy=True)
-        return out
+            return self.each(lambda c: c.embed(ids, train))
+        grad_ids, grads = unsent
+        return self.each_with(grads, lambda c, g: _backward_and_embed(c, grad_ids, g, ids, train))
 
     def embed_ahead(self, ids: np.ndarray) -> Lookahead:
         """A training embed of ``ids`` that a later :meth:`step` may reuse (:class:`Lookahead`)."""
         embeddings = self.embed(ids, train=True)
-        assert self._graph is not None
+        self._graph = np.array(ids, copy=True)  # the caller may reuse its buffer
         return Lookahead(self._graph, embeddings, IdIndex(self._graph))
 
     def step(self, ids: np.ndarray, objective: Objective, ahead: Lookahead | None = None) -> float:
