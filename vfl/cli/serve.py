@@ -309,13 +309,14 @@ def active_config(s: ActiveSettings) -> ActiveServerConfig:
 def active_defenses(s: ActiveSettings) -> list[GradientTransform]:
     """``--defense``'s gradient transforms; ``hide`` is a method, refused here (one line)."""
     from vfl.audit.config import DefenseConfig
-    from vfl.audit.defenses import defended_method, defense_transforms
+    from vfl.audit.defenses import defense_transforms
+    from vfl.audit.registry import DEFENSES
 
     names = s.defense or []
     transforms = defense_transforms(
         names, DefenseConfig(noise_multiplier=s.noise, clip_norm=s.clip)
     )
-    if any(defended_method([name], "") for name in names):
+    if any(DEFENSES.get(name).method for name in names):
         raise ConfigError(
             "--defense hide is a method, not a gradient transform: submit requests with "
             "`vfl unlearn --method luv-hidden`"
