@@ -191,7 +191,6 @@ class PassiveParty(VersionedModel):
 
     def backward(self, ids: np.ndarray, grad: torch.Tensor) -> None:
         """Apply d(loss)/d(embeddings of ``ids``) from the active party: one optimizer step."""
-        ids = as_id_array(ids)
         with self._lock:
             self._require_open_request("backward")
             out = self._require_pending(ids)
@@ -212,11 +211,19 @@ class PassiveParty(VersionedModel):
             self._pending = None
 
     def _require_pending(self, ids: np.ndarray) -> torch.Tensor:
+        """The kept graph of the last training embed, if ``ids`` are exactly its IDs.
+
+        The embed checked its IDs (1-D, int64, unique), so IDs equal to them need no
+        second check -- a sort per step; only IDs that differ are examined, to say why.
+        """
         self._aligned_index()  # before alignment, the refusal names the command
         if self._pending is None:
             raise ProtocolError("backward without a preceding embed(train=True)")
         pending_ids, out = self._pending
-        if pending_ids.shape != ids.shape or not np.array_equal(pending_ids, ids):
+        ids = np.asarray(ids)
+        same = ids.dtype.kind in "iu" and ids.shape == pending_ids.shape
+        if not (same and np.array_equal(pending_ids, ids)):
+            as_id_array(ids)  # a malformed list is refused as such
             raise ProtocolError("backward IDs differ from the last embed(train=True)")
         return out
 
