@@ -141,7 +141,13 @@ class FewShotMethod(UnlearningMethod):
 def _ascent(ctx: UnlearningContext, plan: MixPlan) -> Objective:
     """The capped, entropy-raising ascent every few-shot method shares."""
     cfg = ctx.config
-    return mixup_objective(plan, ascent=True, ce_cap=cfg.ce_cap, entropy_weight=cfg.entropy_weight)
+    return mixup_objective(
+        plan,
+        ascent=True,
+        ce_cap=cfg.ce_cap,
+        entropy_weight=cfg.entropy_weight,
+        forgotten=ctx.classes,
+    )
 
 
 def _configure(co: Coordinator, cfg: UnlearnConfig, lr: float) -> None:
