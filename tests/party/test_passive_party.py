@@ -47,14 +47,13 @@ def test_backward_must_follow_a_training_embed_with_the_same_ids(party) -> None:
     before = party.digest()
     with pytest.raises(ProtocolError, match="differ"):
         party.backward(ids + 1, torch.zeros_like(out))
+    # IDs that are not the embed's are refused for what is wrong with them
     for bad, why in [
         (ids.astype(float), "integers"),
         (ids[:, None], "1-D"),
         (ids[[0, 0]], "unique"),
     ]:
-        with pytest.raises(
-            ProtocolError, match=why
-        ):  # IDs that are not the embed's, refused as such
+        with pytest.raises(ProtocolError, match=why):
             party.backward(bad, torch.zeros_like(out))
     with pytest.raises(WireFormatError, match="gradient must have shape"):
         party.backward(ids, torch.zeros(3, party.embed_dim))
