@@ -87,7 +87,8 @@ def main() -> None:
     print("| key | baseline | current | current / baseline |\n|---|---:|---:|---:|")
     for key in keys:
         b, c = (statistics.median(values[key][s]) for s in ("baseline", "current"))
-        print(f"| {key} | {b:.4g} | {c:.4g} | {c / b:.2f}× |")
+        ratio = f"{c / b:.2f}×" if b else "—"  # a zero baseline (0 % forgotten) has no ratio
+        print(f"| {key} | {b:.4g} | {c:.4g} | {ratio} |")
 
 
 if __name__ == "__main__":
